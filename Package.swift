@@ -11,8 +11,6 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Celeriac", targets: ["Celeriac"]),
-        .library(name: "CeleriacWorker", targets: ["CeleriacWorker"]),
-        .executable(name: "qworker", targets: ["qworker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,23 +35,6 @@ let package = Package(
             path: "Sources/Core",
             swiftSettings: strict
         ),
-        .target(
-            name: "CeleriacWorker",
-            dependencies: [
-                "Celeriac",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Collections", package: "swift-collections"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Sources/Worker",
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "qworker",
-            dependencies: ["CeleriacWorker"],
-            path: "Sources/qworker",
-            swiftSettings: strict
-        ),
         // Test support: a real redis-server per suite, temp dirs, process helpers.
         .target(
             name: "CeleriacTestSupport",
@@ -65,18 +46,6 @@ let package = Package(
             name: "CeleriacTests",
             dependencies: ["Celeriac"],
             path: "Tests/CeleriacTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "CeleriacRedisTests",
-            dependencies: ["Celeriac", "CeleriacTestSupport"],
-            path: "Tests/CeleriacRedisTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "CeleriacWorkerTests",
-            dependencies: ["Celeriac", "CeleriacWorker", "CeleriacTestSupport"],
-            path: "Tests/CeleriacWorkerTests",
             swiftSettings: strict
         ),
     ]
