@@ -11,12 +11,15 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Celeriac", targets: ["Celeriac"]),
+        .library(name: "CeleriacWorker", targets: ["CeleriacWorker"]),
+        .executable(name: "qworker", targets: ["qworker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,6 +38,23 @@ let package = Package(
             path: "Sources/Core",
             swiftSettings: strict
         ),
+        .target(
+            name: "CeleriacWorker",
+            dependencies: [
+                "Celeriac",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Worker",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "qworker",
+            dependencies: ["CeleriacWorker"],
+            path: "Sources/qworker",
+            swiftSettings: strict
+        ),
         // Test support: a real redis-server per suite, temp dirs, process helpers.
         .target(
             name: "CeleriacTestSupport",
@@ -46,6 +66,19 @@ let package = Package(
             name: "CeleriacTests",
             dependencies: ["Celeriac"],
             path: "Tests/CeleriacTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CeleriacWorkerTests",
+            dependencies: ["Celeriac", "CeleriacWorker", "CeleriacTestSupport"],
+            path: "Tests/CeleriacWorkerTests",
+            swiftSettings: strict
+        ),
+        // Against real Python Celery 5.7 (CELERIAC_PYTHON) and the built qworker (CELERIAC_BIN_DIR).
+        .testTarget(
+            name: "CeleriacInteropTests",
+            dependencies: ["Celeriac", "CeleriacTestSupport"],
+            path: "Tests/CeleriacInteropTests",
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,159 @@
+import Foundation
+import Yams
+
+/// An application's settings, named and defaulted as Celery names them.
+///
+/// Values come from three layers, each overriding the one before: built-in defaults, a YAML
+/// config file (`celeriac.yaml` in the working directory, or the path in `CELERIAC_CONFIG` or
+/// `--config`), then environment variables named `CELERY_` plus the setting's name in upper case
+/// (`CELERY_BROKER_URL`, `CELERY_RESULT_BACKEND`, …), as Celery itself reads them. Command-line
+/// flags of `qworker`/`qmon` override all three.
+public struct CeleriacConfig: Sendable, Equatable {
+    /// `broker_url`: where task messages, events and remote control travel.
+    public var brokerURL: String = "redis://localhost:6379/0"
+    /// `result_backend`: where results are stored; `nil` means "the broker's Redis" (the
+    /// common Celery setup), and the word `disabled` in a file or variable turns results off.
+    public var resultBackend: String? = nil
+    /// `result_backend: disabled` was given.
+    public var resultsDisabled: Bool = false
+    /// `task_default_queue`: the queue a task goes to when none is named.
+    public var taskDefaultQueue: String = "celery"
+    /// `result_expires`: seconds a result stays in Redis (SETEX), 1 day as in Celery.
+    public var resultExpires: Int = 86_400
+    /// `result_extended`: also store name, args, kwargs, worker, retries and queue with results.
+    public var resultExtended: Bool = false
+    /// `task_send_sent_event`: clients publish `task-sent` events.
+    public var taskSendSentEvent: Bool = false
+    /// `worker_send_task_events`: workers publish task events (`-E`).
+    public var workerSendTaskEvents: Bool = false
+    /// `worker_prefetch_multiplier`: messages held per unit of concurrency.
+    public var workerPrefetchMultiplier: Int = 4
+    /// `worker_concurrency`: `nil` means the number of CPU cores, as in Celery.
+    public var workerConcurrency: Int? = nil
+
+    public init() {}
+
+    /// The result backend URL in effect: `nil` when results are disabled.
+    public var effectiveResultBackend: String? {
+        resultsDisabled ? nil : (resultBackend ?? brokerURL)
+    }
+
+    /// Every setting this type understands, by its Celery name.
+    public static let settingNames: [String] = [
+        "broker_url", "result_backend", "task_default_queue", "result_expires", "result_extended",
+        "task_send_sent_event", "worker_send_task_events", "worker_prefetch_multiplier", "worker_concurrency",
+    ]
+
+    /// Loads defaults, then the config file, then the environment.
+    ///
+    /// - Parameters:
+    ///   - file: an explicit config file path (must exist); `nil` looks at `CELERIAC_CONFIG`, then
+    ///     `./celeriac.yaml` if present.
+    ///   - environment: the process environment (injected so tests stay pure).
+    /// - Throws: ``ConfigError`` naming the file and the setting that is wrong.
+    public static func load(
+        file: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        workingDirectory: String = FileManager.default.currentDirectoryPath
+    ) throws(ConfigError) -> CeleriacConfig {
+        var config = CeleriacConfig()
+        let path: String?
+        if let file {
+            path = file
+        } else if let fromEnv = environment["CELERIAC_CONFIG"], !fromEnv.isEmpty {
+            path = fromEnv
+        } else {
+            let candidate = (workingDirectory as NSString).appendingPathComponent("celeriac.yaml")
+            path = FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+        }
+        if let path {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigError("cannot read config file \(path): \(error.localizedDescription)")
+            }
+            let settings: [String: String]
+            do {
+                settings = try Self.flatten(yaml: text)
+            } catch let e as ConfigError {
+                throw ConfigError("\(path): \(e.message)")
+            } catch {
+                throw ConfigError("\(path): not valid YAML: \(error)")
+            }
+            for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+                try config.set(name, value, source: path)
+            }
+        }
+        for name in settingNames {
+            if let value = environment["CELERY_" + name.uppercased()] {
+                try config.set(name, value, source: "environment variable CELERY_\(name.uppercased())")
+            }
+        }
+        return config
+    }
+
+    /// Reads a YAML mapping of scalars into strings, rejecting nesting and unknown names.
+    private static func flatten(yaml: String) throws -> [String: String] {
+        guard let node = try Yams.compose(yaml: yaml) else { return [:] }
+        guard let mapping = node.mapping else { throw ConfigError("the top level must be a mapping of settings") }
+        var out: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { throw ConfigError("setting names must be strings") }
+            guard settingNames.contains(name) else {
+                throw ConfigError("unknown setting '\(name)' (known: \(settingNames.joined(separator: ", ")))")
+            }
+            guard let scalar = value.scalar else { throw ConfigError("setting '\(name)' must be a single value") }
+            out[name] = scalar.string
+        }
+        return out
+    }
+
+    private mutating func set(_ name: String, _ raw: String, source: String) throws(ConfigError) {
+        let value = raw.trimmingCharacters(in: .whitespaces)
+        func int() throws(ConfigError) -> Int {
+            guard let i = Int(value), i >= 0 else { throw ConfigError("\(source): \(name) must be a whole number ≥ 0, not '\(value)'") }
+            return i
+        }
+        func bool() throws(ConfigError) -> Bool {
+            switch value.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ConfigError("\(source): \(name) must be true or false, not '\(value)'")
+            }
+        }
+        switch name {
+        case "broker_url": brokerURL = value
+        case "result_backend":
+            if value.lowercased() == "disabled" || value.isEmpty {
+                resultsDisabled = true
+                resultBackend = nil
+            } else {
+                resultsDisabled = false
+                resultBackend = value
+            }
+        case "task_default_queue":
+            guard !value.isEmpty else { throw ConfigError("\(source): task_default_queue must not be empty") }
+            taskDefaultQueue = value
+        case "result_expires": resultExpires = try int()
+        case "result_extended": resultExtended = try bool()
+        case "task_send_sent_event": taskSendSentEvent = try bool()
+        case "worker_send_task_events": workerSendTaskEvents = try bool()
+        case "worker_prefetch_multiplier":
+            let n = try int()
+            guard n >= 1 else { throw ConfigError("\(source): worker_prefetch_multiplier must be at least 1") }
+            workerPrefetchMultiplier = n
+        case "worker_concurrency":
+            let n = try int()
+            workerConcurrency = n == 0 ? nil : n
+        default: throw ConfigError("unknown setting '\(name)'")
+        }
+    }
+}
+
+/// A configuration problem, described in one line that names where the bad value came from.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,87 @@
+public import Logging
+import Foundation
+
+/// The sending side of an app: publishes tasks and reads their results.
+///
+/// ```swift
+/// let client = try await CeleriacClient.connect(config: try .load(), logger: logger)
+/// let sum = try await client.delay("demo.add", 2, 3).get(as: Int.self, timeout: .seconds(5))
+/// ```
+public final class CeleriacClient: Sendable {
+    public let config: CeleriacConfig
+    public let broker: RedisBroker
+    let backend: RedisResultBackend?
+    let waiter: ResultWaiter?
+    /// This process's node name as Celery clients write it in `origin` (`gen<pid>@<host>`).
+    public let origin: String
+    private let logger: Logger
+
+    private init(config: CeleriacConfig, broker: RedisBroker, backend: RedisResultBackend?, waiter: ResultWaiter?, logger: Logger) {
+        self.config = config
+        self.broker = broker
+        self.backend = backend
+        self.waiter = waiter
+        self.logger = logger
+        origin = "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
+    }
+
+    /// Connects to the broker and, unless results are disabled, the result backend.
+    /// - Throws: ``RedisError`` when a URL is invalid or Redis refuses the connection or password.
+    public static func connect(config: CeleriacConfig, options: RedisOptions = .init(), logger: Logger) async throws(RedisError) -> CeleriacClient {
+        let brokerURL = try RedisURL(parsing: config.brokerURL)
+        var brokerOptions = options
+        brokerOptions.name = "broker"
+        let brokerClient = try await RedisClient.connect(url: brokerURL, options: brokerOptions, logger: logger)
+        var backend: RedisResultBackend?
+        var waiter: ResultWaiter?
+        if let backendString = config.effectiveResultBackend {
+            let backendURL = try RedisURL(parsing: backendString)
+            let backendClient: RedisClient
+            if backendURL == brokerURL {
+                backendClient = brokerClient
+            } else {
+                var backendOptions = options
+                backendOptions.name = "backend"
+                backendClient = try await RedisClient.connect(url: backendURL, options: backendOptions, logger: logger)
+            }
+            let b = RedisResultBackend(client: backendClient, expires: config.resultExpires)
+            backend = b
+            waiter = try await ResultWaiter.connect(url: backendURL, options: options, backend: b, logger: logger)
+        }
+        return CeleriacClient(config: config, broker: RedisBroker(client: brokerClient), backend: backend, waiter: waiter, logger: logger)
+    }
+
+    /// Sends a task by name, like Celery's `send_task`/`apply_async`.
+    ///
+    /// Subscribes to the result channel before publishing (unless results are ignored), as
+    /// Celery's client does, so ``AsyncResult/get(timeout:)`` cannot miss a fast result.
+    public func send(_ name: String, args: [JSONValue] = [], kwargs: JSONObject = [:], options: TaskSendOptions = .init()) async throws -> AsyncResult {
+        var options = options
+        if options.queue == nil { options.queue = config.taskDefaultQueue }
+        let message = TaskMessage.make(name: name, args: args, kwargs: kwargs, options: options, origin: origin,
+                                       now: Date(), newID: { UUID().uuidString.lowercased() })
+        if let waiter, !options.ignoreResult {
+            try await waiter.subscribe(message.id)
+        }
+        try await broker.publish(message)
+        return AsyncResult(id: message.id, client: self)
+    }
+
+    /// Sends a task with positional arguments, like Celery's `delay`.
+    public func delay<each A: Encodable>(_ name: String, _ args: repeat each A) async throws -> AsyncResult {
+        var values: [JSONValue] = []
+        let encoder = JSONValueEncoder()
+        for arg in repeat each args { values.append(try encoder.encode(arg)) }
+        return try await send(name, args: values)
+    }
+
+    /// A handle on a result by id, e.g. for a task another process sent.
+    public func result(id: String) -> AsyncResult { AsyncResult(id: id, client: self) }
+
+    /// Closes the connections; pending waits fail.
+    public func close() {
+        waiter?.close()
+        broker.client.close()
+        backend?.client.close()
+    }
+}

@@ -1,0 +1,116 @@
+public import ArgumentParser
+public import Celeriac
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `qworker`'s command line: Celery's worker flags where they make sense.
+///
+/// An application builds its own worker binary by handing its registry to ``run(tasks:arguments:)``:
+/// ```swift
+/// @main enum MyWorker {
+///     static func main() async {
+///         var tasks = TaskRegistry()
+///         tasks.register("shop.total", parameters: ["prices"]) { (prices: [Double]) in prices.reduce(0, +) }
+///         await WorkerCommand.run(tasks: tasks)
+///     }
+/// }
+/// ```
+public struct WorkerCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "qworker",
+        abstract: "Run a Celery-compatible worker over Redis.",
+        discussion: """
+            Consumes Celery protocol v2 messages from Redis lists, runs the registered tasks and stores \
+            their results where Python Celery clients read them. Settings resolve as: flag, then \
+            environment variable (CELERY_BROKER_URL, CELERY_RESULT_BACKEND, ...), then config file \
+            (celeriac.yaml, or CELERIAC_CONFIG / --config), then Celery's defaults.
+            Messages that cannot be decoded are moved to the Redis list 'celeriac.dead_letter' with the reason.
+            """
+    )
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Broker URL: redis://[[user]:password@]host[:port][/db] or unix:///path/to/socket?db=N.", valueName: "url"))
+    public var broker: String?
+
+    @Option(name: .long, help: ArgumentHelp("Result backend URL (same forms as --broker), or 'disabled'. Defaults to the broker.", valueName: "url"))
+    public var resultBackend: String?
+
+    @Option(name: .long, help: ArgumentHelp("YAML config file with Celery setting names (default: ./celeriac.yaml if present).", valueName: "path"))
+    public var config: String?
+
+    @Option(name: [.customShort("Q"), .long], help: ArgumentHelp("Comma-separated queues to consume (default: task_default_queue, 'celery').", valueName: "queues"))
+    public var queues: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Tasks run at once (default: worker_concurrency, else the number of CPUs).", valueName: "n"))
+    public var concurrency: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Messages held per unit of concurrency (default: worker_prefetch_multiplier, 4).", valueName: "n"))
+    public var prefetchMultiplier: Int?
+
+    @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Node name; %h is the host name, %n its first label, %d the domain (default: celery@%h).", valueName: "name"))
+    public var hostname: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp("DEBUG, INFO, WARNING, ERROR or CRITICAL.", valueName: "level"))
+    public var loglevel: String = "INFO"
+
+    public init() {}
+
+    public func validate() throws {
+        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if let prefetchMultiplier, prefetchMultiplier < 1 { throw ValidationError("--prefetch-multiplier must be at least 1") }
+        if CeleryLogHandler.level(named: loglevel) == nil { throw ValidationError("--loglevel must be DEBUG, INFO, WARNING, ERROR or CRITICAL") }
+        if let queues, queueList(queues).isEmpty { throw ValidationError("-Q needs at least one queue name") }
+    }
+
+    private func queueList(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Resolves flags over the loaded config into worker settings.
+    /// - Throws: ``ConfigError`` or ``RedisError`` (an unparsable URL), each one line for the user.
+    public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> WorkerSettings {
+        var config = try CeleriacConfig.load(file: config, environment: environment)
+        if let broker { config.brokerURL = broker }
+        if let resultBackend {
+            config.resultsDisabled = resultBackend.lowercased() == "disabled"
+            config.resultBackend = config.resultsDisabled ? nil : resultBackend
+        }
+        let brokerURL = try RedisURL(parsing: config.brokerURL)
+        let backendURL = try config.effectiveResultBackend.map { try RedisURL(parsing: $0) }
+        var settings = WorkerSettings(brokerURL: brokerURL, resultBackendURL: backendURL)
+        settings.queues = queues.map(queueList) ?? [config.taskDefaultQueue]
+        settings.concurrency = concurrency ?? config.workerConcurrency ?? ProcessInfo.processInfo.activeProcessorCount
+        settings.prefetchMultiplier = prefetchMultiplier ?? config.workerPrefetchMultiplier
+        settings.nodeName = WorkerSettings.expandNodeName(hostname ?? "celery@%h")
+        settings.resultExpires = config.resultExpires
+        return settings
+    }
+
+    /// Parses `arguments` (the process's by default), runs a worker with `tasks` until SIGTERM or
+    /// Ctrl-C, and exits: 0 after a clean shutdown, 1 when it could not start (one line on stderr).
+    public static func run(tasks: TaskRegistry, arguments: [String]? = nil) async -> Never {
+        let command: WorkerCommand
+        do {
+            command = try parse(arguments)
+        } catch {
+            exit(withError: error)
+        }
+        let level = CeleryLogHandler.level(named: command.loglevel) ?? .info
+        LoggingSystem.bootstrap { label in CeleryLogHandler(label: label, level: level) }
+        let logger = Logger(label: "qworker")
+        do {
+            let settings = try command.settings()
+            let worker = Worker(settings: settings, tasks: tasks, logger: logger)
+            let group = ServiceGroup(configuration: .init(
+                services: [.init(service: worker)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+            try await group.run()
+            Foundation.exit(0)
+        } catch {
+            logger.critical("qworker: \(error)")
+            Foundation.exit(1)
+        }
+    }
+}

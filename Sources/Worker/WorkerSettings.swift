@@ -1,0 +1,62 @@
+public import Celeriac
+import Foundation
+
+/// Everything a ``Worker`` needs to know before it starts, resolved from flags, config and
+/// environment by ``WorkerCommand``.
+public struct WorkerSettings: Sendable {
+    public var brokerURL: RedisURL
+    /// `nil` when results are disabled.
+    public var resultBackendURL: RedisURL?
+    /// Queues consumed, in priority order for ties (Celery's `-Q`).
+    public var queues: [String]
+    /// Tasks run at once (Celery's `-c`).
+    public var concurrency: Int
+    /// Messages held per unit of concurrency, running or waiting (`worker_prefetch_multiplier`).
+    public var prefetchMultiplier: Int
+    /// The node name, `celery@host` by default.
+    public var nodeName: String
+    /// Seconds results live (`result_expires`).
+    public var resultExpires: Int
+    /// The list undecodable messages are moved to, with the reason.
+    public var deadLetterKey: String = DeadLetter.listKey
+    /// Seconds a BRPOP blocks while idle; bounds how fast the consumer notices a shutdown.
+    public var pollTimeout: Int = 1
+
+    public init(brokerURL: RedisURL, resultBackendURL: RedisURL?, queues: [String] = ["celery"], concurrency: Int = 4,
+                prefetchMultiplier: Int = 4, nodeName: String = WorkerSettings.defaultNodeName(), resultExpires: Int = 86_400) {
+        self.brokerURL = brokerURL
+        self.resultBackendURL = resultBackendURL
+        self.queues = queues
+        self.concurrency = concurrency
+        self.prefetchMultiplier = prefetchMultiplier
+        self.nodeName = nodeName
+        self.resultExpires = resultExpires
+    }
+
+    /// The most messages held at once.
+    public var prefetchLimit: Int { concurrency * prefetchMultiplier }
+
+    /// `celery@<hostname>`, as Celery names a worker by default.
+    public static func defaultNodeName() -> String { "celery@" + ProcessInfo.processInfo.hostName }
+
+    /// Expands Celery's node-name templates: `%h` host name, `%n` its first label, `%d` the domain,
+    /// `%%` a percent sign; a name without `@` gets `@<hostname>` appended.
+    public static func expandNodeName(_ template: String, hostname: String = ProcessInfo.processInfo.hostName) -> String {
+        let short = hostname.split(separator: ".", maxSplits: 1).first.map(String.init) ?? hostname
+        let domain = hostname.contains(".") ? String(hostname.split(separator: ".", maxSplits: 1)[1]) : ""
+        var out = ""
+        var chars = template.makeIterator()
+        while let c = chars.next() {
+            guard c == "%" else { out.append(c); continue }
+            switch chars.next() {
+            case "h": out += hostname
+            case "n": out += short
+            case "d": out += domain
+            case "%": out += "%"
+            case let other?: out += "%" + String(other)
+            case nil: out += "%"
+            }
+        }
+        return out.contains("@") ? out : out + "@" + hostname
+    }
+}

@@ -1,0 +1,51 @@
+import Celeriac
+import CeleriacTestSupport
+import CeleriacWorker
+import Foundation
+import Logging
+
+/// A private redis-server, an in-process worker with the demo tasks, and a client, for one test.
+final class WorkerHarness: Sendable {
+    let server: RedisServer
+    let worker: Worker
+    let client: CeleriacClient
+    let redis: RedisClient
+    private let running: Task<Void, any Error>
+
+    init(queues: [String] = ["celery"], concurrency: Int = 4, prefetchMultiplier: Int = 4,
+         tasks: TaskRegistry = DemoTasks.registry, server: RedisServer? = nil) async throws {
+        let server = try server ?? RedisServer.start()
+        self.server = server
+        var logger = Logger(label: "test-worker")
+        logger.logLevel = .warning
+        var settings = WorkerSettings(brokerURL: server.url, resultBackendURL: server.url, queues: queues,
+                                      concurrency: concurrency, prefetchMultiplier: prefetchMultiplier, nodeName: "test@\(UUID().uuidString.prefix(6))")
+        settings.pollTimeout = 1
+        let worker = Worker(settings: settings, tasks: tasks, logger: logger)
+        self.worker = worker
+        running = Task { try await worker.run() }
+        var config = CeleriacConfig()
+        config.brokerURL = server.urlString
+        config.taskDefaultQueue = queues[0]
+        client = try await CeleriacClient.connect(config: config, logger: logger)
+        redis = try await RedisClient.connect(url: server.url, logger: logger)
+    }
+
+    /// Warm-shuts the worker down and waits until `run()` returns.
+    func stopWorker() async throws {
+        worker.beginShutdown()
+        try await running.value
+    }
+
+    func close() async {
+        worker.beginShutdown()
+        _ = try? await running.value
+        client.close()
+        redis.close()
+        server.stop()
+    }
+
+    func llen(_ key: String) async throws -> Int {
+        try await redis.send(RedisCommand("LLEN", key)).int ?? -1
+    }
+}

@@ -1,0 +1,151 @@
+import Celeriac
+import CeleriacTestSupport
+import CeleriacWorker
+import Foundation
+import Testing
+
+@Suite(.timeLimit(.minutes(2))) struct WorkerTests {
+    @Test func runsDemoTasksAndStoresResultsAClientCanGet() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        #expect(try await h.client.delay("demo.add", 2, 3).get(as: Int.self, timeout: .seconds(10)) == 5)
+        #expect(try await h.client.delay("demo.mul", 6, 7).get(timeout: .seconds(10)) == .int(42))
+        #expect(try await h.client.delay("demo.add", 0.5, 2).get(timeout: .seconds(10)) == .double(2.5))
+        let nested: JSONValue = ["n": [1, 2.5, nil, true], "big": .bigInt("1180591620717411303427"), "s": "日本 😀"]
+        #expect(try await h.client.send("demo.echo", args: [nested]).get(timeout: .seconds(10)) == nested)
+        #expect(try await h.client.send("demo.add", kwargs: ["x": 1, "y": 2]).get(timeout: .seconds(10)) == .int(3))
+    }
+
+    @Test func failureStoresTheExceptionAndTraceback() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        let meta = try await h.client.delay("demo.fail", "boom: bad value").wait(timeout: .seconds(10))
+        #expect(meta.status == .failure)
+        #expect(meta.exception == ExceptionInfo(type: "ValueError", message: ["boom: bad value"], module: "builtins"))
+        #expect(meta.traceback?.contains("ValueError: boom: bad value") == true)
+        await #expect(throws: TaskFailedError.self) { try await h.client.delay("demo.fail", "x").get(timeout: .seconds(10)) }
+    }
+
+    @Test func unregisteredTaskIsMarkedNotRegisteredAndRemovedFromTheQueue() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        let meta = try await h.client.delay("nope.unknown", 1).wait(timeout: .seconds(10))
+        #expect(meta.status == .failure)
+        #expect(meta.exception?.type == "NotRegistered")
+        #expect(meta.exception?.module == "celery.exceptions")
+        #expect(meta.exception?.message == ["nope.unknown"])
+        #expect(meta.traceback == nil)
+        #expect(try await h.llen("celery") == 0)
+        #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0)
+    }
+
+    @Test func undecodableMessagesGoToTheDeadLetterListAndTheWorkerCarriesOn() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        let garbage: [[UInt8]] = [
+            Array("not json at all".utf8),
+            Array(#"{"body": "!!!notbase64", "content-encoding": "utf-8", "content-type": "application/json", "headers": {"task": "demo.add", "id": "x"}, "properties": {"body_encoding": "base64", "delivery_tag": "t1"}}"#.utf8),
+            Array(#"{"body": "W10=", "content-encoding": "utf-8", "content-type": "application/json", "headers": {}, "properties": {"body_encoding": "base64", "delivery_tag": "t2"}}"#.utf8),
+        ]
+        for g in garbage { _ = try await h.redis.send(RedisCommand("LPUSH", "celery", g)) }
+        #expect(try await h.client.delay("demo.add", 1, 1).get(timeout: .seconds(10)) == .int(2))
+        try await waitUntil(timeout: .seconds(5)) { try await h.llen(DeadLetter.listKey) == 3 }
+        let records = try await h.redis.send(RedisCommand("LRANGE", DeadLetter.listKey, 0, -1)).array ?? []
+        for record in records {
+            let letter = try DeadLetter.decode(record.bytes ?? [])
+            #expect(!letter.reason.isEmpty)
+            #expect(letter.queue == "celery")
+        }
+        let first = try DeadLetter.decode(records.last?.bytes ?? [])
+        #expect(first.message == Array("not json at all".utf8))
+    }
+
+    @Test func honoursPriorityListsAndSeveralQueues() async throws {
+        let h = try await WorkerHarness(queues: ["celery", "other"])
+        defer { Task { await h.close() } }
+        var options = TaskSendOptions()
+        options.priority = 9
+        options.queue = "other"
+        let low = try await h.client.send("demo.add", args: [1, 2], options: options)
+        options.priority = 5
+        let mid = try await h.client.send("demo.add", args: [3, 4], options: options)
+        #expect(try await low.get(timeout: .seconds(10)) == .int(3))
+        #expect(try await mid.get(timeout: .seconds(10)) == .int(7))
+    }
+
+    @Test func expiredTasksAreRevokedNotRun() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        var options = TaskSendOptions()
+        options.expires = Date().addingTimeInterval(-5)
+        let meta = try await h.client.send("demo.add", args: [1, 2], options: options).wait(timeout: .seconds(10))
+        #expect(meta.status == .revoked)
+        #expect(meta.exception?.type == "TaskRevokedError")
+        #expect(meta.exception?.message == ["expired"])
+    }
+
+    @Test func countdownTasksRunAfterTheirETA() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        var options = TaskSendOptions()
+        options.countdown = 1.0
+        let sent = Date()
+        #expect(try await h.client.send("demo.add", args: [1, 2], options: options).get(timeout: .seconds(10)) == .int(3))
+        #expect(Date().timeIntervalSince(sent) >= 0.95)
+    }
+
+    @Test func acknowledgedMessagesLeaveNoUnackedBookkeeping() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        var results: [AsyncResult] = []
+        for i in 0..<50 { results.append(try await h.client.delay("demo.add", i, i)) }
+        for (i, r) in results.enumerated() { #expect(try await r.get(timeout: .seconds(20)) == .int(2 * i)) }
+        try await waitUntil(timeout: .seconds(5)) {
+            try await h.redis.send(RedisCommand("ZCARD", "unacked_index")).int == 0
+        }
+        #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0)
+    }
+
+    @Test func concurrencyBoundsTasksRunningAtOnce() async throws {
+        let h = try await WorkerHarness(concurrency: 2, prefetchMultiplier: 1)
+        defer { Task { await h.close() } }
+        let started = Date()
+        var results: [AsyncResult] = []
+        for _ in 0..<4 { results.append(try await h.client.delay("demo.sleep", 0.5)) }
+        for r in results { _ = try await r.get(timeout: .seconds(10)) }
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed >= 0.95, "4 × 0.5 s on 2 slots takes at least 1 s, took \(elapsed)")
+        #expect(elapsed < 1.9, "4 × 0.5 s on 2 slots should overlap, took \(elapsed)")
+    }
+
+    @Test func warmShutdownFinishesRunningTasksAndRestoresHeldOnes() async throws {
+        let h = try await WorkerHarness(concurrency: 1, prefetchMultiplier: 4)
+        defer { Task { await h.close() } }
+        let running = try await h.client.delay("demo.sleep", 1.0)
+        var waiting: [AsyncResult] = []
+        for i in 0..<3 { waiting.append(try await h.client.delay("demo.add", i, 1)) }
+        try await waitUntil(timeout: .seconds(5)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 3 }
+        try await h.stopWorker()
+        #expect(try await running.get(timeout: .seconds(5)) == .double(1.0))
+        #expect(try await h.llen("celery") == 3)
+        #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0)
+        let restored = try #require(try await h.redis.send(RedisCommand("LINDEX", "celery", -1)).bytes)
+        let envelope = try KombuEnvelope.decode(restored)
+        #expect(envelope.headers["redelivered"] == .bool(true))
+        for r in waiting { #expect(try await r.state() == .pending) }
+    }
+
+    @Test func survivesARedisRestartWithoutLosingTasks() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        #expect(try await h.client.delay("demo.add", 1, 1).get(timeout: .seconds(10)) == .int(2))
+        try h.server.restart()
+        // The client's own connections reconnect too; send after the outage and expect the worker to pick it up.
+        var result: JSONValue?
+        let deadline = Date().addingTimeInterval(20)
+        while result == nil && Date() < deadline {
+            do { result = try await h.client.delay("demo.add", 20, 22).get(timeout: .seconds(5)) } catch { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(result == .int(42))
+    }
+}

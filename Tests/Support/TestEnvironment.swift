@@ -1,0 +1,30 @@
+public import Foundation
+
+/// Where tests find what the test command prepared: the repository, the built binaries and the
+/// Python venv with real Celery. `scripts/test.sh` sets the variables; the fallbacks are the
+/// same paths, for a developer running `swift test` after one run of the script.
+public enum TestEnvironment {
+    /// The repository root (this file is Tests/Support/TestEnvironment.swift).
+    public static let repoRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/celery-wire/samples` beside the repository.
+    public static var samplesDirectory: URL {
+        repoRoot.deletingLastPathComponent().appendingPathComponent("shared/celery-wire/samples")
+    }
+
+    /// The directory holding `qworker` (and later `qmon`).
+    public static var binDirectory: URL {
+        if let dir = ProcessInfo.processInfo.environment["CELERIAC_BIN_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        return repoRoot.appendingPathComponent(".build/debug")
+    }
+
+    /// The venv's Python, which has celery==5.7.0 installed.
+    public static var python: String {
+        if let p = ProcessInfo.processInfo.environment["CELERIAC_PYTHON"], !p.isEmpty { return p }
+        return repoRoot.appendingPathComponent(".venv/bin/python").path
+    }
+
+    /// `interop/` with the Python demo app and client.
+    public static var interopDirectory: URL { repoRoot.appendingPathComponent("interop") }
+}
