@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Celeriac", targets: ["Celeriac"]),
         .library(name: "CeleriacWorker", targets: ["CeleriacWorker"]),
         .executable(name: "qworker", targets: ["qworker"]),
+        .executable(name: "qload", targets: ["qload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +54,16 @@ let package = Package(
             name: "qworker",
             dependencies: ["CeleriacWorker"],
             path: "Sources/qworker",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "qload",
+            dependencies: [
+                "Celeriac", "CeleriacWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/qload",
             swiftSettings: strict
         ),
         // Test support: a real redis-server per suite, temp dirs, process helpers.

@@ -47,6 +47,27 @@ def scenario_delay_bulk():
     yield {"ids": ids}
 
 
+def scenario_demo():
+    """The demo's Python side of the load: a mix of tasks, printed as they finish."""
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    calls = []
+    for i in range(rounds):
+        calls.append((f"demo.add({i}, 2)", "demo.add", (i, 2)))
+        calls.append((f"demo.echo(['py', {i}])", "demo.echo", (["py", i],)))
+        if i % 3 == 1:
+            calls.append((f"demo.fail('py round {i}')", "demo.fail", (f"py round {i}",)))
+        if i % 4 == 1:
+            calls.append(("demo.flaky('k', 0)", "demo.flaky", (f"py{i}", 0)))
+    sent = [(label, app.send_task(name, args=list(args))) for label, name, args in calls]
+    for label, r in sent:
+        try:
+            detail = repr(r.get(timeout=60))
+        except Exception as e:
+            detail = f"{type(e).__name__}({', '.join(repr(a) for a in e.args)})"
+        print(f"python client {r.state:<8}  {label} -> {detail}", flush=True)
+    return iter(())
+
+
 if __name__ == "__main__":
     for line in globals()["scenario_" + sys.argv[1]]():
         print(json.dumps(line), flush=True)
