@@ -48,5 +48,11 @@ let package = Package(
             path: "Tests/CeleriacTests",
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "CeleriacRedisTests",
+            dependencies: ["Celeriac", "CeleriacTestSupport"],
+            path: "Tests/CeleriacRedisTests",
+            swiftSettings: strict
+        ),
     ]
 )
