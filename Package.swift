@@ -50,7 +50,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CeleriacRedisTests",
-            dependencies: ["Celeriac", "CeleriacTestSupport"],
+            dependencies: [
+                "Celeriac", "CeleriacTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/CeleriacRedisTests",
             swiftSettings: strict
         ),
