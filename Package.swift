@@ -80,15 +80,24 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "CeleriacRedisTests",
+            dependencies: [
+                "Celeriac", "CeleriacTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CeleriacRedisTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CeleriacWorkerTests",
-            dependencies: ["Celeriac", "CeleriacWorker", "CeleriacTestSupport"],
+            dependencies: ["Celeriac", "CeleriacWorker", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CeleriacWorkerTests",
             swiftSettings: strict
         ),
         // Against real Python Celery 5.7 (CELERIAC_PYTHON) and the built qworker (CELERIAC_BIN_DIR).
         .testTarget(
             name: "CeleriacInteropTests",
-            dependencies: ["Celeriac", "CeleriacTestSupport"],
+            dependencies: ["Celeriac", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CeleriacInteropTests",
             swiftSettings: strict
         ),

@@ -1,0 +1,73 @@
+/// An error from the Redis layer.
+///
+/// A struct with an extensible ``Code`` rather than an enum, so new failure kinds can be added
+/// without breaking callers that switch over codes. Messages never contain a password: URLs in
+/// them are redacted (see ``RedisURL/description``) and server messages are scrubbed.
+public struct RedisError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure happened.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Backing: Hashable, Sendable {
+            case invalidURL
+            case connectionFailed
+            case connectionLost
+            case timeout
+            case authenticationFailed
+            case server
+            case protocolViolation
+            case closed
+        }
+
+        private let backing: Backing
+        private init(_ backing: Backing) { self.backing = backing }
+
+        /// The URL could not be parsed, or asks for something hiredis 0.14 cannot do (TLS).
+        public static let invalidURL = Code(.invalidURL)
+        /// A connection could not be established (refused, unreachable, DNS, connect timeout).
+        public static let connectionFailed = Code(.connectionFailed)
+        /// An established connection broke. Commands already written may or may not have run.
+        public static let connectionLost = Code(.connectionLost)
+        /// The server did not answer within ``RedisOptions/readTimeout``; the connection was dropped.
+        public static let timeout = Code(.timeout)
+        /// AUTH was rejected (wrong password or ACL user).
+        public static let authenticationFailed = Code(.authenticationFailed)
+        /// The server answered with an error reply (`-ERR …`, `-WRONGTYPE …`).
+        public static let server = Code(.server)
+        /// The server sent something that is not valid RESP, or a reply of an unexpected shape.
+        public static let protocolViolation = Code(.protocolViolation)
+        /// The client or subscriber was closed by its owner.
+        public static let closed = Code(.closed)
+
+        public var description: String {
+            switch backing {
+            case .invalidURL: "invalidURL"
+            case .connectionFailed: "connectionFailed"
+            case .connectionLost: "connectionLost"
+            case .timeout: "timeout"
+            case .authenticationFailed: "authenticationFailed"
+            case .server: "server"
+            case .protocolViolation: "protocolViolation"
+            case .closed: "closed"
+            }
+        }
+    }
+
+    /// What kind of failure happened.
+    public let code: Code
+    /// A human-readable explanation, free of passwords.
+    public let message: String
+
+    /// Creates an error; `message` must not contain a password.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// Whether the failure is about reaching the server (failed or lost connection, timeout),
+    /// so that retrying later may succeed. Server error replies, bad URLs, wrong passwords and
+    /// deliberate closing are not.
+    public var isConnectionProblem: Bool {
+        code == .connectionFailed || code == .connectionLost || code == .timeout
+    }
+
+    public var description: String { "RedisError.\(code): \(message)" }
+}

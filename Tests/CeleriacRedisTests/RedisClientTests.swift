@@ -1,0 +1,194 @@
+import Celeriac
+import CeleriacTestSupport
+import Foundation
+import Logging
+import Testing
+
+@Suite("RedisClient: async facade with automatic pipelining and outage handling")
+struct RedisClientTests {
+    let server: RedisServer
+    let logs = LogRecorder()
+
+    init() throws {
+        server = try RedisServer.start(password: "client-secret")
+    }
+
+    private func options(_ name: String = "test") -> RedisOptions {
+        var options = RedisOptions()
+        options.name = name
+        options.reconnectBackoff = .milliseconds(20)...(.milliseconds(200))
+        return options
+    }
+
+    @Test func concurrentCallersAllSucceedWithExactCounts() async throws {
+        let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
+        defer { client.close() }
+        let prefix = #function
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<200 {
+                group.addTask {
+                    for _ in 0..<50 {
+                        _ = try await client.send(RedisCommand("INCR", "\(prefix):total"))
+                        _ = try await client.send(RedisCommand("INCR", "\(prefix):task:\(task % 10)"))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await client.send(RedisCommand("GET", "\(prefix):total")).int == 10_000)
+        let perTask = try await client.pipeline((0..<10).map { RedisCommand("GET", "\(prefix):task:\($0)") })
+        #expect(perTask.map(\.int) == Array(repeating: 1000, count: 10))
+    }
+
+    @Test func sendThrowsErrorRepliesPipelineReturnsThem() async throws {
+        let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
+        defer { client.close() }
+        let key = "\(#function):s"
+        _ = try await client.send(RedisCommand("SET", key, "text"))
+        await #expect { _ = try await client.send(RedisCommand("INCR", key)) } throws: {
+            ($0 as? RedisError)?.code == .server
+        }
+        let replies = try await client.pipeline([RedisCommand("INCR", key), RedisCommand("GET", key)])
+        #expect(replies[0].errorMessage != nil)
+        #expect(replies[1].string == "text")
+        #expect(try await client.pipeline([]) == [])
+    }
+
+    @Test func transactionRunsAtomicallyAndThrowsWhenDiscarded() async throws {
+        let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
+        defer { client.close() }
+        let key = "\(#function):n"
+        let replies = try await client.transaction([RedisCommand("INCRBY", key, 5), RedisCommand("INCR", key)])
+        #expect(replies == [.integer(5), .integer(6)])
+        await #expect { _ = try await client.transaction([RedisCommand("INCR", key), RedisCommand("BOGUS")]) } throws: {
+            ($0 as? RedisError)?.code == .server
+        }
+        #expect(try await client.send(RedisCommand("GET", key)).int == 6)
+    }
+
+    @Test func firstConnectFailsFastOnWrongPassword() async throws {
+        var url = server.url
+        url.password = "not-the-password"
+        do {
+            _ = try await RedisClient.connect(url: url, options: options(), logger: logs.logger())
+            Issue.record("connected with a wrong password")
+        } catch {
+            #expect(error.code == .authenticationFailed)
+            #expect(!error.description.contains("not-the-password"))
+        }
+    }
+
+    @Test func firstConnectFailsFastWhenRefused() async throws {
+        let port = try RedisServer.freeLoopbackPort()
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await RedisClient.connect(
+                url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)), options: options(),
+                logger: logs.logger())
+        } throws: { ($0 as? RedisError)?.code == .connectionFailed }
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
+
+    @Test func survivesServerRestartAndReplaysSelect() async throws {
+        var url = server.url
+        url.database = 3
+        let client = try await RedisClient.connect(url: url, options: options("broker"), logger: logs.logger())
+        defer { client.close() }
+        let key = "\(#function):k"
+        _ = try await client.send(RedisCommand("SET", key, "before"))
+        try server.restart()
+
+        var errors: [RedisError] = []
+        var value: RedisReply = .null
+        try await waitUntil(timeout: .seconds(5)) {
+            do {
+                _ = try await client.send(RedisCommand("SET", key, "after"))
+                value = try await client.send(RedisCommand("GET", key))
+                return true
+            } catch let error as RedisError {
+                errors.append(error)
+                return false
+            }
+        }
+        #expect(errors.count <= 1, "\(errors)")
+        #expect(errors.allSatisfy { $0.code == .connectionLost })
+        #expect(value.string == "after")
+
+        // SELECT was replayed: the key is in db 3, not db 0.
+        var db3 = server.url
+        db3.database = 3
+        #expect(try RedisConnection(url: db3).send(RedisCommand("GET", key)).string == "after")
+        #expect(try RedisConnection(url: server.url).send(RedisCommand("GET", key)) == .null)
+
+        try await waitUntil(timeout: .seconds(2)) { !logs.messages(at: .info).isEmpty }
+        let warnings = logs.messages(at: .warning)
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.hasPrefix("redis broker at redis://:***@127.0.0.1:") == true)
+        #expect(warnings.first?.contains("unreachable") == true)
+        #expect(warnings.first?.hasSuffix("; reconnecting") == true)
+        let infos = logs.messages(at: .info)
+        #expect(infos.count == 1)
+        #expect(infos.first?.hasPrefix("redis broker reconnected after ") == true)
+        #expect(logs.lines.allSatisfy { !$0.message.contains("client-secret") })
+    }
+
+    @Test func requestsWaitingDuringOutageSucceedAfterServerComesBack() async throws {
+        let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
+        defer { client.close() }
+        let key = "\(#function):k"
+        _ = try await client.send(RedisCommand("PING"))
+        server.stop()
+        // The idle connection's close is noticed before writing, so this waits for the server.
+        async let queued = client.send(RedisCommand("INCR", key))
+        try await waitUntil(timeout: .seconds(2)) { !logs.messages(at: .warning).isEmpty }
+        try server.restart()
+        #expect(try await queued == .integer(1))
+    }
+
+    @Test func queuedRequestsFailAfterMaxOutageWait() async throws {
+        var options = options()
+        options.maxOutageWait = .milliseconds(300)
+        let client = try await RedisClient.connect(url: server.url, options: options, logger: logs.logger())
+        defer { client.close() }
+        server.stop()
+        let started = ContinuousClock.now
+        await #expect { _ = try await client.send(RedisCommand("PING")) } throws: {
+            ($0 as? RedisError)?.code == .connectionLost
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "\(elapsed)")
+    }
+
+    @Test func closeInterruptsBlockingPopAndFailsLaterRequests() async throws {
+        let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
+        let key = "\(#function):q"
+        let pop = Task { try await client.send(RedisCommand("BRPOP", key, 0)) }
+        // Wait until the BRPOP is really blocked on the server.
+        let admin = try RedisConnection(url: server.url)
+        try await waitUntil(timeout: .seconds(2)) {
+            try admin.send(RedisCommand("INFO", "clients")).string?.contains("blocked_clients:1") == true
+        }
+        let started = ContinuousClock.now
+        client.close()
+        client.close()
+        await #expect { _ = try await pop.value } throws: { ($0 as? RedisError)?.code == .closed }
+        #expect(ContinuousClock.now - started < .milliseconds(500))
+        await #expect { _ = try await client.send(RedisCommand("PING")) } throws: {
+            ($0 as? RedisError)?.code == .closed
+        }
+    }
+
+    @Test func blockingPopOnDedicatedClientWakesOnPush() async throws {
+        let popper = try await RedisClient.connect(url: server.url, options: options("pop"), logger: logs.logger())
+        let pusher = try await RedisClient.connect(url: server.url, options: options("push"), logger: logs.logger())
+        defer {
+            popper.close()
+            pusher.close()
+        }
+        let key = "\(#function):q"
+        let pop = Task { try await popper.send(RedisCommand("BRPOP", key, 5)) }
+        try await Task.sleep(for: .milliseconds(50))
+        _ = try await pusher.send(RedisCommand("LPUSH", key, [0, 1, 2] as [UInt8]))
+        #expect(try await pop.value == .array([.bulk(Array(key.utf8)), .bulk([0, 1, 2])]))
+    }
+}
