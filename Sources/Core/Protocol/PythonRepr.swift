@@ -98,43 +98,7 @@ public enum PythonRepr {
     /// decimal exponents -4…15 (`0.0001`, `1e-05`, `1000000000000000.0`, `1e+16`),
     /// always with `.0` or an exponent; `inf`, `-inf`, `nan`.
     public static func floatRepr(_ d: Double) -> String {
-        if d.isNaN { return "nan" }
-        if d.isInfinite { return d < 0 ? "-inf" : "inf" }
-        // Swift's description already yields the shortest round-trip digits; only the layout
-        // differs from Python's (Swift switches to exponent form at 2^53, Python at 1e16).
-        var text = Substring(d.description)
-        var sign = ""
-        if text.hasPrefix("-") { sign = "-"; text = text.dropFirst() }
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(text[text.index(after: e)...]) ?? 0
-            text = text[..<e]
-        }
-        let intPart: Substring
-        let fracPart: Substring
-        if let dot = text.firstIndex(of: ".") {
-            intPart = text[..<dot]
-            fracPart = text[text.index(after: dot)...]
-        } else {
-            intPart = text
-            fracPart = ""
-        }
-        var digits = Array(intPart.utf8) + Array(fracPart.utf8)
-        var decpt = intPart.utf8.count + exponent
-        while let f = digits.first, f == UInt8(ascii: "0") { digits.removeFirst(); decpt -= 1 }
-        while let l = digits.last, l == UInt8(ascii: "0") { digits.removeLast() }
-        if digits.isEmpty { return sign + "0.0" }
-        let ds = String(decoding: digits, as: UTF8.self)
-        if decpt > 16 || decpt <= -4 {
-            let e = decpt - 1
-            var mant = String(ds.prefix(1))
-            if digits.count > 1 { mant += "." + ds.dropFirst() }
-            let eAbs = abs(e)
-            return sign + mant + (e < 0 ? "e-" : "e+") + (eAbs < 10 ? "0" : "") + String(eAbs)
-        }
-        if decpt <= 0 { return sign + "0." + String(repeating: "0", count: -decpt) + ds }
-        if decpt >= digits.count { return sign + ds + String(repeating: "0", count: decpt - digits.count) + ".0" }
-        return sign + ds.prefix(decpt) + "." + ds.dropFirst(decpt)
+        PythonFloat.repr(d)
     }
 
     /// Python's `str.isprintable()` for one character: everything except the Unicode
