@@ -158,7 +158,7 @@ public final class Worker: Service, Sendable {
     }
 
     private func deadLetter(_ raw: [UInt8], from key: String, reason: String, _ c: Connections) async {
-        let record = DeadLetter(reason: reason, queue: QueueKeys.queueName(ofList: key), time: Date(), worker: settings.nodeName, message: raw)
+        let record = DeadLetter(reason: reason, queue: QueueKeys.queueName(ofList: key), time: Date(), worker: settings.nodeName, rawMessage: raw)
         logger.error("dead-lettered a message from \(QueueKeys.queueName(ofList: key)) to \(settings.deadLetterKey): \(reason)")
         await retryingRedis("dead-letter a message") {
             _ = try await c.broker.send(RedisCommand("LPUSH", settings.deadLetterKey, record.encoded()))
@@ -218,7 +218,7 @@ public final class Worker: Service, Sendable {
         let seconds = Double(runtime.components.seconds) + Double(runtime.components.attoseconds) / 1e18
         switch outcome {
         case .success(let value):
-            logger.info("Task \(d.label) succeeded in \(String(format: "%.6f", seconds))s: \(PythonRepr.saferepr(value, maxLength: 200))")
+            logger.info("Task \(d.label) succeeded in \(String(format: "%.6f", seconds))s: \(PythonRepr.saferepr(value, maxlen: 200))")
             await store(m, .success(taskID: m.id, result: value, now: Date(), parentID: m.parentID, groupID: m.group), c)
         case .failure(let error):
             logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")

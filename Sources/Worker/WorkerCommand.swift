@@ -1,6 +1,6 @@
 public import ArgumentParser
 public import Celeriac
-import Foundation
+public import Foundation
 import Logging
 import ServiceLifecycle
 

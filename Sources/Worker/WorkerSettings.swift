@@ -1,5 +1,5 @@
 public import Celeriac
-import Foundation
+public import Foundation
 
 /// Everything a ``Worker`` needs to know before it starts, resolved from flags, config and
 /// environment by ``WorkerCommand``.

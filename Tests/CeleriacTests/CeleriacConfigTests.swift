@@ -34,7 +34,8 @@ import Testing
 
     @Test func configFileIsFoundThroughEnvironmentAndWorkingDirectory() throws {
         try withFile("task_default_queue: viaenv\n") { path in
-            #expect(try CeleriacConfig.load(environment: ["CELERIAC_CONFIG": path]).taskDefaultQueue == "viaenv")
+            let c = try CeleriacConfig.load(environment: ["CELERIAC_CONFIG": path])
+            #expect(c.taskDefaultQueue == "viaenv")
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("celeriac-wd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Yams
 
 /// An application's settings, named and defaulted as Celery names them.

@@ -14,7 +14,7 @@ public final class RedisResultBackend: Sendable {
     }
 
     /// The key, and pub/sub channel, of a task's result.
-    public static func key(for taskID: String) -> String { "celery-task-meta-" + taskID }
+    public static func key(for taskID: String) -> String { QueueKeys.resultKey(taskID: taskID) }
 
     /// The commands that store `meta`; run them inside one transaction.
     public func storeCommands(_ meta: ResultMeta) -> [RedisCommand] {

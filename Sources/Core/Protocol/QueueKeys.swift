@@ -34,6 +34,12 @@ public enum QueueKeys {
         return keys
     }
 
+    /// The queue a priority list belongs to: `celery\x06\x163` → `celery`.
+    public static func queueName(ofList key: String) -> String {
+        guard let range = key.range(of: separator) else { return key }
+        return String(key[..<range.lowerBound])
+    }
+
     /// A member of `_kombu.binding.<exchange>`: `routing_key SEP pattern SEP queue`.
     public static func bindingMember(routingKey: String, pattern: String = "", queue: String) -> String {
         routingKey + separator + pattern + separator + queue

@@ -358,6 +358,6 @@ extension TaskMessage {
             extraHeaders: extra,
             callbacks: options.callbacks, errbacks: options.errbacks, chain: options.chain, chord: options.chord,
             correlationID: id, replyTo: options.replyTo, deliveryMode: 2, exchange: "",
-            routingKey: options.queue, priority: options.priority ?? 0, expiration: expiration)
+            routingKey: options.queue ?? "celery", priority: options.priority ?? 0, expiration: expiration)
     }
 }

@@ -16,7 +16,7 @@ public struct TaskSendOptions: Sendable {
     /// Expiry in seconds from `now` (Celery's `expires=60`).
     public var expiresIn: Double?
     /// Destination queue; it is also the routing key, since tasks use the default exchange.
-    public var queue: String
+    public var queue: String?
     /// Message priority 0…9 (on Redis: lower runs first). `nil` sends 0.
     public var priority: Int?
     /// `time_limit` in seconds.
@@ -55,7 +55,7 @@ public struct TaskSendOptions: Sendable {
 
     public init(
         taskID: String? = nil, countdown: Double? = nil, eta: Date? = nil, expires: Date? = nil,
-        expiresIn: Double? = nil, queue: String = "celery", priority: Int? = nil,
+        expiresIn: Double? = nil, queue: String? = nil, priority: Int? = nil,
         timeLimit: Double? = nil, softTimeLimit: Double? = nil, ignoreResult: Bool = false,
         byName: Bool = false, headers: JSONObject = [:], replyTo: String = "", shadow: String? = nil,
         parentID: String? = nil, rootID: String? = nil, retries: Int = 0, group: String? = nil,
