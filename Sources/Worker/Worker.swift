@@ -253,7 +253,9 @@ public final class Worker: Service, Sendable {
     /// Puts a held message back where the next BRPOP takes it, flagged as redelivered, exactly as
     /// kombu's restore does (RPUSH, same delivery tag, in one transaction with the un-record).
     private func restore(_ d: Delivery, _ c: Connections) async {
-        let envelope = KombuEnvelope.markRedelivered(d.raw)
+        var message = d.message
+        message.markRedelivered()
+        let envelope = message.encoded()
         let list = QueueKeys.list(queue: d.message.routingKey, priority: d.message.priority)
         await retryingRedis("restore \(d.label)") {
             _ = try await c.broker.transaction([
