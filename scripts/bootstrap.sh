@@ -30,7 +30,7 @@ fi
 venv="$root/.venv"
 stamp="$venv/.requirements"
 if [ ! -x "$venv/bin/python" ] || ! cmp -s "$root/interop/requirements.txt" "$stamp"; then
-    echo "bootstrap: creating Python venv with $(tr '\n' ' ' < "$root/interop/requirements.txt" | sed 's/#[^c]*//')"
+    echo "bootstrap: creating the Python venv .venv (interop/requirements.txt)"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/interop/requirements.txt"
     cp "$root/interop/requirements.txt" "$stamp"

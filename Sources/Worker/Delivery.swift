@@ -1,4 +1,4 @@
-public import Celeriac
+import Celeriac
 
 /// One message taken off a queue: the raw bytes as they were popped, where they came from,
 /// and the decoded task. The raw bytes are what goes into `unacked` and back onto the queue,

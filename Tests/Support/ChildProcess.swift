@@ -13,7 +13,7 @@ public final class ChildProcess: Sendable {
                 workingDirectory: URL? = nil, logDirectory: TemporaryDirectory) throws {
         self.name = name
         logPath = logDirectory.file("\(name).log")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)

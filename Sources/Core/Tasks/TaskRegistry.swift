@@ -37,7 +37,7 @@ public struct TaskRegistry: Sendable {
     /// ```swift
     /// registry.register("demo.add", parameters: ["x", "y"]) { (x: Int, y: Int) in x + y }
     /// ```
-    public mutating func register<each A: Decodable & Sendable, R: Encodable>(
+    public mutating func register<each A: Decodable & Sendable, R: Encodable & Sendable>(
         _ name: String,
         parameters: [String],
         _ body: @escaping @Sendable (repeat each A) async throws -> R
