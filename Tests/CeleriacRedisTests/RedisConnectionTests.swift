@@ -105,6 +105,12 @@ struct RedisConnectionTests {
         #expect(try db3.send(RedisCommand("GET", key)).string == "in-3")
     }
 
+    @Test func connectsToLocalhostByName() throws {
+        let url = try RedisURL(parsing: "redis://localhost:\(server.port!)/1")
+        let byName = try RedisConnection(url: url)
+        #expect(try byName.send(RedisCommand("PING")) == .status("PONG"))
+    }
+
     @Test func failsQuicklyWhenConnectionIsRefused() throws {
         let port = try RedisServer.freeLoopbackPort()
         var options = RedisOptions()
