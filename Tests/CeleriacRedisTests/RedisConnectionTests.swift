@@ -105,18 +105,26 @@ struct RedisConnectionTests {
         #expect(try db3.send(RedisCommand("GET", key)).string == "in-3")
     }
 
+    @Test func connectsToLocalhostByName() throws {
+        let url = try RedisURL(parsing: "redis://localhost:\(server.port!)/1")
+        let byName = try RedisConnection(url: url)
+        #expect(try byName.send(RedisCommand("PING")) == .status("PONG"))
+    }
+
     @Test func failsQuicklyWhenConnectionIsRefused() throws {
         let port = try RedisServer.freeLoopbackPort()
+        var options = RedisOptions()
+        options.connectTimeout = .seconds(30)
         let started = ContinuousClock.now
         do {
-            _ = try RedisConnection(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)))
+            _ = try RedisConnection(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)), options: options)
             Issue.record("connected to a closed port")
         } catch {
             #expect(error.code == .connectionFailed)
             #expect(error.isConnectionProblem)
             #expect(error.message.contains("refused"), "\(error.message)")
         }
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test func readTimeoutAgainstSilentListenerThrowsTimeout() throws {

@@ -26,6 +26,9 @@ internal import Darwin
 /// An idle connection closed by the server is noticed before the next write, so a server
 /// restart between requests usually costs callers nothing.
 ///
+/// Cancelling a calling task does not withdraw its request: once queued, a command is sent
+/// (like a write already on the wire) and the caller still waits for its reply.
+///
 /// Do not send MULTI, WATCH, SUBSCRIBE or SELECT through ``send(_:)``: the connection is shared
 /// by all callers; use ``transaction(_:)``, ``RedisSubscriber`` and ``RedisURL/database``.
 public final class RedisClient: Sendable {

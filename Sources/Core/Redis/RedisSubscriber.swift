@@ -1,0 +1,422 @@
+public import Logging
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// A pub/sub subscriber: one dedicated thread owns a connection in subscribe mode and calls a
+/// handler for every message.
+///
+/// The loop never blocks in a hiredis read, so it never hits a socket timeout (which would kill
+/// the context) and can be stopped at once: it drains replies hiredis already parsed, `poll`s
+/// the socket together with a wake-up pipe, reads what arrived, and drains again.
+/// Subscription changes requested from any task are queued and written by the loop thread.
+///
+/// The handler runs on the loop thread, in message order; it must return quickly (hand work
+/// to a task or stream), because while it runs no other message is read.
+///
+/// ## Outages
+/// On connection loss the loop logs one warning, reconnects with backoff
+/// (``RedisOptions/reconnectBackoff``), replays AUTH, SELECT and every current subscription and
+/// pattern subscription, and once Redis confirmed them delivers ``RedisPubSubEvent/reconnected``.
+/// Subscription changes in flight when the connection broke fail with
+/// ``RedisError/Code/connectionLost`` and may or may not be in effect; repeating them is harmless.
+public final class RedisSubscriber: Sendable {
+    private let core: RedisSubscriberCore
+
+    private init(core: RedisSubscriberCore) {
+        self.core = core
+    }
+
+    deinit {
+        core.close()
+    }
+
+    /// Connects and starts the loop thread; no channel is subscribed yet.
+    ///
+    /// - Parameters:
+    ///   - url: The server.
+    ///   - options: Connect timeout, backoff and log name (``RedisOptions/readTimeout`` is not
+    ///     used: the loop polls instead of blocking).
+    ///   - logger: Receives the outage warning and the reconnect notice.
+    ///   - handler: Called on the loop thread for each event.
+    /// - Throws: ``RedisError`` from the first connect.
+    public static func connect(
+        url: RedisURL, options: RedisOptions = .init(), logger: Logger,
+        handler: @escaping @Sendable (RedisPubSubEvent) -> Void
+    ) async throws(RedisError) -> RedisSubscriber {
+        let core = try RedisSubscriberCore(url: url, options: options, logger: logger, handler: handler)
+        let started: Result<Void, RedisError> = await withCheckedContinuation { continuation in
+            let thread = Thread { core.run(started: continuation) }
+            thread.name = "redis-\(options.name)-pubsub"
+            thread.start()
+        }
+        try started.get()
+        return RedisSubscriber(core: core)
+    }
+
+    /// Subscribes to channels; returns after Redis confirmed every one of them.
+    ///
+    /// - Parameter channels: Exact channel names.
+    /// - Throws: ``RedisError/Code/connectionLost`` if the connection broke meanwhile;
+    ///   ``RedisError/Code/closed`` after ``close()``.
+    public func subscribe(_ channels: [String]) async throws(RedisError) {
+        try await core.submit(.subscribe, channels).get()
+    }
+
+    /// Unsubscribes from channels (all of them when `channels` is empty); returns once confirmed.
+    public func unsubscribe(_ channels: [String]) async throws(RedisError) {
+        try await core.submit(.unsubscribe, channels).get()
+    }
+
+    /// Subscribes to glob-style patterns such as `celeryev.*`; returns once confirmed.
+    public func psubscribe(_ patterns: [String]) async throws(RedisError) {
+        try await core.submit(.psubscribe, patterns).get()
+    }
+
+    /// Removes pattern subscriptions (all of them when `patterns` is empty); returns once confirmed.
+    public func punsubscribe(_ patterns: [String]) async throws(RedisError) {
+        try await core.submit(.punsubscribe, patterns).get()
+    }
+
+    /// Stops the loop and closes its connection; pending calls fail with
+    /// ``RedisError/Code/closed``. Idempotent, and it does not wait for the thread.
+    public func close() {
+        core.close()
+    }
+}
+
+/// The state shared between ``RedisSubscriber``'s callers and its loop thread, plus the
+/// wake-up pipe that lets callers interrupt the loop's `poll`.
+final class RedisSubscriberCore: Sendable {
+    typealias Completion = CheckedContinuation<Result<Void, RedisError>, Never>
+
+    enum Kind: String, Sendable {
+        case subscribe = "SUBSCRIBE"
+        case unsubscribe = "UNSUBSCRIBE"
+        case psubscribe = "PSUBSCRIBE"
+        case punsubscribe = "PUNSUBSCRIBE"
+    }
+
+    struct Request: Sendable {
+        let kind: Kind
+        let names: [String]
+        let completion: Completion
+        let enqueued: ContinuousClock.Instant
+    }
+
+    struct State: Sendable {
+        var queue: [Request] = []
+        var closed = false
+    }
+
+    let url: RedisURL
+    let options: RedisOptions
+    let logger: Logger
+    let handler: @Sendable (RedisPubSubEvent) -> Void
+    let state = RedisLockedState(State())
+    /// Read and write ends of a non-blocking pipe. Closed only in `deinit`, i.e. after both the
+    /// loop thread and the public object let go, so a late `wake()` never hits a reused fd.
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    init(
+        url: RedisURL, options: RedisOptions, logger: Logger,
+        handler: @escaping @Sendable (RedisPubSubEvent) -> Void
+    ) throws(RedisError) {
+        var options = options
+        // The loop polls; a socket timeout would only kill an idle subscription.
+        options.readTimeout = nil
+        self.url = url
+        self.options = options
+        self.logger = logger
+        self.handler = handler
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw RedisError(.connectionFailed, "cannot create a wake-up pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+    }
+
+    deinit {
+        close(descriptor: wakeRead)
+        close(descriptor: wakeWrite)
+    }
+
+    // MARK: - Called from any task
+
+    func submit(_ kind: Kind, _ names: [String]) async -> Result<Void, RedisError> {
+        if names.isEmpty && (kind == .subscribe || kind == .psubscribe) { return .success(()) }
+        return await withCheckedContinuation { (completion: Completion) in
+            let accepted = state.withLock { state -> Bool in
+                guard !state.closed else { return false }
+                state.queue.append(Request(kind: kind, names: names, completion: completion, enqueued: .now))
+                return true
+            }
+            if accepted { wake() } else { completion.resume(returning: .failure(closedError)) }
+        }
+    }
+
+    func close() {
+        let pending = state.withLockAndSignal { state -> [Request] in
+            guard !state.closed else { return [] }
+            state.closed = true
+            defer { state.queue = [] }
+            return state.queue
+        }
+        wake()
+        for request in pending { request.completion.resume(returning: .failure(closedError)) }
+    }
+
+    private var closedError: RedisError { RedisError(.closed, "redis \(options.name) subscriber was closed") }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        // A full pipe already guarantees a wake-up, so EAGAIN is fine.
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    private func drainWakePipe() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &buffer, buffer.count) > 0 {}
+    }
+
+    private func close(descriptor: Int32) {
+        #if canImport(Glibc)
+        _ = Glibc.close(descriptor)
+        #else
+        _ = Darwin.close(descriptor)
+        #endif
+    }
+
+    // MARK: - The loop thread
+
+    /// A subscription command written and not yet fully confirmed, or a marker that fires once
+    /// everything before it is confirmed.
+    private struct Awaiting {
+        enum Action {
+            case user(Completion)
+            case replay
+            case reconnected
+        }
+        var remaining: Int
+        let action: Action
+    }
+
+    /// Everything only the loop thread touches.
+    private struct Loop {
+        var channels: Set<String> = []
+        var patterns: Set<String> = []
+        var awaiting: [Awaiting] = []
+    }
+
+    func run(started: CheckedContinuation<Result<Void, RedisError>, Never>) {
+        let connection: RedisConnection
+        do {
+            connection = try RedisConnection(url: url, options: options)
+        } catch {
+            started.resume(returning: .failure(error))
+            return
+        }
+        started.resume(returning: .success(()))
+        var loop = Loop()
+        var lostReason: String?
+        while true {
+            if let reason = lostReason {
+                failAwaiting(&loop, with: RedisError(.connectionLost, "connection to \(url) lost: \(reason)"))
+                guard reconnect(connection, reason: reason) else { break }
+                lostReason = nil
+                do {
+                    try replay(&loop, on: connection)
+                } catch {
+                    lostReason = error.message
+                    continue
+                }
+            }
+            let (closed, requests) = state.withLock { state -> (Bool, [Request]) in
+                defer { state.queue = [] }
+                return (state.closed, state.queue)
+            }
+            if closed { break }
+            drainWakePipe()
+            do {
+                if !requests.isEmpty {
+                    for request in requests { try send(request, &loop, on: connection) }
+                    try connection.flush()
+                }
+                try drain(&loop, connection)
+                let descriptor = connection.fileDescriptor
+                var fds = [
+                    pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+                ]
+                let ready = poll(&fds, 2, 100)
+                if ready > 0 && fds[0].revents != 0 {
+                    try connection.readIntoBuffer()
+                    try drain(&loop, connection)
+                }
+            } catch {
+                lostReason = error.message
+            }
+        }
+        connection.close()
+        failAwaiting(&loop, with: closedError)
+        let leftovers = state.withLock { state -> [Request] in
+            defer { state.queue = [] }
+            return state.queue
+        }
+        for request in leftovers { request.completion.resume(returning: .failure(closedError)) }
+    }
+
+    private func send(_ request: Request, _ loop: inout Loop, on connection: RedisConnection) throws(RedisError) {
+        var names = request.names
+        switch request.kind {
+        case .subscribe:
+            loop.channels.formUnion(names)
+        case .psubscribe:
+            loop.patterns.formUnion(names)
+        case .unsubscribe:
+            if names.isEmpty { names = loop.channels.sorted() }
+            loop.channels.subtract(names)
+        case .punsubscribe:
+            if names.isEmpty { names = loop.patterns.sorted() }
+            loop.patterns.subtract(names)
+        }
+        if names.isEmpty {
+            // "Unsubscribe from all" with nothing subscribed: Redis would answer with a reply
+            // naming no channel; there is nothing to wait for.
+            request.completion.resume(returning: .success(()))
+            return
+        }
+        do {
+            try connection.append(RedisCommand(request.kind.rawValue, arguments: names))
+        } catch {
+            request.completion.resume(returning: .failure(error))
+            throw error
+        }
+        // Redis confirms each argument separately, duplicates included.
+        loop.awaiting.append(Awaiting(remaining: names.count, action: .user(request.completion)))
+    }
+
+    /// After a reconnect: subscribe again to everything and deliver `.reconnected` once Redis
+    /// confirmed it.
+    private func replay(_ loop: inout Loop, on connection: RedisConnection) throws(RedisError) {
+        if !loop.channels.isEmpty {
+            let names = loop.channels.sorted()
+            try connection.append(RedisCommand("SUBSCRIBE", arguments: names))
+            loop.awaiting.append(Awaiting(remaining: names.count, action: .replay))
+        }
+        if !loop.patterns.isEmpty {
+            let names = loop.patterns.sorted()
+            try connection.append(RedisCommand("PSUBSCRIBE", arguments: names))
+            loop.awaiting.append(Awaiting(remaining: names.count, action: .replay))
+        }
+        loop.awaiting.append(Awaiting(remaining: 0, action: .reconnected))
+        try connection.flush()
+        settle(&loop)
+    }
+
+    private func drain(_ loop: inout Loop, _ connection: RedisConnection) throws(RedisError) {
+        while let reply = try connection.bufferedReply() {
+            handle(reply, &loop)
+        }
+    }
+
+    private func handle(_ reply: RedisReply, _ loop: inout Loop) {
+        switch reply {
+        case .array(let parts):
+            switch parts.first?.string {
+            case "message" where parts.count == 3:
+                handler(.message(channel: parts[1].string ?? "", payload: parts[2].bytes ?? []))
+            case "pmessage" where parts.count == 4:
+                handler(
+                    .patternMessage(
+                        pattern: parts[1].string ?? "", channel: parts[2].string ?? "", payload: parts[3].bytes ?? []))
+            case "subscribe", "unsubscribe", "psubscribe", "punsubscribe":
+                if !loop.awaiting.isEmpty { loop.awaiting[0].remaining -= 1 }
+                settle(&loop)
+            default:
+                logger.debug("redis \(options.name) subscriber ignored an unexpected reply")
+            }
+        case .error(let message):
+            // A rejected subscription command: fail the oldest request still waiting.
+            guard !loop.awaiting.isEmpty else { return }
+            let head = loop.awaiting.removeFirst()
+            if case .user(let completion) = head.action {
+                completion.resume(returning: .failure(RedisError(.server, message)))
+            }
+            settle(&loop)
+        default:
+            logger.debug("redis \(options.name) subscriber ignored an unexpected reply")
+        }
+    }
+
+    /// Completes every leading entry whose confirmations have all arrived.
+    private func settle(_ loop: inout Loop) {
+        while let head = loop.awaiting.first, head.remaining <= 0 {
+            loop.awaiting.removeFirst()
+            switch head.action {
+            case .user(let completion): completion.resume(returning: .success(()))
+            case .replay: break
+            case .reconnected: handler(.reconnected)
+            }
+        }
+    }
+
+    private func failAwaiting(_ loop: inout Loop, with error: RedisError) {
+        for entry in loop.awaiting {
+            if case .user(let completion) = entry.action { completion.resume(returning: .failure(error)) }
+        }
+        loop.awaiting = []
+    }
+
+    /// Reconnects with backoff; returns `false` when closed meanwhile.
+    private func reconnect(_ connection: RedisConnection, reason: String) -> Bool {
+        let outageStart = ContinuousClock.now
+        if state.withLock({ $0.closed }) { return false }
+        logger.warning("redis \(options.name) at \(url) unreachable: \(reason); reconnecting")
+        var backoff = RedisBackoff(options.reconnectBackoff)
+        while true {
+            do {
+                try connection.reconnect()
+                break
+            } catch {
+                // Logged once per outage above.
+            }
+            let wakeAt = ContinuousClock.now + backoff.next()
+            while ContinuousClock.now < wakeAt {
+                var deadline = wakeAt
+                if let limit = options.maxOutageWait { deadline = min(deadline, .now + limit) }
+                let (closed, expired) = state.wait(until: deadline, ready: { $0.closed }) { state in
+                    (state.closed, expire(&state, outageStart: outageStart))
+                }
+                for request in expired {
+                    request.completion.resume(
+                        returning: .failure(
+                            RedisError(.connectionLost, "redis \(options.name) at \(url) still unreachable: \(reason)")))
+                }
+                if closed { return false }
+            }
+            if state.withLock({ $0.closed }) { return false }
+        }
+        let elapsed = ContinuousClock.now - outageStart
+        logger.info("redis \(options.name) reconnected after \(String(format: "%.1f", elapsed.seconds)) s")
+        return true
+    }
+
+    private func expire(_ state: inout State, outageStart: ContinuousClock.Instant) -> [Request] {
+        guard let limit = options.maxOutageWait else { return [] }
+        let now = ContinuousClock.now
+        var expired: [Request] = []
+        state.queue.removeAll { request in
+            guard now - max(request.enqueued, outageStart) >= limit else { return false }
+            expired.append(request)
+            return true
+        }
+        return expired
+    }
+}

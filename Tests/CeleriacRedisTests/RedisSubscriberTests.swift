@@ -1,0 +1,159 @@
+import Celeriac
+import CeleriacTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// Events a subscriber's handler received, readable from the test.
+///
+/// `@unchecked Sendable` is sound: `storage` is only accessed under `lock`.
+final class EventCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [RedisPubSubEvent] = []
+
+    var events: [RedisPubSubEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+
+    var handler: @Sendable (RedisPubSubEvent) -> Void {
+        { event in
+            self.lock.lock()
+            self.storage.append(event)
+            self.lock.unlock()
+        }
+    }
+}
+
+@Suite("RedisSubscriber: pub/sub loop that survives outages")
+struct RedisSubscriberTests {
+    let server: RedisServer
+    let publisher: RedisConnection
+    let logs = LogRecorder()
+    let collector = EventCollector()
+
+    init() throws {
+        server = try RedisServer.start(password: "pubsub-secret")
+        publisher = try RedisConnection(url: server.url)
+    }
+
+    private func subscriber(_ name: String = "events") async throws -> RedisSubscriber {
+        var options = RedisOptions()
+        options.name = name
+        options.reconnectBackoff = .milliseconds(20)...(.milliseconds(200))
+        return try await RedisSubscriber.connect(
+            url: server.url, options: options, logger: logs.logger(), handler: collector.handler)
+    }
+
+    private func publish(_ channel: String, _ payload: [UInt8]) throws -> Int? {
+        try publisher.send(RedisCommand("PUBLISH", channel, payload)).int
+    }
+
+    @Test func subscribeDeliversMessagesWithExactBytes() async throws {
+        let sub = try await subscriber()
+        defer { sub.close() }
+        let a = "\(#function):a"
+        let b = "\(#function):b"
+        try await sub.subscribe([a, b])
+        let binary: [UInt8] = [0, 1, 0, 255] + Array("snow ☃ \u{0}".utf8)
+        let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        // subscribe() returned after confirmation, so the first publish already has a receiver.
+        #expect(try publish(a, binary) == 1)
+        #expect(try publish(b, big) == 1)
+        #expect(try publish(a, []) == 1)
+        try await waitUntil(timeout: .seconds(2)) { collector.events.count == 3 }
+        #expect(
+            collector.events == [
+                .message(channel: a, payload: binary), .message(channel: b, payload: big), .message(channel: a, payload: []),
+            ])
+    }
+
+    @Test func psubscribeDeliversPatternMessages() async throws {
+        let sub = try await subscriber()
+        defer { sub.close() }
+        let pattern = "\(#function).*"
+        try await sub.psubscribe([pattern])
+        let channel = "\(#function).worker-1"
+        #expect(try publish(channel, Array("hello".utf8)) == 1)
+        #expect(try publish("other-\(#function)", Array("nope".utf8)) == 0)
+        try await waitUntil(timeout: .seconds(2)) { !collector.events.isEmpty }
+        #expect(collector.events == [.patternMessage(pattern: pattern, channel: channel, payload: Array("hello".utf8))])
+    }
+
+    @Test func unsubscribeStopsDelivery() async throws {
+        let sub = try await subscriber()
+        defer { sub.close() }
+        let a = "\(#function):a"
+        let b = "\(#function):b"
+        let pattern = "\(#function):p*"
+        try await sub.subscribe([a, b])
+        try await sub.psubscribe([pattern])
+        try await sub.unsubscribe([a])
+        #expect(try publish(a, [1]) == 0)
+        #expect(try publish(b, [2]) == 1)
+        try await sub.punsubscribe([])
+        #expect(try publish("\(#function):px", [3]) == 0)
+        try await sub.unsubscribe([])
+        #expect(try publish(b, [4]) == 0)
+        try await sub.unsubscribe([])  // nothing left: returns at once
+        try await waitUntil(timeout: .seconds(2)) { collector.events.count == 1 }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(collector.events == [.message(channel: b, payload: [2])])
+    }
+
+    @Test func closeIsPromptAndIdempotent() async throws {
+        let sub = try await subscriber()
+        try await sub.subscribe(["\(#function):c"])
+        let started = ContinuousClock.now
+        sub.close()
+        sub.close()
+        try await waitUntil(timeout: .seconds(3)) {
+            try publisher.send(RedisCommand("CLIENT", "LIST", "TYPE", "pubsub")).string?.isEmpty == true
+        }
+        // The wake-up pipe interrupts the loop's poll at once; the margin is for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(2))
+        await #expect { try await sub.subscribe(["x"]) } throws: { ($0 as? RedisError)?.code == .closed }
+    }
+
+    @Test func replaysSubscriptionsAfterServerRestart() async throws {
+        let sub = try await subscriber("events")
+        defer { sub.close() }
+        let channel = "\(#function):c"
+        let pattern = "\(#function):p.*"
+        try await sub.subscribe([channel])
+        try await sub.psubscribe([pattern])
+        try server.restart()
+        try await waitUntil(timeout: .seconds(5)) { collector.events.contains(.reconnected) }
+
+        let fresh = try RedisConnection(url: server.url)
+        #expect(try fresh.send(RedisCommand("PUBLISH", channel, "after")).int == 1)
+        #expect(try fresh.send(RedisCommand("PUBLISH", "\(#function):p.1", "pat")).int == 1)
+        try await waitUntil(timeout: .seconds(2)) { collector.events.count == 3 }
+        #expect(
+            collector.events == [
+                .reconnected, .message(channel: channel, payload: Array("after".utf8)),
+                .patternMessage(pattern: pattern, channel: "\(#function):p.1", payload: Array("pat".utf8)),
+            ])
+        // Subscription changes still work on the new connection.
+        try await sub.unsubscribe([channel])
+        #expect(try fresh.send(RedisCommand("PUBLISH", channel, "gone")).int == 0)
+
+        let warnings = logs.messages(at: .warning)
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.hasPrefix("redis events at redis://:***@127.0.0.1:") == true)
+        #expect(logs.messages(at: .info).first?.hasPrefix("redis events reconnected after ") == true)
+        #expect(logs.lines.allSatisfy { !$0.message.contains("pubsub-secret") })
+    }
+
+    @Test func connectFailsFastOnWrongPassword() async throws {
+        var url = server.url
+        url.password = "bad-pubsub-pw"
+        await #expect {
+            _ = try await RedisSubscriber.connect(url: url, logger: logs.logger(), handler: collector.handler)
+        } throws: { error in
+            guard let error = error as? RedisError else { return false }
+            return error.code == .authenticationFailed && !error.description.contains("bad-pubsub-pw")
+        }
+    }
+}
