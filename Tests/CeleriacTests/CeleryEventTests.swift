@@ -147,7 +147,7 @@ import Testing
             ? EventCodec.encode(rebuilt, hostname: hostname, deliveryTag: tag).payload
             : EventCodec.encode(try #require(rebuilt.first), hostname: hostname, deliveryTag: tag).payload
         #expect(try KombuEnvelope.decode(payload).body == WireSamples.bytes(name + ".body.json"))
-        #expect(payload == original)
+        #expect(WireSamples.ascii(payload) == WireSamples.ascii(original))
     }
 
     @Test func genericInitPutsDispatcherFieldsAroundTheBody() {

@@ -78,7 +78,7 @@ import Testing
             isBatch
             ? EventCodec.encode(events, hostname: hostname, deliveryTag: tag)
             : EventCodec.encode(try #require(events.first), hostname: hostname, deliveryTag: tag)
-        #expect(publication.payload == original)
+        #expect(WireSamples.ascii(publication.payload) == WireSamples.ascii(original))
         #expect(try KombuEnvelope.decode(publication.payload).body == WireSamples.bytes(name + ".body.json"))
         #expect(publication.channel(db: 0) == (try WireSamples.text(name + ".channel.txt")))
     }

@@ -48,6 +48,10 @@ enum WireSamples {
         return Array(try Data(contentsOf: u))
     }
 
+    /// Envelopes are ASCII (`ensure_ascii`), so comparing them as text is exact and gives
+    /// readable failure messages instead of byte arrays.
+    static func ascii(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
     /// A `.txt` sample without its trailing newline.
     static func text(_ file: String) throws -> String {
         var s = String(decoding: try bytes(file), as: UTF8.self)
