@@ -29,6 +29,31 @@ import Testing
         #expect(value.jsonString == python)
     }
 
+    /// The writer checks eight bytes at a time; every byte must still be caught at any position.
+    @Test func escapesEveryASCIIByteAtEveryAlignment() {
+        func reference(_ c: UInt8) -> String {
+            switch c {
+            case 0x22: #"\""#
+            case 0x5C: #"\\"#
+            case 0x0A: #"\n"#
+            case 0x0D: #"\r"#
+            case 0x09: #"\t"#
+            case 0x08: #"\b"#
+            case 0x0C: #"\f"#
+            case ..<0x20, 0x7F: "\\u00" + (c < 0x10 ? "0" : "") + String(c, radix: 16)
+            default: String(Character(Unicode.Scalar(c)))
+            }
+        }
+        for c in UInt8(0)..<0x80 {
+            for offset in 0..<17 {
+                let prefix = String(repeating: "a", count: offset)
+                let value = JSONValue.string(prefix + String(Character(Unicode.Scalar(c))) + "bbbbbbbbb")
+                #expect(value.jsonString == "\"" + prefix + reference(c) + "bbbbbbbbb\"", "byte \(c) at \(offset)")
+            }
+        }
+        #expect(JSONValue.string("abcdefgh\u{e9}ijklmnop\u{1F600}").jsonString == #""abcdefgh\u00e9ijklmnop\ud83d\ude00""#)
+    }
+
     @Test func writesPythonSeparatorsAndCompactStyle() {
         let value: JSONValue = .object(["k\u{e9}": [1, 2.5, nil, true, false, .object(JSONObject()), []], "b": -0.0])
         #expect(value.jsonString == #"{"k\u00e9": [1, 2.5, null, true, false, {}, []], "b": -0.0}"#)

@@ -215,9 +215,24 @@ private struct JSONReader {
     }
 
     mutating func closeArray(_ container: OpenContainer) -> [JSONValue] {
-        let items = Array(values[container.valueBase...])
+        var items: [JSONValue] = []
+        items.reserveCapacity(values.count - container.valueBase)
+        for j in container.valueBase..<values.count { items.append(takeValue(j)) }
         values.removeSubrange(container.valueBase...)
         return items
+    }
+
+    /// Moves a pending value out (leaving a trivial `.null`), saving a retain/release pair.
+    @inline(__always) mutating func takeValue(_ j: Int) -> JSONValue {
+        var value = JSONValue.null
+        swap(&value, &values[j])
+        return value
+    }
+
+    @inline(__always) mutating func takeKey(_ j: Int) -> String {
+        var key = ""
+        swap(&key, &keys[j])
+        return key
     }
 
     /// Builds the object from the pending keys and values; a repeated key keeps its first
@@ -240,16 +255,16 @@ private struct JSONReader {
             var position: [String: Int] = [:]
             position.reserveCapacity(n)
             for j in 0..<n {
-                let key = keys[kb + j]
+                let key = takeKey(kb + j)
                 if let p = position[key] {
-                    members[p].value = values[vb + j]
+                    members[p].value = takeValue(vb + j)
                 } else {
                     position[key] = members.count
-                    members.append(JSONMember(key, values[vb + j]))
+                    members.append(JSONMember(key, takeValue(vb + j)))
                 }
             }
         } else {
-            for j in 0..<n { members.append(JSONMember(keys[kb + j], values[vb + j])) }
+            for j in 0..<n { members.append(JSONMember(takeKey(kb + j), takeValue(vb + j))) }
         }
         keys.removeSubrange(kb...)
         keyHashes.removeSubrange(kb...)
@@ -262,11 +277,9 @@ private struct JSONReader {
         skipWhitespace()
         guard i < end, byte(i) == quote else { throw unexpected(at: i) }
         i += 1
-        let key = try readString()
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a, only to make duplicate checks cheap
-        for b in key.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        var key = try readString()
+        keyHashes.append(key.withUTF8(quickHash))
         keys.append(key)
-        keyHashes.append(hash)
         skipWhitespace()
         guard i < end, byte(i) == colon else { throw unexpected(at: i) }
         i += 1
@@ -517,6 +530,23 @@ private let powersOfTen: [Double] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ]
+
+/// A cheap hash of a key's bytes, only used to skip most string comparisons in duplicate checks.
+private func quickHash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var hash = UInt64(bytes.count) &* 0x9E37_79B9_7F4A_7C15
+    var k = 0
+    let raw = UnsafeRawBufferPointer(bytes)
+    while k + 8 <= bytes.count {
+        hash = (hash ^ raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+        hash ^= hash >> 29
+        k += 8
+    }
+    while k < bytes.count {
+        hash = (hash ^ UInt64(bytes[k])) &* 0x0000_0100_0000_01B3
+        k += 1
+    }
+    return hash
+}
 
 /// The value of an ASCII hex digit, or -1.
 @inline(__always) private func hexValue(_ c: UInt8) -> Int {

@@ -26,10 +26,19 @@ public struct JSONWriter {
     ///   - style: Separator style; ``Style/python`` by default.
     ///   - buffer: Where the UTF-8 (in fact ASCII) bytes are appended.
     public static func write(_ value: JSONValue, style: Style = .python, into buffer: inout [UInt8]) {
-        writeValue(value, compact: style == .compact, into: &buffer)
+        var sink = ByteSink(capacity: 512)
+        writeValue(value, compact: style == .compact, into: &sink)
+        sink.withBytes { buffer.append(contentsOf: $0) }
     }
 
-    private static func writeValue(_ value: JSONValue, compact: Bool, into buffer: inout [UInt8]) {
+    /// The serialized bytes as a new array.
+    static func bytes(of value: JSONValue, style: Style) -> [UInt8] {
+        var sink = ByteSink(capacity: 512)
+        writeValue(value, compact: style == .compact, into: &sink)
+        return sink.withBytes { Array($0) }
+    }
+
+    private static func writeValue(_ value: JSONValue, compact: Bool, into buffer: inout ByteSink) {
         switch value {
         case .null:
             appendASCII("null", to: &buffer)
@@ -38,14 +47,16 @@ public struct JSONWriter {
         case .int(let i):
             writeInteger(i, into: &buffer)
         case .bigInt(let text):
-            buffer.append(contentsOf: text.utf8)
+            var text = text
+            text.withUTF8 { buffer.append($0) }
         case .double(let d):
             if d.isNaN {
                 appendASCII("NaN", to: &buffer)
             } else if d.isInfinite {
                 appendASCII(d < 0 ? "-Infinity" : "Infinity", to: &buffer)
             } else {
-                PythonFloat.write(d, into: &buffer)
+                buffer.reserve(32)
+                buffer.count += PythonFloat.write(d, to: buffer.end)
             }
         case .string(let s):
             writeString(s, into: &buffer)
@@ -68,11 +79,11 @@ public struct JSONWriter {
         }
     }
 
-    @inline(__always) private static func appendASCII(_ text: StaticString, to buffer: inout [UInt8]) {
-        text.withUTF8Buffer { buffer.append(contentsOf: $0) }
+    @inline(__always) private static func appendASCII(_ text: StaticString, to buffer: inout ByteSink) {
+        buffer.append(UnsafeRawPointer(text.utf8Start), count: text.utf8CodeUnitCount)
     }
 
-    private static func writeInteger(_ value: Int, into buffer: inout [UInt8]) {
+    private static func writeInteger(_ value: Int, into buffer: inout ByteSink) {
         if value < 0 { buffer.append(0x2D) }
         var magnitude = value.magnitude
         if magnitude < 10 {
@@ -86,73 +97,100 @@ public struct JSONWriter {
                 digits[k] = 0x30 + UInt8(magnitude % 10)
                 magnitude /= 10
             } while magnitude != 0
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: digits[k...]))
+            buffer.append(UnsafeRawPointer(digits.baseAddress! + k), count: 20 - k)
         }
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    @inline(__always) private static func hexDigit(_ nibble: UInt32) -> UInt8 {
+        let n = UInt8(truncatingIfNeeded: nibble & 0xF)
+        return n < 10 ? 0x30 + n : 0x57 + n  // lowercase, as Python
+    }
 
-    private static func appendEscapedUnit(_ unit: UInt32, into buffer: inout [UInt8]) {
+    private static func appendEscapedUnit(_ unit: UInt32, into buffer: inout ByteSink) {
         buffer.append(0x5C)
         buffer.append(0x75)
-        buffer.append(hexDigits[Int(unit >> 12 & 0xF)])
-        buffer.append(hexDigits[Int(unit >> 8 & 0xF)])
-        buffer.append(hexDigits[Int(unit >> 4 & 0xF)])
-        buffer.append(hexDigits[Int(unit & 0xF)])
+        buffer.append(hexDigit(unit >> 12))
+        buffer.append(hexDigit(unit >> 8))
+        buffer.append(hexDigit(unit >> 4))
+        buffer.append(hexDigit(unit))
     }
 
-    private static func writeString(_ string: String, into buffer: inout [UInt8]) {
-        var string = string
+    private static func writeString(_ string: String, into buffer: inout ByteSink) {
         buffer.append(0x22)
-        string.withUTF8 { utf8 in
-            let n = utf8.count
-            var runStart = 0
-            var k = 0
-            while k < n {
-                let c = utf8[k]
-                if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C {
-                    k += 1
-                    continue
-                }
-                if k > runStart { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<k])) }
-                switch c {
-                case 0x22: buffer.append(0x5C); buffer.append(0x22)
-                case 0x5C: buffer.append(0x5C); buffer.append(0x5C)
-                case 0x0A: buffer.append(0x5C); buffer.append(0x6E)
-                case 0x0D: buffer.append(0x5C); buffer.append(0x72)
-                case 0x09: buffer.append(0x5C); buffer.append(0x74)
-                case 0x08: buffer.append(0x5C); buffer.append(0x62)
-                case 0x0C: buffer.append(0x5C); buffer.append(0x66)
-                case ..<0x80:
-                    appendEscapedUnit(UInt32(c), into: &buffer)
-                default:
-                    // A String's UTF-8 is always valid, so the sequence is complete.
-                    var scalar: UInt32
-                    if c < 0xE0 {
-                        scalar = UInt32(c & 0x1F) << 6 | UInt32(utf8[k + 1] & 0x3F)
-                        k += 1
-                    } else if c < 0xF0 {
-                        scalar = UInt32(c & 0x0F) << 12 | UInt32(utf8[k + 1] & 0x3F) << 6 | UInt32(utf8[k + 2] & 0x3F)
-                        k += 2
-                    } else {
-                        scalar = UInt32(c & 0x07) << 18 | UInt32(utf8[k + 1] & 0x3F) << 12
-                        scalar |= UInt32(utf8[k + 2] & 0x3F) << 6 | UInt32(utf8[k + 3] & 0x3F)
-                        k += 3
-                    }
-                    if scalar >= 0x10000 {
-                        scalar -= 0x10000
-                        appendEscapedUnit(0xD800 + scalar >> 10, into: &buffer)
-                        appendEscapedUnit(0xDC00 + scalar & 0x3FF, into: &buffer)
-                    } else {
-                        appendEscapedUnit(scalar, into: &buffer)
-                    }
-                }
-                k += 1
-                runStart = k
-            }
-            if n > runStart { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<n])) }
+        let done: Void? = string.utf8.withContiguousStorageIfAvailable { writeEscaped($0, into: &buffer) }
+        if done == nil {
+            var copy = string
+            copy.withUTF8 { writeEscaped($0, into: &buffer) }
         }
         buffer.append(0x22)
+    }
+
+    /// True when none of the eight bytes needs escaping (all in 0x20...0x7E, none `"` or `\`).
+    @inline(__always) private static func isPlainASCII(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let q = w ^ (ones &* 0x22)
+        let s = w ^ (ones &* 0x5C)
+        let del = w ^ (ones &* 0x7F)
+        let flags =
+            (w & highs) | ((w &- ones &* 0x20) & ~w & highs) | ((q &- ones) & ~q & highs)
+            | ((s &- ones) & ~s & highs) | ((del &- ones) & ~del & highs)
+        return flags == 0
+    }
+
+    private static func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>, into buffer: inout ByteSink) {
+        let n = utf8.count
+        guard n > 0, let start = utf8.baseAddress else { return }
+        let raw = UnsafeRawPointer(start)
+        var runStart = 0
+        var k = 0
+        while k < n {
+            if k &+ 8 <= n && isPlainASCII(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) {
+                k += 8
+                continue
+            }
+            let c = utf8[k]
+            if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C {
+                k += 1
+                continue
+            }
+            if k > runStart { buffer.append(raw + runStart, count: k - runStart) }
+            switch c {
+            case 0x22: buffer.append(0x5C); buffer.append(0x22)
+            case 0x5C: buffer.append(0x5C); buffer.append(0x5C)
+            case 0x0A: buffer.append(0x5C); buffer.append(0x6E)
+            case 0x0D: buffer.append(0x5C); buffer.append(0x72)
+            case 0x09: buffer.append(0x5C); buffer.append(0x74)
+            case 0x08: buffer.append(0x5C); buffer.append(0x62)
+            case 0x0C: buffer.append(0x5C); buffer.append(0x66)
+            case ..<0x80:
+                appendEscapedUnit(UInt32(c), into: &buffer)
+            default:
+                // A String's UTF-8 is always valid, so the sequence is complete.
+                var scalar: UInt32
+                if c < 0xE0 {
+                    scalar = UInt32(c & 0x1F) << 6 | UInt32(utf8[k + 1] & 0x3F)
+                    k += 1
+                } else if c < 0xF0 {
+                    scalar = UInt32(c & 0x0F) << 12 | UInt32(utf8[k + 1] & 0x3F) << 6 | UInt32(utf8[k + 2] & 0x3F)
+                    k += 2
+                } else {
+                    scalar = UInt32(c & 0x07) << 18 | UInt32(utf8[k + 1] & 0x3F) << 12
+                    scalar |= UInt32(utf8[k + 2] & 0x3F) << 6 | UInt32(utf8[k + 3] & 0x3F)
+                    k += 3
+                }
+                if scalar >= 0x10000 {
+                    scalar -= 0x10000
+                    appendEscapedUnit(0xD800 + scalar >> 10, into: &buffer)
+                    appendEscapedUnit(0xDC00 + scalar & 0x3FF, into: &buffer)
+                } else {
+                    appendEscapedUnit(scalar, into: &buffer)
+                }
+            }
+            k += 1
+            runStart = k
+        }
+        if n > runStart { buffer.append(raw + runStart, count: n - runStart) }
     }
 }
 
@@ -162,14 +200,65 @@ extension JSONValue {
     /// - Parameter style: Separator style; see ``JSONWriter/Style``.
     /// - Returns: ASCII-only JSON text.
     public func serialized(style: JSONWriter.Style = .python) -> [UInt8] {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(256)
-        JSONWriter.write(self, style: style, into: &buffer)
-        return buffer
+        JSONWriter.bytes(of: self, style: style)
     }
 
     /// The value as JSON text in Python's `json.dumps` style.
     public var jsonString: String {
         String(decoding: serialized(), as: UTF8.self)
+    }
+}
+
+/// A growable byte buffer written through a raw pointer.
+///
+/// Appending to `[UInt8]` byte by byte pays a uniqueness and capacity check per call; the
+/// writer emits many tiny pieces, so it fills this instead and copies out once at the end.
+struct ByteSink: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Where the next byte goes; valid for as many bytes as were last ``reserve(_:)``d.
+    var end: UnsafeMutablePointer<UInt8> { base + count }
+
+    @inline(__always) mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(to: count + extra) }
+    }
+
+    private mutating func grow(to needed: Int) {
+        let newCapacity = max(needed, capacity * 2)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.initialize(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always) mutating func append(_ byte: UInt8) {
+        reserve(1)
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always) mutating func append(_ bytes: UnsafeRawPointer, count n: Int) {
+        reserve(n)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: bytes, byteCount: n)
+        count += n
+    }
+
+    @inline(__always) mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let start = bytes.baseAddress else { return }
+        append(UnsafeRawPointer(start), count: bytes.count)
+    }
+
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        body(UnsafeBufferPointer(start: base, count: count))
     }
 }

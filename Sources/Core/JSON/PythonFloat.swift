@@ -27,25 +27,42 @@ public enum PythonFloat {
     ///   - value: Any double.
     ///   - buffer: Where the text is appended.
     public static func write(_ value: Double, into buffer: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
+            let n = write(value, to: out.baseAddress!)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: out[..<n]))
+        }
+    }
+
+    /// Writes ``repr(_:)`` of `value` at `out`, which must have room for 32 bytes.
+    ///
+    /// - Returns: The number of bytes written (at most 24).
+    static func write(_ value: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var o = 0
+        func put(_ byte: UInt8) {
+            out[o] = byte
+            o += 1
+        }
         guard value.isFinite else {
             if value.isNaN {
-                buffer.append(contentsOf: [0x6E, 0x61, 0x6E])  // nan
+                put(0x6E); put(0x61); put(0x6E)  // nan
             } else {
-                if value < 0 { buffer.append(0x2D) }
-                buffer.append(contentsOf: [0x69, 0x6E, 0x66])  // inf
+                if value < 0 { put(0x2D) }
+                put(0x69); put(0x6E); put(0x66)  // inf
             }
-            return
+            return o
         }
-        if value.sign == .minus { buffer.append(0x2D) }
+        if value.sign == .minus { put(0x2D) }
         if value == 0 {
-            buffer.append(contentsOf: [0x30, 0x2E, 0x30])  // 0.0
-            return
+            put(0x30); put(0x2E); put(0x30)  // 0.0
+            return o
         }
         // Shortest round-trip digits from Swift, in whatever layout Swift chose:
         // "123.45", "0.0001", "1e-05", "1.2345678901234568e+17".
-        var text = value.magnitude.description
-        text.withUTF8 { utf8 in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of stack, enough for 17 digits
+        return withUnsafeMutableBytes(of: &digits) { raw in
+            let digits = raw.bindMemory(to: UInt8.self)
+            var text = value.magnitude.description
+            let (first, count, decpt) = text.withUTF8 { utf8 in
                 var count = 0
                 var integerDigits = -1  // digits before '.', once seen
                 var exponent = 0
@@ -62,7 +79,7 @@ public enum PythonFloat {
                             k += 1
                         }
                         while k < utf8.count {
-                            exponent = exponent * 10 + Int(utf8[k] - 0x30)
+                            exponent = exponent * 10 + Int(utf8[k] &- 0x30)
                             k += 1
                         }
                         if negative { exponent = -exponent }
@@ -75,50 +92,60 @@ public enum PythonFloat {
                 }
                 if integerDigits < 0 { integerDigits = count }
                 var decpt = integerDigits + exponent
-                // Normalise to d₁ != 0 and no trailing zeros.
+                // Normalise to d1 != 0 and no trailing zeros.
                 var first = 0
                 while first < count - 1 && digits[first] == 0x30 {
                     first += 1
                     decpt -= 1
                 }
                 while count > first + 1 && digits[count - 1] == 0x30 { count -= 1 }
-                let significant = UnsafeMutableBufferPointer(rebasing: digits[first..<count])
-                layOut(significant, decpt: decpt, into: &buffer)
+                return (first, count, decpt)
             }
+            let significant = UnsafeBufferPointer(rebasing: digits[first..<count])
+            return o + layOut(significant, decpt: decpt, to: out + o)
         }
     }
 
-    /// Places the digits the way Python's `float_repr_style = 'short'` does.
-    private static func layOut(_ digits: UnsafeMutableBufferPointer<UInt8>, decpt: Int, into buffer: inout [UInt8]) {
+    /// Places the digits the way Python's `float_repr_style = 'short'` does; returns bytes written.
+    private static func layOut(_ digits: UnsafeBufferPointer<UInt8>, decpt: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var o = 0
+        func put(_ byte: UInt8) {
+            out[o] = byte
+            o += 1
+        }
+        func put(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) {
+            for b in bytes { put(b) }
+        }
         let n = digits.count
         if decpt <= -4 || decpt > 16 {
-            buffer.append(digits[0])
+            put(digits[0])
             if n > 1 {
-                buffer.append(0x2E)
-                buffer.append(contentsOf: digits[1...])
+                put(0x2E)
+                put(digits[1...])
             }
-            buffer.append(0x65)  // e
+            put(0x65)  // e
             let e = decpt - 1
-            buffer.append(e < 0 ? 0x2D : 0x2B)
+            put(e < 0 ? 0x2D : 0x2B)
             let magnitude = e.magnitude
-            if magnitude < 10 { buffer.append(0x30) }
-            if magnitude >= 100 { buffer.append(UInt8(truncatingIfNeeded: 0x30 + magnitude / 100)) }
-            if magnitude >= 10 { buffer.append(UInt8(truncatingIfNeeded: 0x30 + magnitude / 10 % 10)) }
-            buffer.append(UInt8(truncatingIfNeeded: 0x30 + magnitude % 10))
+            if magnitude < 10 { put(0x30) }
+            if magnitude >= 100 { put(UInt8(truncatingIfNeeded: 0x30 + magnitude / 100)) }
+            if magnitude >= 10 { put(UInt8(truncatingIfNeeded: 0x30 + magnitude / 10 % 10)) }
+            put(UInt8(truncatingIfNeeded: 0x30 + magnitude % 10))
         } else if decpt <= 0 {
-            buffer.append(0x30)
-            buffer.append(0x2E)
-            for _ in 0..<(-decpt) { buffer.append(0x30) }
-            buffer.append(contentsOf: digits)
+            put(0x30)
+            put(0x2E)
+            for _ in 0..<(-decpt) { put(0x30) }
+            put(digits[...])
         } else if decpt < n {
-            buffer.append(contentsOf: digits[..<decpt])
-            buffer.append(0x2E)
-            buffer.append(contentsOf: digits[decpt...])
+            put(digits[..<decpt])
+            put(0x2E)
+            put(digits[decpt...])
         } else {
-            buffer.append(contentsOf: digits)
-            for _ in 0..<(decpt - n) { buffer.append(0x30) }
-            buffer.append(0x2E)
-            buffer.append(0x30)
+            put(digits[...])
+            for _ in 0..<(decpt - n) { put(0x30) }
+            put(0x2E)
+            put(0x30)
         }
+        return o
     }
 }

@@ -20,10 +20,11 @@ enum Base64 {
         return out
     }
 
-    static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
+    static func encode(_ input: [UInt8], into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + (input.count + 2) / 3 * 4)
         var i = 0
-        let n = bytes.count
+        let n = input.count
+        input.withUnsafeBufferPointer { bytes in
         alphabet.withUnsafeBufferPointer { a in
             while i + 3 <= n {
                 let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
@@ -48,11 +49,21 @@ enum Base64 {
                 out.append(UInt8(ascii: "="))
             }
         }
+        }
     }
 
     /// Decodes padded standard base64, skipping ASCII whitespace; `nil` for anything else
     /// (foreign characters, missing or misplaced padding, data after the padding).
     static func decode<C: Collection>(_ input: C) -> [UInt8]? where C.Element == UInt8 {
+        if let fast = input.withContiguousStorageIfAvailable({ decodeBuffer($0) }) { return fast }
+        return Array(input).withUnsafeBufferPointer { decodeBuffer($0) }
+    }
+
+    private static func decodeBuffer(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        reverse.withUnsafeBufferPointer { reverse in decodeBuffer(input, reverse: reverse) }
+    }
+
+    private static func decodeBuffer(_ input: UnsafeBufferPointer<UInt8>, reverse: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(input.count / 4 * 3)
         var quad: UInt32 = 0
