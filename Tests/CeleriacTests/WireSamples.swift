@@ -1,8 +1,6 @@
-import Foundation
-import Testing
 
-/// Named access to the captured event and pidbox samples (`event_*`, `control_*`) in
-/// `shared/celery-wire/samples/`, located like ``CelerySamples`` from `#filePath`.
+/// Named lists of the captured event and pidbox samples (`event_*`, `control_*`), read
+/// through ``Samples``.
 ///
 /// The sample lists are spelled out so a missing capture fails loudly instead of shrinking a
 /// parameterized test; `listsCoverEverySample` catches captures added later.
@@ -37,16 +35,8 @@ enum WireSamples {
         !$0.hasSuffix("_no_reply") && $0 != "control_heartbeat_from_events_monitor"
     }
 
-    static func url(_ file: String) -> URL {
-        CelerySamples.directory().appendingPathComponent(file)
-    }
-
     /// The exact bytes of a sample file; fails the test if the file is missing.
-    static func bytes(_ file: String) throws -> [UInt8] {
-        let u = url(file)
-        try #require(FileManager.default.fileExists(atPath: u.path), "missing capture \(u.path)")
-        return Array(try Data(contentsOf: u))
-    }
+    static func bytes(_ file: String) throws -> [UInt8] { try Samples.bytes(file) }
 
     /// Envelopes are ASCII (`ensure_ascii`), so comparing them as text is exact and gives
     /// readable failure messages instead of byte arrays.
