@@ -1,0 +1,107 @@
+/// One Celery event, as published on the `celeryev` exchange by workers and clients.
+///
+/// The event is its ordered ``fields`` object: that is what travels, what monitors that show
+/// "every field" display, and what ``EventCodec`` writes back, so nothing a sender added is
+/// lost and a decoded event re-encodes byte for byte. The typed properties (``kind``,
+/// ``hostname``, ``clock``, ``task``, ``worker``, …) are a read-only view computed once from
+/// those fields. To change an event, edit a copy of ``fields`` and build a new one with
+/// ``init(fields:)``; to create one as a worker, use the builders such as
+/// ``taskSucceeded(_:clock:timestamp:uuid:result:runtime:)``, which emit Celery's field order.
+public struct CeleryEvent: Sendable, Hashable {
+    /// Every field exactly as sent, in the sender's order (`hostname, utcoffset, pid, clock,
+    /// <type fields>, timestamp, type` for Celery).
+    public let fields: JSONObject
+    /// The event type, taken from the `type` field (never from the channel).
+    public let kind: CeleryEventKind
+    /// Sender's node name: `w1@host` for workers, `gen<pid>@host` for clients and pool children.
+    public let hostname: String?
+    /// Sender's offset in hours *west* of UTC (`-2.0` for UTC+2). See ``adjustedTimestamp(localOffset:)``.
+    public let utcoffset: Double?
+    /// Sender's process id (the main worker process for task events, not the pool child).
+    public let pid: Int?
+    /// Sender's Lamport clock when it sent the event; `nil` if absent or `null` ("blind" events).
+    public let clock: Int?
+    /// Sender's `time.time()` when the event was created, epoch seconds.
+    public let timestamp: Double?
+    /// Task fields, for `task-*` events that carry a `uuid`.
+    public let task: TaskEventFields?
+    /// Worker fields, for `worker-*` events.
+    public let worker: WorkerEventFields?
+
+    /// The wire `type` string.
+    public var type: String { kind.type }
+
+    /// Builds the typed view of an event object.
+    ///
+    /// - Parameter fields: One decoded event object.
+    /// - Throws: ``ProtocolError`` `missingField` when `type` is absent (or, for the task
+    ///   types Celery defines, `uuid` is absent); `wrongType` when either is not a string.
+    ///   Other fields are optional and read leniently (see ``TaskEventFields``).
+    public init(fields: JSONObject) throws(ProtocolError) {
+        guard let typeValue = fields["type"], !typeValue.isNull else { throw .missing("event.type") }
+        guard case .string(let type) = typeValue else {
+            throw .wrongType("event.type", expected: "string", got: typeValue)
+        }
+        let kind = CeleryEventKind(type: type)
+        if kind.isTaskEvent && kind.isKnown && fields.eventString("uuid") == nil {
+            // Celery's own state machine indexes tasks by uuid; a task event without one is unusable.
+            if let u = fields["uuid"], !u.isNull {
+                throw .wrongType("event.uuid", expected: "string", got: u)
+            }
+            throw .missing("event.uuid (\(type))")
+        }
+        self.init(checked: fields, kind: kind)
+    }
+
+    /// Computes the typed view of fields whose `type` (and `uuid`, if needed) were checked.
+    private init(checked fields: JSONObject, kind: CeleryEventKind) {
+        self.fields = fields
+        self.kind = kind
+        self.hostname = fields.eventString("hostname")
+        self.utcoffset = fields.eventDouble("utcoffset")
+        self.pid = fields.eventInt("pid")
+        self.clock = fields.eventInt("clock")
+        self.timestamp = fields.eventDouble("timestamp")
+        self.task = kind.isTaskEvent ? TaskEventFields(reading: fields) : nil
+        self.worker = kind.isWorkerEvent ? WorkerEventFields(reading: fields) : nil
+    }
+
+    /// Builds an event the way Celery's `EventDispatcher` does: `hostname, utcoffset, pid,
+    /// clock`, then `body` in its order, then `timestamp, type`.
+    ///
+    /// Use the typed builders (``taskReceived(_:clock:timestamp:uuid:name:args:kwargs:rootID:parentID:retries:eta:expires:)``
+    /// and friends) for Celery's own types; this is the general form for custom ones.
+    /// - Parameters:
+    ///   - type: The event type, e.g. `"task-progress"`.
+    ///   - sender: Node name, UTC offset and pid of the publishing process.
+    ///   - clock: The sender's clock after `forward()`; `nil` writes `null` (Celery's "blind").
+    ///   - timestamp: Epoch seconds, injected so encoding stays pure.
+    ///   - body: The type-specific fields, in the order they should appear.
+    public init(type: String, sender: EventSender, clock: Int?, timestamp: Double, body: JSONObject) {
+        var f = JSONObject()
+        f.reserveCapacity(body.count + 6)
+        f.append("hostname", .string(sender.hostname))
+        f.append("utcoffset", .double(sender.utcoffset))
+        f.append("pid", .int(sender.pid))
+        f.append("clock", clock.map(JSONValue.int) ?? .null)
+        // The dispatcher owns these keys (Python would reject them as duplicate keyword arguments).
+        for m in body where !Self.dispatcherKeys.contains(m.key) { f.append(m.key, m.value) }
+        f.append("timestamp", .double(timestamp))
+        f.append("type", .string(type))
+        self.init(checked: f, kind: CeleryEventKind(type: type))
+    }
+
+    private static let dispatcherKeys: Set<String> = ["hostname", "utcoffset", "pid", "clock", "timestamp", "type"]
+}
+
+extension JSONObject {
+    /// Lenient readers for event fields: absent, `null` and wrong types all read as `nil`,
+    /// matching Celery's receivers, which never validate event fields.
+    func eventString(_ key: String) -> String? { self[key]?.stringValue }
+
+    func eventInt(_ key: String) -> Int? { self[key]?.intValue }
+
+    func eventBool(_ key: String) -> Bool? { self[key]?.boolValue }
+
+    func eventDouble(_ key: String) -> Double? { self[key]?.doubleValue }
+}
