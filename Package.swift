@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "Celeriac",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Celeriac", targets: ["Celeriac"]),
         .library(name: "CeleriacWorker", targets: ["CeleriacWorker"]),

@@ -53,6 +53,15 @@ public struct WorkerCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("DEBUG, INFO, WARNING, ERROR or CRITICAL.", valueName: "level"))
     public var loglevel: String = "INFO"
 
+    @Flag(name: [.customShort("E"), .customLong("task-events")], help: "Send task events (worker_send_task_events); monitors such as qmon, Flower and 'celery events' show them. Worker heartbeats are always sent.")
+    public var taskEvents: Bool = false
+
+    @Option(name: [.customShort("S"), .long], help: ArgumentHelp("File where revoked task ids survive a restart (Celery's --statedb).", valueName: "path"))
+    public var statedb: String?
+
+    @Flag(name: .customLong("without-mingle"), help: "Don't ask other workers for their revoked ids at start-up.")
+    public var withoutMingle: Bool = false
+
     public init() {}
 
     public func validate() throws {
@@ -83,6 +92,9 @@ public struct WorkerCommand: ParsableCommand {
         settings.prefetchMultiplier = prefetchMultiplier ?? config.workerPrefetchMultiplier
         settings.nodeName = WorkerSettings.expandNodeName(hostname ?? "celery@%h")
         settings.resultExpires = config.resultExpires
+        settings.sendTaskEvents = taskEvents || config.workerSendTaskEvents
+        settings.stateDB = statedb
+        settings.mingle = !withoutMingle
         return settings
     }
 

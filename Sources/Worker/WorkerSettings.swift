@@ -19,6 +19,12 @@ public struct WorkerSettings: Sendable {
     public var resultExpires: Int
     /// The list undecodable messages are moved to, with the reason.
     public var deadLetterKey: String = DeadLetter.listKey
+    /// Publish task events (`-E`, `worker_send_task_events`); worker heartbeats are always sent.
+    public var sendTaskEvents: Bool = false
+    /// Where revoked ids survive a restart (`--statedb`); `nil` keeps them in memory only.
+    public var stateDB: String? = nil
+    /// Ask running workers for their revoked ids at start (Celery's mingle; `--without-mingle` turns it off).
+    public var mingle: Bool = true
     /// Seconds a BRPOP blocks while idle; bounds how fast the consumer notices a shutdown.
     public var pollTimeout: Int = 1
 

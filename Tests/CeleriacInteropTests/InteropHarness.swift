@@ -42,6 +42,23 @@ final class InteropHarness: Sendable {
         return try p.output.split(separator: "\n").filter { $0.hasPrefix("{") || $0.hasPrefix("[") || Int($0) != nil }.map { try JSONParser.parse(String($0)) }
     }
 
+    /// Runs `celery -A demoapp <arguments>` (the real CLI) to completion; returns stdout+stderr.
+    func celery(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> String {
+        let p = try ChildProcess("celery-\(arguments.first ?? "")-\(UUID().uuidString.prefix(4))", executable: TestEnvironment.python,
+                                 arguments: ["-m", "celery", "-A", "demoapp"] + arguments,
+                                 environment: pythonEnvironment, workingDirectory: TestEnvironment.interopDirectory, logDirectory: logs)
+        let status = await p.wait(timeout: timeout)
+        guard status == 0 else { throw InteropFailure("celery \(arguments.joined(separator: " ")) exited \(status):\n\(p.output)") }
+        return p.output
+    }
+
+    /// Starts a long-running `celery -A demoapp <arguments>` (events, flower) in the background.
+    func startCelery(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess(name, executable: TestEnvironment.python, arguments: ["-m", "celery", "-A", "demoapp"] + arguments,
+                         environment: pythonEnvironment.merging(environment) { _, new in new },
+                         workingDirectory: TestEnvironment.interopDirectory, logDirectory: logs)
+    }
+
     func client() async throws -> CeleriacClient {
         var config = CeleriacConfig()
         config.brokerURL = server.urlString

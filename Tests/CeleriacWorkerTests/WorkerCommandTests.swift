@@ -30,7 +30,7 @@ import Testing
 
     @Test func helpExplainsEveryFlag() {
         let help = WorkerCommand.helpMessage(columns: 200)
-        for flag in ["--broker", "--result-backend", "--config", "-Q", "--concurrency", "--prefetch-multiplier", "--hostname", "--loglevel", "celeriac.dead_letter"] {
+        for flag in ["--broker", "--result-backend", "--config", "-Q", "--concurrency", "--prefetch-multiplier", "--hostname", "--loglevel", "--task-events", "--statedb", "--without-mingle", "celeriac.dead_letter"] {
             #expect(help.contains(flag), "help lacks \(flag)")
         }
     }

@@ -13,14 +13,17 @@ final class WorkerHarness: Sendable {
     private let running: Task<Void, any Error>
 
     init(queues: [String] = ["celery"], concurrency: Int = 4, prefetchMultiplier: Int = 4,
-         tasks: TaskRegistry = DemoTasks.registry, server: RedisServer? = nil) async throws {
+         tasks: TaskRegistry = DemoTasks.registry, server: RedisServer? = nil, nodeName: String? = nil,
+         configure: (inout WorkerSettings) -> Void = { _ in }) async throws {
         let server = try server ?? RedisServer.start()
         self.server = server
         var logger = Logger(label: "test-worker")
         logger.logLevel = .warning
         var settings = WorkerSettings(brokerURL: server.url, resultBackendURL: server.url, queues: queues,
-                                      concurrency: concurrency, prefetchMultiplier: prefetchMultiplier, nodeName: "test@\(UUID().uuidString.prefix(6))")
+                                      concurrency: concurrency, prefetchMultiplier: prefetchMultiplier, nodeName: nodeName ?? "test@\(UUID().uuidString.prefix(6))")
         settings.pollTimeout = 1
+        settings.mingle = false
+        configure(&settings)
         let worker = Worker(settings: settings, tasks: tasks, logger: logger)
         self.worker = worker
         running = Task { try await worker.run() }
@@ -35,6 +38,16 @@ final class WorkerHarness: Sendable {
     func stopWorker() async throws {
         worker.beginShutdown()
         try await running.value
+    }
+
+    /// A pidbox control client on this Redis.
+    func control() async throws -> ControlClient {
+        try await ControlClient.connect(url: server.url, logger: Logger(label: "test-control"))
+    }
+
+    /// Waits until the worker's `run()` returned by itself (e.g. after the `shutdown` command).
+    func waitForExit(timeout: Duration) async throws {
+        try await waitUntil(timeout: timeout) { self.worker.hasStopped }
     }
 
     func close() async {

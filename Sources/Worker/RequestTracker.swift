@@ -1,0 +1,99 @@
+import Celeriac
+import Foundation
+import Synchronization
+
+/// What the worker holds right now, by task id: reserved (received, waiting for a slot),
+/// scheduled (waiting for its ETA) or active (running), with the handle that terminates a
+/// running task. `inspect active/reserved/scheduled/query_task` and `revoke --terminate` read it.
+final class RequestTracker: Sendable {
+    enum Phase: String, Sendable {
+        case reserved, scheduled, active
+    }
+
+    struct Entry: Sendable {
+        let delivery: Delivery
+        var phase: Phase
+        var timeStart: Double?
+        var acknowledged = false
+        /// Cancels the running body (cooperative termination); set once the task is active.
+        var cancel: (@Sendable (_ signum: Int) -> Void)?
+        /// The signal a terminate asked for, so the outcome can be reported as REVOKED.
+        var terminatedWith: Int?
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let hostname: String
+    private let pid = Int(ProcessInfo.processInfo.processIdentifier)
+
+    init(hostname: String) { self.hostname = hostname }
+
+    func add(_ d: Delivery, phase: Phase) {
+        entries.withLock { $0[d.message.id] = Entry(delivery: d, phase: phase) }
+    }
+
+    func setPhase(_ id: String, _ phase: Phase) {
+        entries.withLock { $0[id]?.phase = phase }
+    }
+
+    /// Marks `id` running; `cancel` ends it early. Returns false if a terminate already came.
+    func start(_ id: String, cancel: @escaping @Sendable (Int) -> Void) -> Bool {
+        entries.withLock { e in
+            e[id]?.phase = .active
+            e[id]?.timeStart = Date().timeIntervalSince1970
+            e[id]?.acknowledged = true
+            e[id]?.cancel = cancel
+            return e[id]?.terminatedWith == nil
+        }
+    }
+
+    func remove(_ id: String) { _ = entries.withLock { $0.removeValue(forKey: id) } }
+
+    /// The signal number a terminate sent to `id`, if any.
+    func terminatedSignal(_ id: String) -> Int? { entries.withLock { $0[id]?.terminatedWith } }
+
+    /// Terminates the active requests among `ids`; returns the ids it terminated.
+    func terminate(_ ids: [String], signum: Int) -> [String] {
+        let targets = entries.withLock { e -> [(String, (@Sendable (Int) -> Void)?)] in
+            ids.compactMap { id in
+                guard var entry = e[id], entry.phase == .active else { return nil }
+                entry.terminatedWith = signum
+                e[id] = entry
+                return (id, entry.cancel)
+            }
+        }
+        for (_, cancel) in targets { cancel?(signum) }
+        return targets.map(\.0)
+    }
+
+    func isActive(_ id: String) -> Bool { entries.withLock { $0[id]?.phase == .active } }
+
+    var activeCount: Int { entries.withLock { $0.values.filter { $0.phase == .active }.count } }
+
+    /// Request dicts of every entry in `phase`, as Celery's `Request.info()`.
+    func requests(in phase: Phase) -> [TaskRequestInfo] {
+        entries.withLock { e in e.values.filter { $0.phase == phase }.sorted { $0.delivery.message.id < $1.delivery.message.id }.map(info) }
+    }
+
+    /// `scheduled` entries: `{eta, priority, request}` (priority 6 is the ETA timer's, as Celery reports).
+    func scheduled() -> [JSONValue] {
+        entries.withLock { e in
+            e.values.filter { $0.phase == .scheduled }.map { entry in
+                ControlReplyBody.scheduledEntry(eta: entry.delivery.message.eta.map(CeleryDate.format), priority: 6, request: info(entry))
+            }
+        }
+    }
+
+    /// `query_task`: `{id: [state, request]}` for the ids held here.
+    func query(_ ids: [String]) -> JSONValue {
+        let found = entries.withLock { e in ids.compactMap { id in e[id].map { (state: $0.phase.rawValue, request: info($0)) } } }
+        return ControlReplyBody.queryTask(found)
+    }
+
+    private func info(_ entry: Entry) -> TaskRequestInfo {
+        let m = entry.delivery.message
+        return TaskRequestInfo(
+            id: m.id, name: m.name, args: .array(m.args), kwargs: .object(m.kwargs), type: m.name, hostname: hostname,
+            timeStart: entry.timeStart, acknowledged: entry.acknowledged, exchange: m.exchange, routingKey: m.routingKey,
+            priority: m.priority, redelivered: m.redelivered, workerPID: entry.phase == .active ? pid : nil)
+    }
+}

@@ -1,0 +1,218 @@
+import Celeriac
+import Foundation
+import Synchronization
+
+/// What happens to one message, from the moment it is popped to its ack and result.
+extension Worker {
+    /// Decodes a popped message and records it in `unacked`. Returns `nil` when the message ends
+    /// here: undecodable (dead-lettered with the reason), revoked, unregistered or expired (each
+    /// acked with its result stored and event sent, as Celery does).
+    func receive(_ raw: [UInt8], from key: String, _ live: Live) async -> Delivery? {
+        let message: TaskMessage
+        do {
+            message = try TaskMessage.decode(bytes: raw)
+        } catch {
+            await deadLetter(raw, from: key, reason: "\(error)", live)
+            return nil
+        }
+        let d = Delivery(listKey: key, raw: raw, message: message)
+        let entry = UnackedEntry.encode(envelopeBytes: raw, exchange: message.exchange, routingKey: message.routingKey)
+        await retryingRedis("record \(d.label) as unacked") {
+            _ = try await live.broker.transaction([
+                RedisCommand("ZADD", QueueKeys.unackedIndex, Date().timeIntervalSince1970, d.tag),
+                RedisCommand("HSET", QueueKeys.unacked, d.tag, entry),
+            ])
+        }
+        let m = message
+        if revoked.contains(m.id) {
+            await discardRevoked(d, live, expired: false)
+            return nil
+        }
+        guard tasks[m.name] != nil else {
+            logger.error("Received unregistered task of type '\(m.name)' [\(m.id)]: rejected and marked FAILURE NotRegistered")
+            let error = TaskError.notRegistered(m.name)
+            live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: nil) }
+            await finish(d, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: nil, now: Date(), parentID: m.parentID, groupID: m.group), live)
+            return nil
+        }
+        if let expires = m.expires, expires < Date() {
+            await discardRevoked(d, live, expired: true)
+            return nil
+        }
+        live.events.task {
+            .taskReceived($0, clock: $1, timestamp: $2, uuid: m.id, name: m.shadow ?? m.name, args: m.argsRepr ?? PythonRepr.argsRepr(m.args),
+                          kwargs: m.kwargsRepr ?? PythonRepr.kwargsRepr(m.kwargs), rootID: m.rootID, parentID: m.parentID, retries: m.retries,
+                          eta: m.eta.map(CeleryDate.format), expires: m.expires.map(CeleryDate.format))
+        }
+        let scheduled = m.eta.map { $0 > Date() } ?? false
+        requests.add(d, phase: scheduled ? .scheduled : .reserved)
+        logger.info("Task \(d.label) received\(scheduled ? " (eta \(CeleryDate.format(m.eta!)))" : "")")
+        return d
+    }
+
+    /// Acks a revoked or expired message without running it: REVOKED result and `task-revoked`.
+    private func discardRevoked(_ d: Delivery, _ live: Live, expired: Bool) async {
+        let m = d.message
+        logger.info(expired ? "Task \(d.label) expired: not run, marked REVOKED" : "Discarding revoked task: \(d.label)")
+        live.events.task { .taskRevoked($0, clock: $1, timestamp: $2, uuid: m.id, terminated: false, signum: nil, expired: expired) }
+        requests.remove(m.id)
+        await finish(d, .revoked(taskID: m.id, reason: expired ? "expired" : "revoked", now: Date(), parentID: m.parentID, groupID: m.group), live)
+    }
+
+    /// Runs one received message to its end: ETA, revoke and expiry checks, rate limit, a pool
+    /// slot, early ack, the task body, and its result.
+    func process(_ d: Delivery, _ live: Live) async {
+        let m = d.message
+        defer { requests.remove(m.id) }
+        if let eta = m.eta {
+            while Date() < eta {
+                if stopping.load(ordering: .relaxed) {
+                    await restore(d, live)
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(min(100, max(1, Int(eta.timeIntervalSinceNow * 1000)))))
+            }
+            requests.setPhase(m.id, .reserved)
+        }
+        if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }
+        if let expires = m.expires, expires < Date() { return await discardRevoked(d, live, expired: true) }
+        while let wait = rateLimits.take(m.name) {
+            if stopping.load(ordering: .relaxed) { return await restore(d, live) }
+            try? await Task.sleep(for: wait)
+        }
+        do {
+            try await pool.acquire()
+        } catch {
+            await restore(d, live)
+            return
+        }
+        defer { pool.release() }
+        if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }
+        await ack(d, live)
+        await execute(d, live)
+    }
+
+    private func execute(_ d: Delivery, _ live: Live) async {
+        let m = d.message
+        guard let task = tasks[m.name] else { return }
+        let context = TaskContext(id: m.id, name: m.name, retries: m.retries, rootID: m.rootID, parentID: m.parentID,
+                                  hostname: settings.nodeName, logger: logger)
+        // The body runs in its own task so a terminate (revoke --terminate) can cancel it alone.
+        let body = Task { () async throws -> JSONValue in
+            try await TaskContext.$current.withValue(context) {
+                try await task.body(TaskArguments(args: m.args, kwargs: m.kwargs))
+            }
+        }
+        guard requests.start(m.id, cancel: { _ in body.cancel() }) else {
+            body.cancel()
+            return
+        }
+        live.events.task { .taskStarted($0, clock: $1, timestamp: $2, uuid: m.id) }
+        // A hard time limit ends the body the way a terminate does; a body that ignores
+        // cancellation runs on (the process pool is where a hard limit can kill).
+        let hardLimit = timeLimits.hardLimit(for: m.name, message: m.timeLimit)
+        let timedOut = Flag()
+        let watchdog = hardLimit.map { limit in
+            Task {
+                try await Task.sleep(for: .seconds(limit))
+                timedOut.set()
+                body.cancel()
+            }
+        }
+        let started = ContinuousClock.now
+        let outcome: Result<JSONValue, TaskError>
+        do {
+            outcome = .success(try await body.value)
+        } catch {
+            outcome = .failure(TaskError.from(error))
+        }
+        watchdog?.cancel()
+        let runtime = started.duration(to: .now)
+        let seconds = Double(runtime.components.seconds) + Double(runtime.components.attoseconds) / 1e18
+        counters.withLock {
+            $0.processed += 1
+            $0.total[m.name, default: 0] += 1
+        }
+        if let signum = requests.terminatedSignal(m.id) {
+            logger.info("Task \(d.label) terminated (signal \(signum)): marked REVOKED")
+            live.events.task { .taskRevoked($0, clock: $1, timestamp: $2, uuid: m.id, terminated: true, signum: signum, expired: false) }
+            await store(m, .revoked(taskID: m.id, reason: "terminated", now: Date(), parentID: m.parentID, groupID: m.group), live)
+            return
+        }
+        if let hardLimit, timedOut.isSet {
+            let error = TaskError(type: "TimeLimitExceeded", arguments: [.double(hardLimit)], module: "billiard.exceptions")
+            logger.error("Task \(d.label) hard time limit (\(hardLimit)s) exceeded")
+            live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: nil) }
+            await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: nil, now: Date(), parentID: m.parentID, groupID: m.group), live)
+            return
+        }
+        switch outcome {
+        case .success(let value):
+            let repr = PythonRepr.saferepr(value)
+            logger.info("Task \(d.label) succeeded in \(String(format: "%.6f", seconds))s: \(repr.count > 200 ? String(repr.prefix(200)) + "…" : repr)")
+            live.events.task { .taskSucceeded($0, clock: $1, timestamp: $2, uuid: m.id, result: repr, runtime: seconds) }
+            await store(m, .success(taskID: m.id, result: value, now: Date(), parentID: m.parentID, groupID: m.group), live)
+        case .failure(let error):
+            logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")
+            let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\n\(error.type): \(error.message)\n"
+            live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
+            await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
+        }
+    }
+
+    /// Acks a message that will not run and stores its final state.
+    private func finish(_ d: Delivery, _ meta: ResultMeta, _ live: Live) async {
+        await store(d.message, meta, live)
+        await ack(d, live)
+    }
+
+    func store(_ m: TaskMessage, _ meta: ResultMeta, _ live: Live) async {
+        guard let backend = live.backend, m.ignoreResult != true else { return }
+        await retryingRedis("store the result of \(m.name)[\(m.id)]") {
+            try await backend.store(meta)
+        }
+    }
+
+    /// Removes the message from kombu's `unacked` bookkeeping: it is ours now, for good.
+    private func ack(_ d: Delivery, _ live: Live) async {
+        await retryingRedis("ack \(d.label)") {
+            _ = try await live.broker.transaction([
+                RedisCommand("ZREM", QueueKeys.unackedIndex, d.tag),
+                RedisCommand("HDEL", QueueKeys.unacked, d.tag),
+            ])
+        }
+    }
+
+    /// Puts a held message back where the next BRPOP takes it, flagged as redelivered, exactly as
+    /// kombu's restore does (RPUSH, same delivery tag, in one transaction with the un-record).
+    func restore(_ d: Delivery, _ live: Live) async {
+        var message = d.message
+        message.markRedelivered()
+        let envelope = message.encoded()
+        await retryingRedis("restore \(d.label)") {
+            _ = try await live.broker.transaction([
+                RedisCommand("ZREM", QueueKeys.unackedIndex, d.tag),
+                RedisCommand("HDEL", QueueKeys.unacked, d.tag),
+                RedisCommand("RPUSH", message.listKey, envelope),
+            ])
+        }
+        requests.remove(d.message.id)
+        logger.info("Task \(d.label) restored to \(d.message.routingKey)")
+    }
+
+    func deadLetter(_ raw: [UInt8], from key: String, reason: String, _ live: Live) async {
+        let queue = QueueKeys.queueName(ofList: key)
+        let record = DeadLetter(reason: reason, queue: queue, time: Date(), worker: settings.nodeName, rawMessage: raw)
+        logger.error("dead-lettered a message from \(queue) to \(settings.deadLetterKey): \(reason)")
+        await retryingRedis("dead-letter a message") {
+            _ = try await live.broker.send(RedisCommand("LPUSH", settings.deadLetterKey, record.encoded()))
+        }
+    }
+}
+
+/// A flag one task sets and another reads (the time-limit watchdog and the task it guards).
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}

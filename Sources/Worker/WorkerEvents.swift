@@ -1,0 +1,85 @@
+import Celeriac
+import Foundation
+import Logging
+import Synchronization
+
+/// The worker's side of Celery's event stream.
+///
+/// Worker events (`worker-online`, `worker-heartbeat` every ``heartbeatInterval``,
+/// `worker-offline`) are always sent, as Celery's worker does unless told `--without-heartbeat`;
+/// task events only while task events are enabled (`-E`, `worker_send_task_events`, or the
+/// `enable_events` control command). Task events are buffered and published as one `task.multi`
+/// JSON array per flush (at 24 events or every few milliseconds), exactly as Celery batches them;
+/// each event takes its Lamport clock when it is created, not when the batch goes out.
+final class WorkerEvents: Sendable {
+    static let heartbeatInterval: Double = 2.0
+    static let batchLimit = 24
+    static let softwareIdent = "celeriac"
+    static let softwareVersion = "0.1.0"
+
+    let publisher: EventPublisher
+    let sender: EventSender
+    private let taskEventsOn: Atomic<Bool>
+    private let buffer = Mutex<[CeleryEvent]>([])
+
+    init(publisher: EventPublisher, taskEvents: Bool) {
+        self.publisher = publisher
+        sender = publisher.sender
+        taskEventsOn = Atomic(taskEvents)
+    }
+
+    /// The sender a worker named `hostname` publishes as: this process's pid and UTC offset.
+    static func sender(hostname: String) -> EventSender {
+        EventSender(hostname: hostname, utcoffset: CeleryEvent.localUTCOffset(), pid: Int(ProcessInfo.processInfo.processIdentifier))
+    }
+
+    var taskEventsEnabled: Bool { taskEventsOn.load(ordering: .relaxed) }
+
+    /// Switches task events; returns whether the setting changed (for Celery's reply wording).
+    func setTaskEvents(_ on: Bool) -> Bool {
+        taskEventsOn.exchange(on, ordering: .relaxed) != on
+    }
+
+    /// Queues a task event built with the next clock value and the current time, if task events are on.
+    func task(_ build: (EventSender, Int, Double) -> CeleryEvent) {
+        guard taskEventsEnabled else { return }
+        let event = build(sender, publisher.nextClock(), Date().timeIntervalSince1970)
+        let full = buffer.withLock { b -> [CeleryEvent]? in
+            b.append(event)
+            guard b.count >= Self.batchLimit else { return nil }
+            defer { b.removeAll(keepingCapacity: true) }
+            return b
+        }
+        if let full { Task { await publisher.publishTaskEvents(full) } }
+    }
+
+    /// Publishes whatever task events are buffered.
+    func flush() async {
+        let batch = buffer.withLock { b -> [CeleryEvent] in
+            defer { b.removeAll(keepingCapacity: true) }
+            return b
+        }
+        if !batch.isEmpty { await publisher.publishTaskEvents(batch) }
+    }
+
+    /// Sends a `worker-*` event now.
+    func worker(_ kind: CeleryEventKind, active: Int, processed: Int, freq: Double = heartbeatInterval) async {
+        let event = CeleryEvent.worker(kind, sender, clock: publisher.nextClock(), timestamp: Date().timeIntervalSince1970,
+                                       freq: freq, active: active, processed: processed, loadavg: Self.loadAverage(),
+                                       swIdent: Self.softwareIdent, swVer: Self.softwareVersion, swSys: Self.system)
+        await publisher.publish(event)
+    }
+
+    /// `[1m, 5m, 15m]` rounded to 2 decimals, as Celery reports it.
+    static func loadAverage() -> [Double] {
+        var values = [Double](repeating: 0, count: 3)
+        guard getloadavg(&values, 3) == 3 else { return [0, 0, 0] }
+        return values.map { ($0 * 100).rounded() / 100 }
+    }
+
+    static var system: String {
+        var u = utsname()
+        uname(&u)
+        return withUnsafeBytes(of: &u.sysname) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}
