@@ -135,7 +135,12 @@ public final class RedisServer: Sendable {
     private func launch() throws {
         let logPath = directory.file("redis.log")
         let pid = try Self.spawn(executable: Self.executable, arguments: arguments, logPath: logPath)
-        state.withLock { $0.pid = pid }
+        let watchdog = Self.spawnWatchdog(serverPID: pid)
+        state.withLock {
+            $0.pid = pid
+            $0.watchdog = watchdog.pid
+            $0.watchdogPipe = watchdog.pipe
+        }
         let deadline = ContinuousClock.now + .seconds(5)
         var options = RedisOptions()
         options.connectTimeout = .milliseconds(500)
@@ -143,7 +148,11 @@ public final class RedisServer: Sendable {
         while ContinuousClock.now < deadline {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
-                state.withLock { $0.pid = 0 }
+                // Already reaped: never signal that pid again, only stop the watchdog.
+                state.withLock { state in
+                    state.pid = 0
+                    Self.stopWatchdog(&state)
+                }
                 let log = self.log
                 throw RedisServerError(
                     "redis-server exited during startup: \(log.suffix(500))",
@@ -162,6 +171,7 @@ public final class RedisServer: Sendable {
 
     private func terminate(signal: Int32) {
         state.withLock { state in
+            defer { Self.stopWatchdog(&state) }
             guard state.pid > 0 else { return }
             _ = Glibc.kill(state.pid, signal)
             var status: Int32 = 0
@@ -178,6 +188,42 @@ public final class RedisServer: Sendable {
         }
     }
 
+    /// Starts `sh` blocked reading a pipe whose only write end this process holds (close-on-exec,
+    /// so no other child inherits it). When this process dies for any reason, even as a zombie
+    /// nobody reaps, the kernel closes the write end, `read` returns and the server is killed.
+    /// Without it a crashed or killed test run would leave servers running.
+    private static func spawnWatchdog(serverPID: pid_t) -> (pid: pid_t, pipe: Int32) {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return (0, -1) }
+        // Under spawnLock, so no spawn from this harness can inherit the ends before this.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        defer { close(fds[0]) }
+        guard
+            let pid = try? spawnLocked(
+                executable: "/bin/sh", arguments: ["-c", "read _; kill -KILL $0 2>/dev/null", String(serverPID)],
+                logPath: "/dev/null", stdin: fds[0])
+        else {
+            close(fds[1])
+            return (0, -1)
+        }
+        return (pid, fds[1])
+    }
+
+    private static func stopWatchdog(_ state: inout ProcessState.Value) {
+        if state.watchdog > 0 {
+            var status: Int32 = 0
+            _ = Glibc.kill(state.watchdog, SIGKILL)
+            _ = waitpid(state.watchdog, &status, 0)
+            state.watchdog = 0
+        }
+        if state.watchdogPipe >= 0 {
+            close(state.watchdogPipe)
+            state.watchdogPipe = -1
+        }
+    }
+
     private static let executable: String = {
         for candidate in ["/usr/bin/redis-server", "/usr/local/bin/redis-server", "/opt/homebrew/bin/redis-server"]
         where FileManager.default.isExecutableFile(atPath: candidate) {
@@ -186,11 +232,26 @@ public final class RedisServer: Sendable {
         return "/usr/bin/redis-server"
     }()
 
+    /// Serialises spawning with watchdog pipe creation (see ``spawnWatchdog(serverPID:)``).
+    private static let spawnLock = NSLock()
+
     private static func spawn(executable: String, arguments: [String], logPath: String) throws -> pid_t {
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
+        return try spawnLocked(executable: executable, arguments: arguments, logPath: logPath, stdin: nil)
+    }
+
+    private static func spawnLocked(
+        executable: String, arguments: [String], logPath: String, stdin: Int32?
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // The child inherits the spawning thread's signal mask and ignored signals (the test
@@ -265,7 +326,11 @@ public struct RedisServerError: Error, CustomStringConvertible {
 /// `@unchecked Sendable` is sound: `value` is only read or written inside `lock.lock()` …
 /// `unlock()` in ``withLock(_:)``, and both stored properties are otherwise immutable.
 private final class ProcessState: @unchecked Sendable {
-    struct Value { var pid: pid_t }
+    struct Value {
+        var pid: pid_t
+        var watchdog: pid_t = 0
+        var watchdogPipe: Int32 = -1
+    }
     private let lock = NSLock()
     private var value: Value
     init(pid: pid_t) { value = Value(pid: pid) }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Polls `condition` every 10 ms until it returns `true`, so tests wait for an effect instead
 /// of sleeping a guessed amount.
 ///
@@ -18,4 +24,19 @@ public func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) a
 public struct WaitUntilTimeout: Error, CustomStringConvertible {
     public let timeout: Duration
     public var description: String { "condition still false after \(timeout)" }
+}
+
+/// Checks `condition` every 2 ms on the calling thread until it holds or `timeout` passes.
+///
+/// For timing a side effect precisely: unlike ``waitUntil(timeout:_:)`` it never suspends, so
+/// a cooperative thread pool kept busy by other tests cannot delay the measurement.
+///
+/// - Returns: Whether the condition held in time.
+public func pollSynchronously(timeout: Duration, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        usleep(2_000)
+    }
+    return try condition()
 }

@@ -110,6 +110,10 @@ final class RedisSubscriberCore: Sendable {
     struct State: Sendable {
         var queue: [Request] = []
         var closed = false
+        /// The connected socket, so ``close()`` can `shutdown(2)` it from the caller's thread:
+        /// Redis drops the subscriptions at once even if the loop is busy in the handler. Only
+        /// valid under the lock; the loop clears it before it frees or replaces the connection.
+        var activeDescriptor: Int32 = -1
     }
 
     let url: RedisURL
@@ -165,6 +169,7 @@ final class RedisSubscriberCore: Sendable {
         let pending = state.withLockAndSignal { state -> [Request] in
             guard !state.closed else { return [] }
             state.closed = true
+            if state.activeDescriptor >= 0 { _ = shutdown(state.activeDescriptor, Int32(SHUT_RDWR)) }
             defer { state.queue = [] }
             return state.queue
         }
@@ -223,12 +228,16 @@ final class RedisSubscriberCore: Sendable {
             return
         }
         started.resume(returning: .success(()))
+        publish(connection.fileDescriptor)
         var loop = Loop()
         var lostReason: String?
         while true {
             if let reason = lostReason {
+                publish(-1)
+                if state.withLock({ $0.closed }) { break }
                 failAwaiting(&loop, with: RedisError(.connectionLost, "connection to \(url) lost: \(reason)"))
                 guard reconnect(connection, reason: reason) else { break }
+                publish(connection.fileDescriptor)
                 lostReason = nil
                 do {
                     try replay(&loop, on: connection)
@@ -263,6 +272,7 @@ final class RedisSubscriberCore: Sendable {
                 lostReason = error.message
             }
         }
+        publish(-1)
         connection.close()
         failAwaiting(&loop, with: closedError)
         let leftovers = state.withLock { state -> [Request] in
@@ -270,6 +280,15 @@ final class RedisSubscriberCore: Sendable {
             return state.queue
         }
         for request in leftovers { request.completion.resume(returning: .failure(closedError)) }
+    }
+
+    /// Makes the socket visible to ``close()`` (or hides it, with -1). If the subscriber was
+    /// closed before the socket was published, shut it down now.
+    private func publish(_ descriptor: Int32) {
+        state.withLock { state in
+            state.activeDescriptor = descriptor
+            if state.closed && descriptor >= 0 { _ = shutdown(descriptor, Int32(SHUT_RDWR)) }
+        }
     }
 
     private func send(_ request: Request, _ loop: inout Loop, on connection: RedisConnection) throws(RedisError) {
