@@ -16,16 +16,29 @@ public final class CeleriacClient: Sendable {
     public let origin: String
     private let logger: Logger
 
-    private init(config: CeleriacConfig, broker: RedisBroker, backend: RedisResultBackend?, waiter: ResultWaiter?, logger: Logger) {
+    /// Publishes `task-sent` after each send; only when ``CeleriacConfig/taskSendSentEvent`` is on.
+    private let events: EventPublisher?
+
+    private init(
+        config: CeleriacConfig, broker: RedisBroker, backend: RedisResultBackend?, waiter: ResultWaiter?,
+        events: EventPublisher?, logger: Logger
+    ) {
         self.config = config
         self.broker = broker
         self.backend = backend
         self.waiter = waiter
+        self.events = events
         self.logger = logger
-        origin = "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
+        origin = Self.processOrigin
     }
 
-    /// Connects to the broker and, unless results are disabled, the result backend.
+    /// `gen<pid>@<host>`, the node name of any Celery process that is not a worker.
+    private static var processOrigin: String {
+        "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
+    }
+
+    /// Connects to the broker and, unless results are disabled, the result backend; with
+    /// ``CeleriacConfig/taskSendSentEvent`` on, also an ``EventPublisher`` for `task-sent`.
     /// - Throws: ``RedisError`` when a URL is invalid or Redis refuses the connection or password.
     public static func connect(config: CeleriacConfig, options: RedisOptions = .init(), logger: Logger) async throws(RedisError) -> CeleriacClient {
         let brokerURL = try RedisURL(parsing: config.brokerURL)
@@ -48,11 +61,31 @@ public final class CeleriacClient: Sendable {
             backend = b
             waiter = try await ResultWaiter.connect(url: backendURL, options: options, backend: b, logger: logger)
         }
-        return CeleriacClient(config: config, broker: RedisBroker(client: brokerClient), backend: backend, waiter: waiter, logger: logger)
+        var events: EventPublisher?
+        if config.taskSendSentEvent {
+            // Its own connection, which gives up on an outage after a second: task-sent is
+            // fire-and-forget and must not hold up `send`.
+            let sender = EventSender(
+                hostname: processOrigin, utcoffset: CeleryEvent.localUTCOffset(),
+                pid: Int(ProcessInfo.processInfo.processIdentifier))
+            do {
+                events = try await EventPublisher.connect(url: brokerURL, sender: sender, options: options, logger: logger)
+            } catch {
+                waiter?.close()
+                brokerClient.close()
+                backend?.client.close()
+                throw error
+            }
+        }
+        return CeleriacClient(
+            config: config, broker: RedisBroker(client: brokerClient), backend: backend, waiter: waiter, events: events,
+            logger: logger)
     }
 
     /// Sends a task by name, like Celery's `send_task`/`apply_async`.
     ///
+    /// With ``CeleriacConfig/taskSendSentEvent`` on, a `task-sent` event follows the publish
+    /// (on `/<db>.celeryev/task.sent`, hostname ``origin``), as Celery's client sends it.
     /// Subscribes to the result channel before publishing (unless results are ignored), as
     /// Celery's client does, so ``AsyncResult/get(timeout:)`` cannot miss a fast result.
     public func send(_ name: String, args: [JSONValue] = [], kwargs: JSONObject = [:], options: TaskSendOptions = .init()) async throws -> AsyncResult {
@@ -64,7 +97,19 @@ public final class CeleriacClient: Sendable {
             try await waiter.subscribe(message.id)
         }
         try await broker.publish(message)
+        if let events { await events.publish(taskSentEvent(message, publisher: events)) }
         return AsyncResult(id: message.id, client: self)
+    }
+
+    /// `task-sent` for a published message, with the fields Celery's `send_task_message` sends.
+    private func taskSentEvent(_ message: TaskMessage, publisher: EventPublisher) -> CeleryEvent {
+        .taskSent(
+            publisher.sender, clock: publisher.nextClock(), timestamp: Date().timeIntervalSince1970,
+            uuid: message.id, rootID: message.rootID, parentID: message.parentID, name: message.name,
+            args: message.argsRepr ?? PythonRepr.argsRepr(message.args),
+            kwargs: message.kwargsRepr ?? PythonRepr.kwargsRepr(message.kwargs), retries: message.retries,
+            eta: message.eta.map(CeleryDate.format), expires: message.expires.map(CeleryDate.format),
+            queue: message.routingKey, exchange: message.exchange, routingKey: message.routingKey)
     }
 
     /// Sends a task with positional arguments, like Celery's `delay`.
@@ -83,5 +128,6 @@ public final class CeleriacClient: Sendable {
         waiter?.close()
         broker.client.close()
         backend?.client.close()
+        events?.close()
     }
 }

@@ -1,0 +1,206 @@
+import Celeriac
+import CeleriacTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// A stand-in for a pool of Celery workers on the pidbox: it PSUBSCRIBEs the broadcast
+/// channel and answers like kombu does, looking the reply list up in the reply exchange's
+/// binding set (so a client that did not SADD its binding gets nothing, as with Python).
+final class FakePidboxWorkers: Sendable {
+    /// What each node answers; `nil` means it stays silent.
+    typealias Answer = @Sendable (_ node: String, _ command: ControlCommand) -> JSONValue?
+
+    private let commands: Recorder<ControlCommand>
+    private let subscriber: RedisSubscriber
+    private let redis: RedisClient
+
+    private init(commands: Recorder<ControlCommand>, subscriber: RedisSubscriber, redis: RedisClient) {
+        self.commands = commands
+        self.subscriber = subscriber
+        self.redis = redis
+    }
+
+    /// Starts listening; every node in `nodes` answers addressed commands with `answer`, and,
+    /// when `staleFirst` is set, first pushes a reply carrying another ticket.
+    static func start(
+        url: RedisURL, nodes: [String], staleFirst: Bool = false, logger: Logger,
+        answer: @escaping Answer = { _, _ in ControlReplyBody.pong }
+    ) async throws -> FakePidboxWorkers {
+        let redis = try await RedisClient.connect(url: url, logger: logger)
+        let commands = Recorder<ControlCommand>()
+        let subscriber = try await RedisSubscriber.connect(url: url, logger: logger) { event in
+            guard case .patternMessage(_, _, let payload) = event,
+                let command = try? ControlCommand.decode(payload: payload)
+            else { return }
+            commands.append(command)
+            guard let ticket = command.ticket, let replyTo = command.replyTo else { return }
+            Task {
+                // kombu's reply path: SMEMBERS, then LPUSH to every queue bound with the routing key.
+                let members = try await redis.send(RedisCommand("SMEMBERS", ControlNames.replyBindingSet()))
+                let queues = (members.array ?? []).compactMap { $0.string.flatMap(QueueKeys.parseBindingMember) }
+                    .filter { $0.routingKey == replyTo.routingKey }.map(\.queue)
+                for node in nodes where command.isAddressed(to: node) {
+                    guard let result = answer(node, command) else { continue }
+                    for queue in queues {
+                        if staleFirst {
+                            let stale = ControlReply.encode(
+                                nodeName: node, result: "stale", ticket: "another-ticket", clock: 1,
+                                replyRoutingKey: replyTo.routingKey, deliveryTag: UUID().uuidString)
+                            _ = try await redis.send(RedisCommand("LPUSH", queue, stale))
+                        }
+                        let reply = ControlReply.encode(
+                            nodeName: node, result: result, ticket: ticket, clock: 100,
+                            replyRoutingKey: replyTo.routingKey, deliveryTag: UUID().uuidString)
+                        _ = try await redis.send(RedisCommand("LPUSH", queue, reply))
+                    }
+                }
+            }
+        }
+        try await subscriber.psubscribe([ControlNames.broadcastChannel(db: url.database)])
+        return FakePidboxWorkers(commands: commands, subscriber: subscriber, redis: redis)
+    }
+
+    /// Every command received so far.
+    var received: [ControlCommand] { commands.all }
+
+    func stop() {
+        subscriber.close()
+        redis.close()
+    }
+}
+
+@Suite("ControlClient against a fake pidbox worker")
+struct ControlClientTests {
+    let server: RedisServer
+    let logs = LogRecorder()
+    let url: RedisURL
+
+    init() throws {
+        server = try RedisServer.start()
+        var url = server.url
+        url.database = 2
+        self.url = url
+    }
+
+    private func control() async throws -> ControlClient {
+        try await ControlClient.connect(url: url, logger: logs.logger())
+    }
+
+    @Test func collectsEveryMatchingReplyUntilTheTimeout() async throws {
+        let workers = try await FakePidboxWorkers.start(url: url, nodes: ["a@test", "b@test"], staleFirst: true, logger: logs.logger())
+        defer { workers.stop() }
+        let control = try await control()
+        let before = Date().timeIntervalSince1970
+        let started = ContinuousClock.now
+        let replies = try await control.ping(timeout: .milliseconds(600))
+        let elapsed = ContinuousClock.now - started
+        #expect(replies == ["a@test": ["ok": "pong"], "b@test": ["ok": "pong"]], "stale replies with another ticket are dropped")
+        #expect(elapsed >= .milliseconds(550), "without a destination it collects until the timeout")
+        #expect(elapsed < .seconds(3))
+
+        let command = try #require(workers.received.first)
+        #expect(command.method == "ping")
+        #expect(command.arguments == [:])
+        #expect(command.destination == nil)
+        #expect(command.replyTo == .init(exchange: "reply.celery.pidbox", routingKey: control.oid))
+        #expect(command.ticket != nil)
+        #expect(command.clock == 1)
+        #expect(abs(command.expires - (before + 0.6)) < 1)
+
+        // The binding kombu's workers look up, and a deadline an hour ahead for kombu's sweeps.
+        let probe = try await RedisClient.connect(url: url, logger: logs.logger())
+        defer { probe.close() }
+        let member = "\(control.oid)\u{06}\u{16}\u{06}\u{16}\(control.oid).reply.celery.pidbox"
+        #expect(try await probe.send(RedisCommand("SISMEMBER", "_kombu.binding.reply.celery.pidbox", member)).int == 1)
+        let deadline = try #require(try await probe.send(RedisCommand("ZSCORE", "_kombu.binding_deadlines", "reply.celery.pidbox")).string)
+        #expect(abs((Double(deadline) ?? 0) / 1000 - (before + 3600)) < 60)
+
+        // The reply clock (100) was merged, so the next command's clock is past it.
+        _ = try await control.ping(timeout: .milliseconds(200))
+        try await waitUntil(timeout: .seconds(2)) { workers.received.count == 2 }
+        #expect(workers.received[1].clock > 100)
+
+        await control.close()
+        #expect(try await probe.send(RedisCommand("SISMEMBER", "_kombu.binding.reply.celery.pidbox", member)).int == 0)
+        #expect(try await probe.send(RedisCommand("EXISTS", "\(control.oid).reply.celery.pidbox")).int == 0)
+        await #expect { try await control.ping() } throws: { ($0 as? RedisError)?.code == .closed }
+    }
+
+    @Test func aDestinationLimitsRepliesAndReturnsEarly() async throws {
+        let workers = try await FakePidboxWorkers.start(url: url, nodes: ["a@test", "b@test", "c@test"], logger: logs.logger())
+        defer { workers.stop() }
+        let control = try await control()
+        let started = ContinuousClock.now
+        let replies = try await control.ping(destination: ["a@test", "c@test"], timeout: .seconds(10))
+        #expect(replies.keys.sorted() == ["a@test", "c@test"])
+        #expect(ContinuousClock.now - started < .seconds(5), "returns once every destination answered")
+        #expect(workers.received.first?.destination == ["a@test", "c@test"])
+
+        let one = try await control.broadcast("ping", timeout: .seconds(10), limit: 1)
+        #expect(one.count == 1)
+        await control.close()
+    }
+
+    @Test func repliesWithAnotherTicketAreIgnored() async throws {
+        let workers = try await FakePidboxWorkers.start(url: url, nodes: ["a@test"], logger: logs.logger()) { _, _ in nil }
+        defer { workers.stop() }
+        let control = try await control()
+        // A late reply to an earlier command sits in the list already.
+        let late = ControlReply.encode(
+            nodeName: "a@test", result: ControlReplyBody.pong, ticket: "old", clock: 1, replyRoutingKey: control.oid,
+            deliveryTag: "t")
+        let redis = try await RedisClient.connect(url: url, logger: logs.logger())
+        defer { redis.close() }
+        _ = try await redis.send(RedisCommand("LPUSH", "\(control.oid).reply.celery.pidbox", late))
+        _ = try await redis.send(RedisCommand("LPUSH", "\(control.oid).reply.celery.pidbox", Array("garbage".utf8)))
+        let replies = try await control.inspect("active", timeout: .milliseconds(300))
+        #expect(replies.isEmpty)
+        #expect(workers.received.first?.arguments == ["safe": nil])
+        #expect(logs.messages(at: .warning).filter { $0.hasPrefix("skipping a malformed control reply") }.count == 1)
+        await control.close()
+    }
+
+    @Test func fireAndForgetCommandsCarryNoTicket() async throws {
+        let workers = try await FakePidboxWorkers.start(url: url, nodes: ["a@test"], logger: logs.logger())
+        defer { workers.stop() }
+        let control = try await control()
+        let started = ContinuousClock.now
+        #expect(try await control.revoke(["id-1"]) == [:])
+        #expect(ContinuousClock.now - started < .milliseconds(500), "no reply: returns at once")
+        try await control.revoke(["id-1", "id-2"], terminate: true, signal: "SIGKILL", destination: ["a@test"])
+        try await control.heartbeat()
+        try await control.poolGrow(n: 2)
+        try await control.enableEvents()
+        try await waitUntil(timeout: .seconds(2)) { workers.received.count == 5 }
+        let received = workers.received
+        #expect(received.allSatisfy { $0.ticket == nil && $0.replyTo == nil })
+        #expect(received[0].method == "revoke")
+        #expect(received[0].arguments == ["task_id": "id-1", "terminate": false, "signal": "SIGTERM"])
+        #expect(received[1].arguments == ["task_id": ["id-1", "id-2"], "terminate": true, "signal": "SIGKILL"])
+        #expect(received[1].destination == ["a@test"])
+        #expect(received.map(\.method) == ["revoke", "revoke", "heartbeat", "pool_grow", "enable_events"])
+        #expect(received[3].arguments == ["n": 2])
+        #expect(received.map(\.clock) == [1, 2, 3, 4, 5])
+        #expect(received.allSatisfy { $0.expires > 0 })
+
+        // The reply flavour of revoke collects like any other command.
+        let answered = try await control.revoke(["id-3"], reply: true, destination: ["a@test"], timeout: .seconds(5))
+        #expect(answered == ["a@test": ["ok": "pong"]])
+        await control.close()
+    }
+
+    @Test func concurrentCollectionsDoNotStealEachOthersReplies() async throws {
+        let workers = try await FakePidboxWorkers.start(url: url, nodes: ["a@test", "b@test"], logger: logs.logger()) { node, command in
+            .string("\(command.method) from \(node)")
+        }
+        defer { workers.stop() }
+        let control = try await control()
+        async let first = control.broadcast("one", destination: ["a@test", "b@test"], timeout: .seconds(5))
+        async let second = control.broadcast("two", destination: ["a@test", "b@test"], timeout: .seconds(5))
+        let (r1, r2) = try await (first, second)
+        #expect(r1 == ["a@test": "one from a@test", "b@test": "one from b@test"])
+        #expect(r2 == ["a@test": "two from a@test", "b@test": "two from b@test"])
+        await control.close()
+    }
+}
