@@ -61,9 +61,15 @@ final class ControlServer: Sendable {
         guard worker.settings.mingle else { return }
         do {
             let client = try await ControlClient.connect(url: worker.settings.brokerURL, logger: worker.logger)
-            defer { client.close() }
-            let replies = try await client.broadcast("hello", arguments: ["from_node": .string(worker.settings.nodeName), "revoked": .array([])],
+            let replies: [String: JSONValue]
+            do {
+                replies = try await client.broadcast("hello", arguments: ["from_node": .string(worker.settings.nodeName), "revoked": .array([])],
                                                      timeout: .seconds(1))
+                await client.close()
+            } catch {
+                await client.close()
+                throw error
+            }
             var merged = 0
             for (node, reply) in replies where node != worker.settings.nodeName {
                 guard let ids = reply["revoked"]?.arrayValue else { continue }
@@ -82,7 +88,7 @@ final class ControlServer: Sendable {
         do {
             command = try ControlCommand.decode(payload: payload)
         } catch {
-            malformedLog.warning("ignoring a malformed control message: \(error)")
+            malformedLog.log(kind: "\(error.code)", "ignoring a malformed control message: \(error)")
             return
         }
         guard command.isAddressed(to: worker.settings.nodeName) else { return }
@@ -100,7 +106,7 @@ final class ControlServer: Sendable {
                 worker.logger.debug("no reply binding for \(routingKey): reply dropped, as Python workers do")
                 return
             }
-            let bytes = ControlReply.encode(nodeName: worker.settings.nodeName, result: result, ticket: ticket,
+            let bytes = ControlReply.encode(nodeName: worker.settings.nodeName, result: result, ticket: ticket ?? "",
                                             clock: live.events.publisher.nextClock(), replyRoutingKey: routingKey,
                                             deliveryTag: UUID().uuidString.lowercased())
             _ = try await live.broker.pipeline(queues.map { RedisCommand("LPUSH", $0, bytes) })
@@ -149,6 +155,11 @@ final class ControlServer: Sendable {
             return conf()
         case "revoke":
             return await revoke(args)
+        case "terminate":
+            // `celery control terminate SIGNAL ID…`: a revoke that always terminates.
+            var withTerminate = args
+            withTerminate["terminate"] = true
+            return await revoke(withTerminate)
         case "rate_limit":
             guard let name = args["task_name"]?.stringValue else { return ControlReplyBody.error("missing task_name") }
             guard w.tasks[name] != nil else { return ControlReplyBody.rateLimitUnknownTask }
@@ -246,7 +257,7 @@ final class ControlServer: Sendable {
     private func stats() -> JSONValue {
         let w = worker
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         let seconds = { (t: timeval) in Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
         let rusageObject: JSONObject = [
             "utime": .double(seconds(usage.ru_utime)), "stime": .double(seconds(usage.ru_stime)), "maxrss": .int(usage.ru_maxrss),

@@ -111,7 +111,7 @@ extension Worker {
         // A hard time limit ends the body the way a terminate does; a body that ignores
         // cancellation runs on (the process pool is where a hard limit can kill).
         let hardLimit = timeLimits.hardLimit(for: m.name, message: m.timeLimit)
-        let timedOut = Flag()
+        let timedOut = TimeoutFlag()
         let watchdog = hardLimit.map { limit in
             Task {
                 try await Task.sleep(for: .seconds(limit))
@@ -211,7 +211,7 @@ extension Worker {
 }
 
 /// A flag one task sets and another reads (the time-limit watchdog and the task it guards).
-final class Flag: Sendable {
+final class TimeoutFlag: Sendable {
     private let value = Atomic<Bool>(false)
     func set() { value.store(true, ordering: .relaxed) }
     var isSet: Bool { value.load(ordering: .relaxed) }

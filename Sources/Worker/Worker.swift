@@ -23,7 +23,8 @@ public final class Worker: Service, Sendable {
     let pool: AsyncSemaphore
     let stopping = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
-    let counters = Mutex(Counters())
+    private let ready = Atomic<Bool>(false)
+    let counters: Mutex<Counters>
     let requests: RequestTracker
     let revoked: RevokedTasks
     let rateLimits = TaskRateLimiter()
@@ -57,8 +58,11 @@ public final class Worker: Service, Sendable {
         requests = RequestTracker(hostname: settings.nodeName)
         revoked = RevokedTasks(stateFile: settings.stateDB)
         queues = Mutex(settings.queues)
-        counters.withLock { $0.concurrency = settings.concurrency }
+        counters = Mutex(Counters(concurrency: settings.concurrency))
     }
+
+    /// Whether the worker is consuming and answering control commands.
+    public var isReady: Bool { ready.load(ordering: .relaxed) }
 
     /// Whether ``run()`` has returned.
     public var hasStopped: Bool { finished.load(ordering: .relaxed) }
@@ -99,6 +103,7 @@ public final class Worker: Service, Sendable {
         await control.syncRevokedWithPeers()
         logger.info("\(settings.nodeName) ready: broker \(settings.brokerURL), results \(settings.resultBackendURL.map { "\($0)" } ?? "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(settings.sendTaskEvents ? "on" : "off"), \(tasks.names.count) tasks")
         await events.worker(.workerOnline, active: 0, processed: processed)
+        ready.store(true, ordering: .relaxed)
 
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in

@@ -47,12 +47,18 @@ import Testing
         #expect(request["args"] == [30])
         #expect(request["hostname"] == .string(node))
 
-        // `celery control revoke --terminate` stops the running sleep; the result is REVOKED.
-        let output = try await h.celery(["control", "revoke", sleeper.id, "--terminate", "-t", "3"])
+        // `celery control terminate` (the CLI's revoke-with-terminate) stops the running sleep; the result is REVOKED.
+        let output = try await h.celery(["control", "terminate", "SIGTERM", sleeper.id, "-t", "3"])
         #expect(output.contains("terminate: \(sleeper.id)"), "\(output)")
         let meta = try await sleeper.wait(timeout: .seconds(15))
         #expect(meta.status == .revoked)
         #expect(meta.exception?.message == ["terminated"])
+
+        // A plain `celery control revoke` flags an id; the worker lists it as revoked.
+        let flagged = try await h.celery(["control", "revoke", "some-task-id", "-t", "3"])
+        #expect(flagged.contains("flagged as revoked"), "\(flagged)")
+        let revoked = try inspectJSON(try await h.celery(["inspect", "revoked", "--json", "-t", "3"]))
+        #expect(revoked[node]?.arrayValue?.contains("some-task-id") == true)
     }
 
     @Test func celeryEventsDumpShowsSwiftHeartbeatsAndTaskEvents() async throws {
@@ -60,8 +66,10 @@ import Testing
         defer { h.close() }
         let dump = try h.startCelery("events-dump", ["events", "--dump"])
         defer { Task { await dump.stop() } }
-        // Let the dumper subscribe before anything happens.
-        try await waitUntil(timeout: .seconds(30)) { dump.output.contains("Dumping events") || dump.output.contains("-> evdump") }
+        // Let the dumper subscribe (its PSUBSCRIBE shows in PUBSUB NUMPAT) before anything happens.
+        let probe = try await RedisClient.connect(url: h.server.url, logger: .init(label: "probe"))
+        defer { probe.close() }
+        try await waitUntil(timeout: .seconds(30)) { (try await probe.send(RedisCommand("PUBSUB", "NUMPAT")).int ?? 0) >= 1 }
         let worker = try h.startSwiftWorker(name: "swift", arguments: ["-E", "--without-mingle"])
         defer { Task { await worker.stop() } }
         let client = try await h.client()

@@ -17,7 +17,7 @@ import Testing
         let h = try await WorkerHarness(nodeName: "w1@test")
         defer { Task { await h.close() } }
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         #expect(try only(await control.broadcast("ping", timeout: .seconds(3), limit: 1), "w1@test") == ["ok": "pong"])
         let registered = try only(await control.broadcast("registered", timeout: .seconds(3), limit: 1), "w1@test")
         #expect(registered == .array(DemoTasks.registry.names.map(JSONValue.string)))
@@ -39,7 +39,7 @@ import Testing
         let h = try await WorkerHarness(nodeName: "w1@test")
         defer { Task { await h.close() } }
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         #expect(try await control.broadcast("ping", destination: ["someone@else"], timeout: .milliseconds(500)).isEmpty)
         #expect(try await control.broadcast("ping", destination: ["w1@test"], timeout: .seconds(3)).keys.sorted() == ["w1@test"])
     }
@@ -48,7 +48,7 @@ import Testing
         let h = try await WorkerHarness(nodeName: "w1@test")
         defer { Task { await h.close() } }
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         let sleeper = try await h.client.delay("demo.sleep", 30)
         try await waitUntil(timeout: .seconds(10)) {
             let active = try await control.broadcast("active", timeout: .seconds(1), limit: 1)
@@ -68,7 +68,7 @@ import Testing
         let h = try await WorkerHarness(nodeName: "w1@test")
         defer { Task { await h.close() } }
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         var options = TaskSendOptions()
         options.countdown = 1.5
         let delayed = try await h.client.send("demo.add", args: [1, 2], options: options)
@@ -127,7 +127,7 @@ import Testing
         let h = try await WorkerHarness(server: server, nodeName: "w1@test")
         defer { Task { await h.close() } }
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         #expect(try await control.broadcast("enable_events", timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "task events enabled"])
         #expect(try await control.broadcast("enable_events", timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "task events already enabled"])
         let r = try await h.client.delay("demo.mul", 2, 3)
@@ -140,7 +140,7 @@ import Testing
         let h = try await WorkerHarness(nodeName: "w1@test")
         defer { Task { await h.close() } }
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         let reply = try await control.broadcast("rate_limit", arguments: ["task_name": "demo.add", "rate_limit": "2/s"], timeout: .seconds(3), limit: 1)
         #expect(reply["w1@test"] == ["ok": "new rate limit set successfully"])
         let registered = try await control.broadcast("registered", timeout: .seconds(3), limit: 1)
@@ -158,7 +158,7 @@ import Testing
         let h = try await WorkerHarness(concurrency: 1, nodeName: "w1@test")
         defer { Task { await h.close() } }
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         #expect(try await control.broadcast("pool_grow", arguments: ["n": 2], timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "pool will grow"])
         let stats = try await control.broadcast("stats", timeout: .seconds(3), limit: 1)
         #expect(stats["w1@test"]?["pool"]?["max-concurrency"] == .int(3))
@@ -172,7 +172,7 @@ import Testing
         let h = try await WorkerHarness(nodeName: "w1@test")
         defer { Task { await h.close() } }
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         _ = try await control.broadcast("shutdown", reply: false)
         try await h.waitForExit(timeout: .seconds(10))
     }
@@ -183,7 +183,7 @@ import Testing
         _ = try await h.redis.send(RedisCommand("PUBLISH", ControlNames.broadcastChannel(db: 0), "not an envelope"))
         _ = try await h.redis.send(RedisCommand("PUBLISH", ControlNames.broadcastChannel(db: 0), #"{"body": "e30=", "content-type": "application/json", "headers": {}, "properties": {"body_encoding": "base64"}}"#))
         let control = try await h.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         #expect(try await control.broadcast("ping", timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "pong"])
     }
 
@@ -194,7 +194,7 @@ import Testing
         let server = try RedisServer.start()
         let first = try await WorkerHarness(server: server, nodeName: "w1@test") { $0.stateDB = statedb }
         let control = try await first.control()
-        defer { control.close() }
+        defer { Task { await control.close() } }
         _ = try await control.broadcast("revoke", arguments: ["task_id": "dead-beef"], timeout: .seconds(3), limit: 1)
         // A second worker starting now learns the id from the first through `hello`.
         let second = try await WorkerHarness(server: server, nodeName: "w2@test") { $0.mingle = true }

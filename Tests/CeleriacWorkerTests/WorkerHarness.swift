@@ -27,6 +27,7 @@ final class WorkerHarness: Sendable {
         let worker = Worker(settings: settings, tasks: tasks, logger: logger)
         self.worker = worker
         running = Task { try await worker.run() }
+        try await waitUntil(timeout: .seconds(10)) { worker.isReady || worker.hasStopped }
         var config = CeleriacConfig()
         config.brokerURL = server.urlString
         config.taskDefaultQueue = queues[0]

@@ -1,4 +1,4 @@
-import Logging
+public import Logging
 import Synchronization
 
 /// Logs a recurring problem once per kind, then at most once per ``interval`` with a count of
@@ -8,7 +8,7 @@ import Synchronization
 /// of malformed messages a second, and a warning per message would drown the log (and cost more
 /// than decoding). Each kind (e.g. a ``ProtocolError/Code``) gets its own budget, so a new kind
 /// of problem is still reported at once.
-final class RateLimitedLog: Sendable {
+public final class RateLimitedLog: Sendable {
     private struct Entry {
         var lastLogged: ContinuousClock.Instant
         var suppressed: Int
@@ -17,10 +17,10 @@ final class RateLimitedLog: Sendable {
     private let logger: Logger
     private let level: Logger.Level
     /// The minimum time between two lines of the same kind.
-    let interval: Duration
+    public let interval: Duration
     private let entries = Mutex<[String: Entry]>([:])
 
-    init(logger: Logger, level: Logger.Level = .warning, interval: Duration = .seconds(60)) {
+    public init(logger: Logger, level: Logger.Level = .warning, interval: Duration = .seconds(60)) {
         self.logger = logger
         self.level = level
         self.interval = interval
@@ -28,7 +28,7 @@ final class RateLimitedLog: Sendable {
 
     /// Logs `message` unless a line of the same `kind` was logged within ``interval``; the
     /// message is only built when it is logged.
-    func log(kind: String, _ message: @autoclosure () -> String) {
+    public func log(kind: String, _ message: @autoclosure () -> String) {
         let now = ContinuousClock.now
         let suppressed = entries.withLock { entries -> Int? in
             guard var entry = entries[kind] else {
