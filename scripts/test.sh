@@ -8,4 +8,14 @@ scripts/bootstrap.sh
 export CELERIAC_PYTHON="$root/.venv/bin/python"
 swift build --build-tests
 export CELERIAC_BIN_DIR="$(swift build --show-bin-path)"
-swift test --skip-build "$@"
+if [ $# -gt 0 ]; then
+    exec swift test --skip-build "$@"
+fi
+# Two phases: the pure codec suites include CPU-heavy cases (100 MB messages) that would hold
+# one of the two cooperative threads for most of a minute and starve the timing-sensitive
+# integration suites if everything ran at once.
+echo "== unit tests (codec, config, registry)"
+swift test --skip-build --filter 'CeleriacTests\.'
+echo "== integration tests (private redis-servers, workers, real Celery 5.7)"
+swift test --skip-build --skip 'CeleriacTests\.'
+
