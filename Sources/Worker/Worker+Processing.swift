@@ -144,6 +144,7 @@ extension Worker {
             logger.error("Task \(d.label) hard time limit (\(hardLimit)s) exceeded")
             live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: nil) }
             await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: nil, now: Date(), parentID: m.parentID, groupID: m.group), live)
+            await keepForRetry(d, live)
             return
         }
         switch outcome {
@@ -157,6 +158,15 @@ extension Worker {
             let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\n\(error.type): \(error.message)\n"
             live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
             await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
+            await keepForRetry(d, live)
+        }
+    }
+
+    /// Keeps the original message of a failed task (bounded, with a TTL) so `qmon retry` can
+    /// re-send it exactly.
+    private func keepForRetry(_ d: Delivery, _ live: Live) async {
+        await retryingRedis("keep the message of \(d.label) for retry") {
+            _ = try await live.broker.transaction(FailedTaskStore.recordCommands(taskID: d.message.id, rawMessage: d.raw))
         }
     }
 
