@@ -107,9 +107,11 @@ let package = Package(
             path: "Tests/CeleriacWorkerTests",
             swiftSettings: strict
         ),
+        // glibc's mallinfo2 (not in Swift's Glibc module), for the monitor's memory-per-task test.
+        .systemLibrary(name: "CMallocStats", path: "Tests/CMallocStats"),
         .testTarget(
             name: "CeleriacMonitorTests",
-            dependencies: ["CeleriacMonitor", "Celeriac"],
+            dependencies: ["CeleriacMonitor", "Celeriac", "CMallocStats"],
             path: "Tests/CeleriacMonitorTests",
             swiftSettings: strict
         ),

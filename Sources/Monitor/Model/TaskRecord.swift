@@ -34,10 +34,6 @@ public struct TaskRecord: Sendable, Equatable {
     public internal(set) var kwargs: String?
     /// `repr` of the return value (after `task-succeeded`).
     public internal(set) var result: String?
-    /// `repr` of the exception (`task-failed`, `task-retried`); kept after a later success, as Celery does.
-    public internal(set) var exception: String?
-    /// Formatted traceback of the latest failure or retry.
-    public internal(set) var traceback: String?
     /// Hostname of the worker that sent the latest non-`task-sent` event.
     public internal(set) var worker: String?
     /// Hostname of the client that sent `task-sent` (`gen<pid>@host`).
@@ -46,43 +42,27 @@ public struct TaskRecord: Sendable, Equatable {
     public var runtime: Double? { storedRuntime.isNaN ? nil : storedRuntime }
     /// Retries so far, as the latest `task-sent`/`task-received` said.
     public internal(set) var retries: Int?
-    /// ISO-8601 ETA text, as Celery sent it.
-    public internal(set) var eta: String?
-    /// ISO-8601 expiry text.
-    public internal(set) var expires: String?
     /// Workflow root id (often ``uuid`` itself).
     public internal(set) var rootID: String?
-    /// Id of the task that sent this one.
-    public internal(set) var parentID: String?
     /// Queue the client routed to (`task-sent`).
     public internal(set) var queue: String?
     /// Exchange the client published to (`""` = default exchange).
     public internal(set) var exchange: String?
     /// Routing key the client published with.
     public internal(set) var routingKey: String?
-    /// `task-revoked`: whether a running task was killed.
-    public internal(set) var terminated: Bool?
-    /// `task-revoked`: whether it was revoked because it expired.
-    public internal(set) var expired: Bool?
-    /// `task-revoked`: signal number used to terminate.
-    public internal(set) var signum: Int?
-    /// `task-rejected`: whether the message was requeued.
-    public internal(set) var requeue: Bool?
     /// Lamport clock of the latest event, as the monitor observed it (`task-sent` clocks are
     /// replaced, see ``Celeriac/LamportClock/observe(_:)``).
     public internal(set) var clock: Int = 0
     /// Monitor's local time of the latest event for this task, epoch seconds.
     public internal(set) var lastEventReceivedAt: Double
-    /// Id of the task this one re-sends (set by the monitor's "retry failed task" action).
-    public var retryOf: String?
-    /// Id of the task the monitor re-sent this one as.
-    public var retriedAs: String?
 
     /// Per-state timestamps (sender's clock, utcoffset-corrected); NaN = not seen.
     private var times = StateTimes()
     private var storedRuntime: Double = .nan
     /// Oldest first by timestamp, at most the configured length.
     private var entries: [PackedEntry] = []
+    /// Fields most tasks never have, out of line: empty (no allocation) or one element.
+    private var extrasStorage: [Extras] = []
     /// Which once-per-task statistics ``ClusterState`` has already taken from this record.
     var accounted: Accounted = []
 
@@ -131,6 +111,109 @@ public struct TaskRecord: Sendable, Equatable {
 
     /// Whether the state will not change any more (SUCCESS, FAILURE, REVOKED).
     public var isReady: Bool { state.isReady }
+
+
+    // MARK: Less common fields (stored out of line)
+
+    /// `repr` of the exception (`task-failed`, `task-retried`); kept after a later success, as Celery does.
+    public internal(set) var exception: String? {
+        get { extrasStorage.first?.exception }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].exception = newValue
+        }
+    }
+    /// Formatted traceback of the latest failure or retry.
+    public internal(set) var traceback: String? {
+        get { extrasStorage.first?.traceback }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].traceback = newValue
+        }
+    }
+    /// ISO-8601 ETA text, as Celery sent it.
+    public internal(set) var eta: String? {
+        get { extrasStorage.first?.eta }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].eta = newValue
+        }
+    }
+    /// ISO-8601 expiry text.
+    public internal(set) var expires: String? {
+        get { extrasStorage.first?.expires }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].expires = newValue
+        }
+    }
+    /// Id of the task that sent this one.
+    public internal(set) var parentID: String? {
+        get { extrasStorage.first?.parentID }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].parentID = newValue
+        }
+    }
+    /// `task-revoked`: whether a running task was killed.
+    public internal(set) var terminated: Bool? {
+        get { extrasStorage.first?.terminated }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].terminated = newValue
+        }
+    }
+    /// `task-revoked`: whether it was revoked because it expired.
+    public internal(set) var expired: Bool? {
+        get { extrasStorage.first?.expired }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].expired = newValue
+        }
+    }
+    /// `task-revoked`: signal number used to terminate.
+    public internal(set) var signum: Int? {
+        get { extrasStorage.first?.signum }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].signum = newValue
+        }
+    }
+    /// `task-rejected`: whether the message was requeued.
+    public internal(set) var requeue: Bool? {
+        get { extrasStorage.first?.requeue }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].requeue = newValue
+        }
+    }
+    /// Id of the task this one re-sends (set by the monitor's "retry failed task" action).
+    public var retryOf: String? {
+        get { extrasStorage.first?.retryOf }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].retryOf = newValue
+        }
+    }
+    /// Id of the task the monitor re-sent this one as.
+    public var retriedAs: String? {
+        get { extrasStorage.first?.retriedAs }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].retriedAs = newValue
+        }
+    }
 
     // MARK: Timeline
 
@@ -247,6 +330,10 @@ public struct TaskRecord: Sendable, Equatable {
         if !entries.isEmpty {
             n += Self.mallocSize(32 + entries.capacity * MemoryLayout<PackedEntry>.stride)
         }
+        if !extrasStorage.isEmpty {
+            n += Self.mallocSize(32 + MemoryLayout<Extras>.stride)
+            for s in [retryOf, retriedAs] { n += Self.heapBytes(s) }
+        }
         return n
     }
 
@@ -260,6 +347,21 @@ public struct TaskRecord: Sendable, Equatable {
 }
 
 extension TaskRecord {
+    /// The out-of-line fields.
+    struct Extras: Sendable, Equatable {
+        var exception: String?
+        var traceback: String?
+        var eta: String?
+        var expires: String?
+        var parentID: String?
+        var terminated: Bool?
+        var expired: Bool?
+        var signum: Int?
+        var requeue: Bool?
+        var retryOf: String?
+        var retriedAs: String?
+    }
+
     /// Once-per-task statistics already taken, so duplicates and re-orderings count once.
     struct Accounted: OptionSet, Sendable, Hashable {
         let rawValue: UInt8

@@ -18,6 +18,8 @@ public struct TaskStore: Sendable {
     private var index: [String: Int] = [:]
     /// Sequence number of `records.first`.
     private var firstSequence = 0
+    /// Slots reserved up front once half full, so a full store holds no growth slack.
+    private var reserved = 0
 
     /// Creates an empty store.
     ///
@@ -58,12 +60,16 @@ public struct TaskStore: Sendable {
     /// measures the real figure with malloc statistics.
     /// - Parameter sample: How many of the newest records to look at.
     public func approximateBytesPerTask(sample: Int = 1024) -> Int {
-        let inline = MemoryLayout<TaskRecord>.stride
-        // A Swift dictionary slot (String key + Int) at its maximum 75 % load factor, plus
-        // one metadata bit per bucket.
-        let indexEntry = (MemoryLayout<String>.stride + MemoryLayout<Int>.stride) * 4 / 3 + 1
-        let n = min(max(sample, 1), records.count)
-        guard n > 0 else { return inline + indexEntry }
+        guard !records.isEmpty else { return MemoryLayout<TaskRecord>.stride }
+        let held = records.count
+        // Ring slots, including reserved ones not filled yet.
+        let inline = MemoryLayout<TaskRecord>.stride * max(reserved, held) / held
+        // The index's hash table: a power-of-two bucket count at most 75 % full, each bucket a
+        // String key and an Int, plus one metadata bit.
+        var buckets = 1
+        while buckets * 3 / 4 < max(index.capacity, held) { buckets *= 2 }
+        let indexEntry = buckets * (MemoryLayout<String>.stride + MemoryLayout<Int>.stride + 1) / held
+        let n = min(max(sample, 1), held)
         var heap = 0
         for r in records.reversed().prefix(n) { heap += r.approximateHeapBytes }
         return inline + indexEntry + heap / n
@@ -94,6 +100,11 @@ public struct TaskStore: Sendable {
             firstSequence += 1
             evictedCount += 1
             evicted = oldest
+        }
+        if reserved < capacity, records.count >= capacity / 2 {
+            records.reserveCapacity(capacity)
+            index.reserveCapacity(capacity)
+            reserved = capacity
         }
         index[record.uuid] = firstSequence + records.count
         records.append(record)
