@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "Celeriac", targets: ["Celeriac"]),
         .library(name: "CeleriacWorker", targets: ["CeleriacWorker"]),
+        .library(name: "CeleriacMonitor", targets: ["CeleriacMonitor"]),
         .executable(name: "qworker", targets: ["qworker"]),
         .executable(name: "qload", targets: ["qload"]),
     ],
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,6 +50,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Worker",
+            swiftSettings: strict
+        ),
+        // qmon's model, layout and screen; `Model/` is pure (no I/O, time passed in).
+        .target(
+            name: "CeleriacMonitor",
+            dependencies: [
+                "Celeriac",
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Sources/Monitor",
             swiftSettings: strict
         ),
         .executableTarget(
@@ -92,6 +105,14 @@ let package = Package(
             name: "CeleriacWorkerTests",
             dependencies: ["Celeriac", "CeleriacWorker", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CeleriacWorkerTests",
+            swiftSettings: strict
+        ),
+        // glibc's mallinfo2 (not in Swift's Glibc module), for the monitor's memory-per-task test.
+        .systemLibrary(name: "CMallocStats", path: "Tests/CMallocStats"),
+        .testTarget(
+            name: "CeleriacMonitorTests",
+            dependencies: ["CeleriacMonitor", "Celeriac", "CMallocStats"],
+            path: "Tests/CeleriacMonitorTests",
             swiftSettings: strict
         ),
         // Against real Python Celery 5.7 (CELERIAC_PYTHON) and the built qworker (CELERIAC_BIN_DIR).

@@ -1,0 +1,126 @@
+public import DequeModule
+
+/// The tasks the monitor remembers: at most ``capacity`` (100,000 by default, `--max-tasks`),
+/// in the order first seen, the oldest evicted first (as Celery's `State.tasks` LRU, which is
+/// only ever written on creation).
+///
+/// Records live in a ring (`Deque`) and an id index maps each uuid to its sequence number, so
+/// lookup, insertion and eviction are O(1) and a record is stored once, not in a hash table
+/// slot sized for it. Iterate ``newestFirst`` for the task list.
+public struct TaskStore: Sendable {
+    /// Most records kept.
+    public let capacity: Int
+    /// Records evicted so far because the store was full.
+    public private(set) var evictedCount: Int = 0
+    /// Oldest first.
+    private var records: Deque<TaskRecord> = []
+    /// uuid → sequence number; position in `records` is `sequence - firstSequence`.
+    private var index: [String: Int] = [:]
+    /// Sequence number of `records.first`.
+    private var firstSequence = 0
+    /// Slots reserved up front once half full, so a full store holds no growth slack.
+    private var reserved = 0
+
+    /// Creates an empty store.
+    ///
+    /// - Parameter capacity: Most records kept, at least 1.
+    public init(capacity: Int = 100_000) {
+        precondition(capacity >= 1, "TaskStore capacity must be at least 1")
+        self.capacity = capacity
+    }
+
+    /// Number of records held.
+    public var count: Int { records.count }
+
+    /// Whether the store holds no record.
+    public var isEmpty: Bool { records.isEmpty }
+
+    /// The record for a task id, if held.
+    public subscript(id: String) -> TaskRecord? {
+        guard let p = position(of: id) else { return nil }
+        return records[p]
+    }
+
+    /// Whether a record for `id` is held.
+    public func contains(_ id: String) -> Bool { index[id] != nil }
+
+    /// Records newest first (most recently *first seen* first), lazily.
+    public var newestFirst: ReversedCollection<Deque<TaskRecord>> { records.reversed() }
+
+    /// Records oldest first.
+    public var oldestFirst: Deque<TaskRecord> { records }
+
+    /// The `n` newest records, newest first.
+    public func newest(_ n: Int) -> [TaskRecord] { Array(records.reversed().prefix(max(n, 0))) }
+
+    /// Average bytes one task costs here: the record's slot, its index entry and its heap
+    /// strings and timeline, estimated over the `sample` newest records.
+    ///
+    /// An estimate for display (`--max-tasks` sizing); the `TaskStoreTests` memory test
+    /// measures the real figure with malloc statistics.
+    /// - Parameter sample: How many of the newest records to look at.
+    public func approximateBytesPerTask(sample: Int = 1024) -> Int {
+        guard !records.isEmpty else { return MemoryLayout<TaskRecord>.stride }
+        let held = records.count
+        // Ring slots, including reserved ones not filled yet.
+        let inline = MemoryLayout<TaskRecord>.stride * max(reserved, held) / held
+        // The index's hash table: a power-of-two bucket count at most 75 % full, each bucket a
+        // String key and an Int, plus one metadata bit.
+        var buckets = 1
+        while buckets * 3 / 4 < max(index.capacity, held) { buckets *= 2 }
+        let indexEntry = buckets * (MemoryLayout<String>.stride + MemoryLayout<Int>.stride + 1) / held
+        let n = min(max(sample, 1), held)
+        var heap = 0
+        for r in records.reversed().prefix(n) { heap += r.approximateHeapBytes }
+        return inline + indexEntry + heap / n
+    }
+
+    // MARK: Mutation (for ClusterState)
+
+    /// Position in `records` of `id`'s record.
+    @inline(__always)
+    func position(of id: String) -> Int? {
+        guard let seq = index[id] else { return nil }
+        return seq - firstSequence
+    }
+
+    /// The record at a position from ``position(of:)``, in place.
+    subscript(position position: Int) -> TaskRecord {
+        _read { yield records[position] }
+        _modify { yield &records[position] }
+    }
+
+    /// Appends a new record (its uuid must not be held), evicting the oldest when full.
+    ///
+    /// - Returns: The new record's position and the evicted record, if any.
+    mutating func append(_ record: TaskRecord) -> (position: Int, evicted: TaskRecord?) {
+        var evicted: TaskRecord?
+        if records.count >= capacity, let oldest = records.popFirst() {
+            index.removeValue(forKey: oldest.uuid)
+            firstSequence += 1
+            evictedCount += 1
+            evicted = oldest
+        }
+        if reserved < capacity, records.count >= capacity / 2 {
+            records.reserveCapacity(capacity)
+            index.reserveCapacity(capacity)
+            reserved = capacity
+        }
+        index[record.uuid] = firstSequence + records.count
+        records.append(record)
+        return (records.count - 1, evicted)
+    }
+
+    /// Sets a field the monitor itself owns (``TaskRecord/retryOf``, ``TaskRecord/retriedAs``).
+    ///
+    /// - Parameters:
+    ///   - id: The task id.
+    ///   - update: Changes the record in place.
+    /// - Returns: Whether the task was held.
+    @discardableResult
+    public mutating func update(_ id: String, _ update: (inout TaskRecord) -> Void) -> Bool {
+        guard let p = position(of: id) else { return false }
+        update(&records[p])
+        return true
+    }
+}
