@@ -149,3 +149,31 @@ import Testing
         #expect(result == .int(42))
     }
 }
+
+@Suite(.timeLimit(.minutes(2))) struct FailedTaskRetryTests {
+    @Test func aFailedTaskIsKeptAndRetriedExactlyAsANewLinkedTask() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        let first = try await h.client.send("demo.flaky", kwargs: ["key": "retry-me", "failures": 1])
+        let failed = try await first.wait(timeout: .seconds(10))
+        #expect(failed.status == .failure)
+        let kept = try #require(try await h.redis.send(RedisCommand("GET", FailedTaskStore.messageKey(taskID: first.id))).bytes)
+        #expect(try TaskMessage.decode(bytes: kept).id == first.id)
+        #expect((try await h.redis.send(RedisCommand("TTL", FailedTaskStore.messageKey(taskID: first.id))).int ?? 0) > 0)
+        #expect(try await h.redis.send(RedisCommand("ZSCORE", FailedTaskStore.indexKey, first.id)).bytes != nil)
+
+        let newID = try await FailedTaskStore.retry(taskID: first.id, broker: h.client.broker, backend: nil, origin: "test@retry")
+        #expect(newID != first.id)
+        let retried = try await h.client.result(id: newID).get(timeout: .seconds(10))
+        #expect(retried == .int(2), "the retry ran with the original kwargs and succeeded on the flaky task's second call")
+        #expect(try await h.redis.send(RedisCommand("GET", FailedTaskStore.retriedAsKey(taskID: first.id))).string == newID)
+    }
+
+    @Test func retryWithoutAKeptMessageOrExtendedResultSaysWhy() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        await #expect { try await FailedTaskStore.retry(taskID: "never-seen", broker: h.client.broker, backend: nil, origin: "t") } throws: { e in
+            "\(e)".contains("result_extended")
+        }
+    }
+}
