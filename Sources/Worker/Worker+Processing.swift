@@ -88,15 +88,20 @@ extension Worker {
         }
         defer { pool.release() }
         if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }
-        await ack(d, live)
+        let acksLate = tasks[m.name]?.options.acksLate ?? false
+        // Default (Celery's acks_late=False): ack when the task starts. acks_late: after it ran,
+        // so a worker killed mid-task leaves the message in `unacked` to be restored.
+        if !acksLate { await ack(d, live) }
         await execute(d, live)
+        if acksLate { await ack(d, live) }
     }
 
     private func execute(_ d: Delivery, _ live: Live) async {
         let m = d.message
         guard let task = tasks[m.name] else { return }
         let context = TaskContext(id: m.id, name: m.name, retries: m.retries, rootID: m.rootID, parentID: m.parentID,
-                                  hostname: settings.nodeName, logger: logger)
+                                  hostname: settings.nodeName, logger: logger, options: task.options,
+                                  argsRepr: m.argsRepr ?? PythonRepr.argsRepr(m.args), kwargsRepr: m.kwargsRepr ?? PythonRepr.kwargsRepr(m.kwargs))
         // The body runs in its own task so a terminate (revoke --terminate) can cancel it alone.
         let body = Task { () async throws -> JSONValue in
             try await TaskContext.$current.withValue(context) {
@@ -108,6 +113,10 @@ extension Worker {
             return
         }
         live.events.task { .taskStarted($0, clock: $1, timestamp: $2, uuid: m.id) }
+        if task.options.trackStarted {
+            await store(m, .started(taskID: m.id, pid: Int(ProcessInfo.processInfo.processIdentifier), hostname: settings.nodeName,
+                                    parentID: m.parentID, groupID: m.group), live)
+        }
         // A hard time limit ends the body the way a terminate does; a body that ignores
         // cancellation runs on (the process pool is where a hard limit can kill).
         let hardLimit = timeLimits.hardLimit(for: m.name, message: m.timeLimit)
@@ -120,11 +129,15 @@ extension Worker {
             }
         }
         let started = ContinuousClock.now
-        let outcome: Result<JSONValue, TaskError>
+        var outcome: Result<JSONValue, any Error>
         do {
             outcome = .success(try await body.value)
         } catch {
-            outcome = .failure(TaskError.from(error))
+            outcome = .failure(error)
+        }
+        // autoretry_for: a listed error type becomes a retry with Celery's backoff.
+        if case .failure(let error) = outcome, !(error is RetryRequest), task.options.autoretryFor.contains(TaskError.from(error).type) {
+            outcome = .failure(context.retry(countdown: task.options.autoretryDelay(retries: m.retries), error: error))
         }
         watchdog?.cancel()
         let runtime = started.duration(to: .now)
@@ -148,18 +161,44 @@ extension Worker {
             return
         }
         switch outcome {
+        case .failure(let request as RetryRequest):
+            await resend(d, for: request, live)
         case .success(let value):
             let repr = PythonRepr.saferepr(value)
             logger.info("Task \(d.label) succeeded in \(String(format: "%.6f", seconds))s: \(repr.count > 200 ? String(repr.prefix(200)) + "…" : repr)")
             live.events.task { .taskSucceeded($0, clock: $1, timestamp: $2, uuid: m.id, result: repr, runtime: seconds) }
             await store(m, .success(taskID: m.id, result: value, now: Date(), parentID: m.parentID, groupID: m.group), live)
-        case .failure(let error):
+        case .failure(let thrown):
+            let error = TaskError.from(thrown)
             logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")
             let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\n\(error.type): \(error.message)\n"
             live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
             await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
             await keepForRetry(d, live)
         }
+    }
+
+    /// Re-sends a task that asked to be retried, as Celery does: same id, `retries + 1`, an ETA,
+    /// `parent_id` set to its own id, a fresh delivery tag, LPUSHed to its queue; then RETRY is
+    /// stored and `task-retried` sent. The new message is published before the old one is acked.
+    private func resend(_ d: Delivery, for request: RetryRequest, _ live: Live) async {
+        let m = d.message
+        var next = m
+        next.retries = m.retries + 1
+        next.eta = request.eta
+        next.parentID = m.id
+        next.deliveryTag = UUID().uuidString.lowercased()
+        next.redelivered = false
+        next.extraHeaders["redelivered"] = nil
+        next.origin = "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
+        let reason = request.reason
+        let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\n\(reason.type): \(reason.message)\n"
+        await retryingRedis("re-send \(d.label) for retry") {
+            try await RedisBroker(client: live.broker).publish(next)
+        }
+        logger.info("Task \(d.label) retry: Retry at \(CeleryDate.format(request.eta)): \(reason.exceptionInfo.summary)")
+        live.events.task { .taskRetried($0, clock: $1, timestamp: $2, uuid: m.id, exception: reason.exceptionInfo.summary, traceback: traceback) }
+        await store(m, .retry(taskID: m.id, exception: reason.exceptionInfo, traceback: traceback, parentID: m.parentID, groupID: m.group), live)
     }
 
     /// Keeps the original message of a failed task (bounded, with a TTL) so `qmon retry` can
@@ -177,7 +216,7 @@ extension Worker {
     }
 
     func store(_ m: TaskMessage, _ meta: ResultMeta, _ live: Live) async {
-        guard let backend = live.backend, m.ignoreResult != true else { return }
+        guard let backend = live.backend, m.ignoreResult != true, tasks[m.name]?.options.ignoreResult != true else { return }
         await retryingRedis("store the result of \(m.name)[\(m.id)]") {
             try await backend.store(meta)
         }

@@ -13,9 +13,14 @@ public struct TaskContext: Sendable {
     /// The worker's node name (`celery@host`).
     public var hostname: String
     public var logger: Logger
+    /// The task's registered options (retries, backoff, acks).
+    public var options: TaskOptions
+    /// The call's arguments as Python reprs, for messages such as `MaxRetriesExceededError`.
+    public var argsRepr: String
+    public var kwargsRepr: String
 
     public init(id: String, name: String, retries: Int = 0, rootID: String? = nil, parentID: String? = nil,
-                hostname: String, logger: Logger) {
+                hostname: String, logger: Logger, options: TaskOptions = TaskOptions(), argsRepr: String = "()", kwargsRepr: String = "{}") {
         self.id = id
         self.name = name
         self.retries = retries
@@ -23,6 +28,9 @@ public struct TaskContext: Sendable {
         self.parentID = parentID
         self.hostname = hostname
         self.logger = logger
+        self.options = options
+        self.argsRepr = argsRepr
+        self.kwargsRepr = kwargsRepr
     }
 
     /// The context of the task running in the current Swift task, if any.

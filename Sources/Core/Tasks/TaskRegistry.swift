@@ -3,11 +3,14 @@ public struct RegisteredTask: Sendable {
     public let name: String
     /// Parameter names for binding keyword arguments (empty for raw tasks).
     public let parameters: [String]
+    public let options: TaskOptions
     public let body: @Sendable (TaskArguments) async throws -> JSONValue
 
-    public init(name: String, parameters: [String], body: @escaping @Sendable (TaskArguments) async throws -> JSONValue) {
+    public init(name: String, parameters: [String], options: TaskOptions = TaskOptions(),
+                body: @escaping @Sendable (TaskArguments) async throws -> JSONValue) {
         self.name = name
         self.parameters = parameters
+        self.options = options
         self.body = body
     }
 }
@@ -27,8 +30,9 @@ public struct TaskRegistry: Sendable {
     public subscript(name: String) -> RegisteredTask? { tasks[name] }
 
     /// Registers a task over raw JSON arguments and result.
-    public mutating func registerRaw(_ name: String, _ body: @escaping @Sendable (TaskArguments) async throws -> JSONValue) {
-        tasks[name] = RegisteredTask(name: name, parameters: [], body: body)
+    public mutating func registerRaw(_ name: String, options: TaskOptions = TaskOptions(),
+                                     _ body: @escaping @Sendable (TaskArguments) async throws -> JSONValue) {
+        tasks[name] = RegisteredTask(name: name, parameters: [], options: options, body: body)
     }
 
     /// Registers a typed task. `parameters` names the function's parameters in order, so keyword
@@ -40,12 +44,13 @@ public struct TaskRegistry: Sendable {
     public mutating func register<each A: Decodable & Sendable, R: Encodable & Sendable>(
         _ name: String,
         parameters: [String],
+        options: TaskOptions = TaskOptions(),
         _ body: @escaping @Sendable (repeat each A) async throws -> R
     ) {
         var arity = 0
         for _ in repeat (each A).self { arity += 1 }
         precondition(arity == parameters.count, "task \(name): \(parameters.count) parameter names for \(arity) parameters")
-        tasks[name] = RegisteredTask(name: name, parameters: parameters) { call in
+        tasks[name] = RegisteredTask(name: name, parameters: parameters, options: options) { call in
             let bound = try call.bind(to: parameters, taskName: name)
             let cursor = ArgumentCursor(values: bound)
             let result = try await body(repeat try cursor.next((each A).self))

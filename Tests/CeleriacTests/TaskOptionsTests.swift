@@ -1,0 +1,34 @@
+import Celeriac
+import Testing
+
+@Suite struct TaskOptionsTests {
+    @Test func defaultsAreCelerys() {
+        let o = TaskOptions()
+        #expect(o.maxRetries == 3)
+        #expect(o.defaultRetryDelay == 180)
+        #expect(o.retryBackoffMax == 600)
+        #expect(o.retryJitter)
+        #expect(!o.acksLate)
+        #expect(o.autoretryDelay(retries: 4) == 180, "without backoff, the default delay")
+    }
+
+    @Test func backoffDoublesUpToTheCapAndJitterDrawsBelowIt() {
+        let o = TaskOptions(retryBackoff: 1, retryJitter: false)
+        #expect((0..<6).map { o.autoretryDelay(retries: $0) } == [1, 2, 4, 8, 16, 32])
+        #expect(o.autoretryDelay(retries: 20) == 600)
+        let jittered = TaskOptions(retryBackoff: 2)
+        var ranges: [ClosedRange<Int>] = []
+        #expect(jittered.autoretryDelay(retries: 3) { ranges.append($0); return 7 } == 7)
+        #expect(ranges == [0...16])
+    }
+
+    @Test func retryGivesUpWithTheGivenErrorOrMaxRetriesExceeded() {
+        var ctx = TaskContext(id: "i", name: "n", retries: 3, hostname: "h", logger: .init(label: "t"))
+        #expect((ctx.retry(countdown: 1) as? TaskError)?.type == "MaxRetriesExceededError")
+        #expect((ctx.retry(countdown: 1, error: TaskError.valueError("x")) as? TaskError)?.type == "ValueError")
+        ctx.retries = 1
+        #expect(ctx.retry(countdown: 1) is RetryRequest)
+        #expect(ctx.retry(countdown: 1, maxRetries: 1) is TaskError)
+        #expect(TaskContext(id: "i", name: "n", retries: 99, hostname: "h", logger: .init(label: "t"), options: TaskOptions(maxRetries: nil)).retry() is RetryRequest)
+    }
+}

@@ -1,0 +1,94 @@
+import Celeriac
+import CeleriacTestSupport
+import CeleriacWorker
+import Foundation
+import Testing
+
+/// Celery's per-task options on a real worker: retries (explicit, max_retries, autoretry_for with
+/// backoff), acks_late, ignore_result, track_started.
+@Suite(.timeLimit(.minutes(2))) struct TaskOptionsTests {
+    private func registry() -> TaskRegistry {
+        var r = DemoTasks.registry
+        r.register("t.retrying", parameters: ["times"], options: TaskOptions(maxRetries: 5)) { (times: Int) -> [String] in
+            let ctx = TaskContext.current!
+            if ctx.retries < times { throw ctx.retry(countdown: 0.2, error: TaskError.runtimeError("not yet")) }
+            return [String(ctx.retries), ctx.parentID ?? "none"]
+        }
+        r.register("t.always_retry", parameters: [], options: TaskOptions(maxRetries: 1)) { () -> Int in
+            throw TaskContext.current!.retry(countdown: 0.1)
+        }
+        r.register("t.auto", parameters: [], options: TaskOptions(maxRetries: 3, autoretryFor: ["RuntimeError"], retryBackoff: 0.1, retryJitter: false)) { () -> Int in
+            throw TaskError.runtimeError("attempt \(TaskContext.current!.retries)")
+        }
+        r.register("t.late", parameters: ["seconds"], options: TaskOptions(acksLate: true)) { (s: Double) in
+            try await Task.sleep(for: .seconds(s)); return s
+        }
+        r.register("t.silent", parameters: [], options: TaskOptions(ignoreResult: true)) { () in 1 }
+        r.register("t.tracked", parameters: ["seconds"], options: TaskOptions(trackStarted: true)) { (s: Double) in
+            try await Task.sleep(for: .seconds(s)); return s
+        }
+        return r
+    }
+
+    @Test func retryResendsTheSameTaskWithMoreRetriesAndItselfAsParent() async throws {
+        let h = try await WorkerHarness(tasks: registry())
+        defer { Task { await h.close() } }
+        let r = try await h.client.delay("t.retrying", 2)
+        var sawRetry = false
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !sawRetry {
+            if try await r.state() == .retry { sawRetry = true } else { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(sawRetry, "RETRY is stored between attempts")
+        #expect(try await r.get(timeout: .seconds(10)) == ["2", .string(r.id)])
+    }
+
+    @Test func retriesRunOutIntoMaxRetriesExceeded() async throws {
+        let h = try await WorkerHarness(tasks: registry())
+        defer { Task { await h.close() } }
+        let meta = try await h.client.delay("t.always_retry").wait(timeout: .seconds(10))
+        #expect(meta.status == .failure)
+        #expect(meta.exception?.type == "MaxRetriesExceededError")
+        #expect(meta.exception?.module == "celery.exceptions")
+    }
+
+    @Test func autoretryForRetriesWithExponentialBackoffThenFails() async throws {
+        let h = try await WorkerHarness(tasks: registry())
+        defer { Task { await h.close() } }
+        let started = Date()
+        let meta = try await h.client.delay("t.auto").wait(timeout: .seconds(15))
+        #expect(meta.status == .failure)
+        #expect(meta.exception?.type == "RuntimeError")
+        #expect(meta.exception?.message == ["attempt 3"], "three retries, then the error itself")
+        #expect(Date().timeIntervalSince(started) >= 0.65, "0.1 + 0.2 + 0.4 s of backoff")
+    }
+
+    @Test func acksLateKeepsTheMessageUnackedWhileRunning() async throws {
+        let h = try await WorkerHarness(tasks: registry())
+        defer { Task { await h.close() } }
+        let late = try await h.client.delay("t.late", 0.8)
+        try await Task.sleep(for: .milliseconds(200))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 1, "still unacked mid-task")
+        _ = try await late.get(timeout: .seconds(10))
+        try await waitUntil(timeout: .seconds(5)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0 }
+        let early = try await h.client.delay("demo.sleep", 0.8)
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0, "acked at start by default")
+        _ = try await early.get(timeout: .seconds(10))
+    }
+
+    @Test func ignoreResultStoresNothingAndTrackStartedStoresStarted() async throws {
+        let h = try await WorkerHarness(tasks: registry())
+        defer { Task { await h.close() } }
+        let silent = try await h.client.send("t.silent", options: TaskSendOptions(ignoreResult: true))
+        let after = try await h.client.delay("demo.add", 1, 1)
+        _ = try await after.get(timeout: .seconds(10))
+        #expect(try await silent.meta() == nil)
+        let tracked = try await h.client.delay("t.tracked", 0.6)
+        try await waitUntil(timeout: .seconds(5)) { try await tracked.state() == .started }
+        let started = try #require(try await tracked.meta())
+        #expect(started.result["hostname"]?.stringValue == h.worker.settings.nodeName)
+        #expect(try await tracked.get(timeout: .seconds(10)) == .double(0.6))
+    }
+}
