@@ -21,6 +21,7 @@ extension Worker {
             _ = try await live.broker.transaction([
                 RedisCommand("ZADD", QueueKeys.unackedIndex, Date().timeIntervalSince1970, d.tag),
                 RedisCommand("HSET", QueueKeys.unacked, d.tag, entry),
+                RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, owner),
             ])
         }
         let m = message
@@ -88,7 +89,7 @@ extension Worker {
         }
         defer { pool.release() }
         if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }
-        let acksLate = tasks[m.name]?.options.acksLate ?? false
+        let acksLate = (tasks[m.name]?.options.acksLate ?? false) || settings.acksLate
         // Default (Celery's acks_late=False): ack when the task starts. acks_late: after it ran,
         // so a worker killed mid-task leaves the message in `unacked` to be restored.
         if !acksLate { await ack(d, live) }
@@ -228,6 +229,7 @@ extension Worker {
             _ = try await live.broker.transaction([
                 RedisCommand("ZREM", QueueKeys.unackedIndex, d.tag),
                 RedisCommand("HDEL", QueueKeys.unacked, d.tag),
+                RedisCommand("HDEL", OrphanRecovery.ownerKey, d.tag),
             ])
         }
     }
@@ -242,6 +244,7 @@ extension Worker {
             _ = try await live.broker.transaction([
                 RedisCommand("ZREM", QueueKeys.unackedIndex, d.tag),
                 RedisCommand("HDEL", QueueKeys.unacked, d.tag),
+                RedisCommand("HDEL", OrphanRecovery.ownerKey, d.tag),
                 RedisCommand("RPUSH", message.listKey, envelope),
             ])
         }

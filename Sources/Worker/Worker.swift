@@ -32,6 +32,9 @@ public final class Worker: Service, Sendable {
     /// Queues consumed now; `add_consumer`/`cancel_consumer` change it at run time.
     let queues: Mutex<[String]>
     let startedAt = Date()
+    /// This run's owner value in `celeriac.unacked_owner` (node name and a fresh incarnation id).
+    let owner: String
+    let incarnation = UUID().uuidString.lowercased()
     /// Set once `run()` connected; control and events need it.
     let live = Mutex<Live?>(nil)
 
@@ -59,6 +62,7 @@ public final class Worker: Service, Sendable {
         revoked = RevokedTasks(stateFile: settings.stateDB)
         queues = Mutex(settings.queues)
         counters = Mutex(Counters(concurrency: settings.concurrency))
+        owner = OrphanRecovery.owner(node: settings.nodeName, incarnation: incarnation)
     }
 
     /// Whether the worker is consuming and answering control commands.
@@ -101,6 +105,8 @@ public final class Worker: Service, Sendable {
         let declarer = RedisBroker(client: broker)
         for queue in settings.queues { try await declarer.declare(queue: queue) }
         await control.syncRevokedWithPeers()
+        _ = try? await broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
+        await recoverOrphans(live)
         logger.info("\(settings.nodeName) ready: broker \(settings.brokerURL), results \(settings.resultBackendURL.map { "\($0)" } ?? "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(settings.sendTaskEvents ? "on" : "off"), \(tasks.names.count) tasks")
         await events.worker(.workerOnline, active: 0, processed: processed)
         ready.store(true, ordering: .relaxed)
@@ -108,6 +114,7 @@ public final class Worker: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.heartbeats(events) }
+                group.addTask { await self.orphanSweeps(live) }
                 group.addTask { await self.flushEvents(events) }
                 group.addTask { await control.serve() }
                 await consume(live, group: &group)
@@ -121,6 +128,7 @@ public final class Worker: Service, Sendable {
             self.beginShutdown()
         }
         await events.flush()
+        _ = try? await broker.send(RedisCommand("DEL", OrphanRecovery.livenessKey(node: settings.nodeName)))
         try? revoked.save()
         logger.info("\(settings.nodeName) stopped after \(processed) tasks")
     }
@@ -187,6 +195,29 @@ public final class Worker: Service, Sendable {
             guard ContinuousClock.now >= next, !stopping.load(ordering: .relaxed) else { continue }
             next = ContinuousClock.now + .seconds(WorkerEvents.heartbeatInterval)
             await events.worker(.workerHeartbeat, active: requests.activeCount, processed: processed)
+        }
+    }
+
+    /// Keeps this worker's liveness key fresh and restores messages of workers that died.
+    private func orphanSweeps(_ live: Live) async {
+        var next = ContinuousClock.now
+        while !stopping.load(ordering: .relaxed) {
+            try? await Task.sleep(for: .milliseconds(100))
+            guard ContinuousClock.now >= next, !stopping.load(ordering: .relaxed) else { continue }
+            next = ContinuousClock.now + OrphanRecovery.sweepInterval
+            _ = try? await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
+            await recoverOrphans(live)
+        }
+    }
+
+    private func recoverOrphans(_ live: Live) async {
+        do {
+            let n = try await OrphanRecovery.sweep(client: live.broker, selfOwner: owner)
+            if n > 0 { logger.warning("restored \(n) message(s) held by a worker that stopped without acking them") }
+        } catch let error as RedisError where error.isConnectionProblem {
+            // The client logs outages; the next sweep tries again.
+        } catch {
+            logger.error("orphan sweep failed: \(error)")
         }
     }
 

@@ -59,6 +59,9 @@ public struct WorkerCommand: ParsableCommand {
     @Option(name: [.customShort("S"), .long], help: ArgumentHelp("File where revoked task ids survive a restart (Celery's --statedb).", valueName: "path"))
     public var statedb: String?
 
+    @Flag(name: .customLong("acks-late"), help: "Ack every task after it ran (task_acks_late): a worker killed mid-task leaves it to be run again.")
+    public var acksLate: Bool = false
+
     @Flag(name: .customLong("without-mingle"), help: "Don't ask other workers for their revoked ids at start-up.")
     public var withoutMingle: Bool = false
 
@@ -95,6 +98,7 @@ public struct WorkerCommand: ParsableCommand {
         settings.sendTaskEvents = taskEvents || config.workerSendTaskEvents
         settings.stateDB = statedb
         settings.mingle = !withoutMingle
+        settings.acksLate = acksLate || config.taskAcksLate
         return settings
     }
 

@@ -25,6 +25,8 @@ public struct WorkerSettings: Sendable {
     public var stateDB: String? = nil
     /// Ask running workers for their revoked ids at start (Celery's mingle; `--without-mingle` turns it off).
     public var mingle: Bool = true
+    /// `task_acks_late` for every task (a task's own `acks_late` option also turns it on).
+    public var acksLate: Bool = false
     /// Seconds a BRPOP blocks while idle; bounds how fast the consumer notices a shutdown.
     public var pollTimeout: Int = 1
 

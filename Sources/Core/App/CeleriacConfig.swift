@@ -26,6 +26,8 @@ public struct CeleriacConfig: Sendable, Equatable {
     public var taskSendSentEvent: Bool = false
     /// `worker_send_task_events`: workers publish task events (`-E`).
     public var workerSendTaskEvents: Bool = false
+    /// `task_acks_late`: ack tasks after they ran rather than when they start.
+    public var taskAcksLate: Bool = false
     /// `worker_prefetch_multiplier`: messages held per unit of concurrency.
     public var workerPrefetchMultiplier: Int = 4
     /// `worker_concurrency`: `nil` means the number of CPU cores, as in Celery.
@@ -41,7 +43,7 @@ public struct CeleriacConfig: Sendable, Equatable {
     /// Every setting this type understands, by its Celery name.
     public static let settingNames: [String] = [
         "broker_url", "result_backend", "task_default_queue", "result_expires", "result_extended",
-        "task_send_sent_event", "worker_send_task_events", "worker_prefetch_multiplier", "worker_concurrency",
+        "task_send_sent_event", "task_acks_late", "worker_send_task_events", "worker_prefetch_multiplier", "worker_concurrency",
     ]
 
     /// Loads defaults, then the config file, then the environment.
@@ -138,6 +140,7 @@ public struct CeleriacConfig: Sendable, Equatable {
         case "result_expires": resultExpires = try int()
         case "result_extended": resultExtended = try bool()
         case "task_send_sent_event": taskSendSentEvent = try bool()
+        case "task_acks_late": taskAcksLate = try bool()
         case "worker_send_task_events": workerSendTaskEvents = try bool()
         case "worker_prefetch_multiplier":
             let n = try int()

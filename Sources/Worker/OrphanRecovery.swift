@@ -1,0 +1,82 @@
+import Celeriac
+import Foundation
+
+/// Brings back, within seconds, the messages a worker held when it died (kill -9, OOM, power).
+///
+/// kombu only restores `unacked` messages after the visibility timeout (an hour by default).
+/// Celeriac workers also record, beside kombu's bookkeeping, which worker incarnation holds each
+/// message (`celeriac.unacked_owner`: delivery tag → `node incarnation`), and keep a liveness key
+/// (`celeriac.worker.<node>` = incarnation, expiring after ``livenessTTL``) fresh while they run.
+/// Every ``sweepInterval`` each live worker looks for messages whose holder's liveness key is
+/// gone or belongs to a newer incarnation, and restores them the way kombu does (RPUSH with the
+/// redelivered marks), atomically in a script that checks the message is still unacked and still
+/// owned by the dead holder. Python processes ignore the extra keys; their own restore keeps working.
+enum OrphanRecovery {
+    static let ownerKey = "celeriac.unacked_owner"
+    static let livenessTTL: Duration = .seconds(6)
+    static let sweepInterval: Duration = .seconds(2)
+
+    static func livenessKey(node: String) -> String { "celeriac.worker." + node }
+
+    /// `node incarnation`, the owner value a worker writes.
+    static func owner(node: String, incarnation: String) -> String { node + " " + incarnation }
+
+    /// Splits an owner value back into node and incarnation.
+    static func parseOwner(_ value: String) -> (node: String, incarnation: String)? {
+        guard let space = value.lastIndex(of: " ") else { return nil }
+        return (String(value[..<space]), String(value[value.index(after: space)...]))
+    }
+
+    /// The command that keeps this worker's liveness key fresh.
+    static func refreshCommand(node: String, incarnation: String) -> RedisCommand {
+        RedisCommand("SET", livenessKey(node: node), incarnation, "PX", Int(livenessTTL.components.seconds * 1000))
+    }
+
+    /// Restores one orphan if it is still unacked and still held by `owner`:
+    /// KEYS = unacked, unacked_index, owner hash, destination list; ARGV = tag, owner, envelope.
+    static let restoreScript = """
+        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+        redis.call('HDEL', KEYS[3], ARGV[1])
+        if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        redis.call('RPUSH', KEYS[4], ARGV[3])
+        return 1
+        """
+
+    /// Finds and restores the messages of dead holders. Returns how many were restored.
+    static func sweep(client: RedisClient, selfOwner: String) async throws -> Int {
+        var cursor = "0"
+        var orphans: [(tag: String, owner: String)] = []
+        var livenessCache: [String: String?] = [:]
+        repeat {
+            let reply = try await client.send(RedisCommand("HSCAN", ownerKey, cursor, "COUNT", 500))
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let items = parts[1].array else { break }
+            cursor = next
+            var i = 0
+            while i + 1 < items.count {
+                defer { i += 2 }
+                guard let tag = items[i].string, let owner = items[i + 1].string, owner != selfOwner,
+                      let (node, incarnation) = parseOwner(owner) else { continue }
+                if livenessCache[node] == nil {
+                    livenessCache[node] = .some(try await client.send(RedisCommand("GET", livenessKey(node: node))).string)
+                }
+                if livenessCache[node]! != incarnation { orphans.append((tag, owner)) }
+            }
+        } while cursor != "0"
+        var restored = 0
+        for orphan in orphans {
+            guard let raw = try await client.send(RedisCommand("HGET", QueueKeys.unacked, orphan.tag)).bytes,
+                  let entry = try? UnackedEntry.decode(raw), var message = try? TaskMessage.decode(bytes: entry.envelope) else {
+                // Not ours to judge (already restored by someone, or not a task): just forget the owner.
+                _ = try await client.send(RedisCommand("HDEL", ownerKey, orphan.tag))
+                continue
+            }
+            message.markRedelivered()
+            let reply = try await client.send(RedisCommand("EVAL", restoreScript, 4, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey,
+                                                           message.listKey, orphan.tag, orphan.owner, message.encoded()))
+            restored += reply.int ?? 0
+        }
+        return restored
+    }
+}

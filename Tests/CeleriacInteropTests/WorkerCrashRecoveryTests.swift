@@ -1,0 +1,37 @@
+import Celeriac
+import CeleriacTestSupport
+import Foundation
+import Testing
+
+/// kill -9 of a worker mid-task loses nothing: with acks_late, what it held is restored by a live
+/// worker within seconds (not kombu's one-hour visibility timeout) and runs again.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct WorkerCrashRecoveryTests {
+    @Test func tasksHeldByAKilledWorkerRunAgainOnAnotherWithinSeconds() async throws {
+        let h = try InteropHarness()
+        defer { h.close() }
+        let doomed = try h.startSwiftWorker(name: "doomed", arguments: ["--acks-late", "-c", "1", "--without-mingle"])
+        let client = try await h.client()
+        defer { client.close() }
+        let probe = try await RedisClient.connect(url: h.server.url, logger: .init(label: "probe"))
+        defer { probe.close() }
+        let running = try await client.delay("demo.sleep", 3)
+        let held = try await client.delay("demo.add", 1, 2)
+        // The sleeper runs (acks_late: still unacked) and the add waits in the prefetch window.
+        try await waitUntil(timeout: .seconds(20)) { try await probe.send(RedisCommand("HLEN", "unacked")).int == 2 }
+        doomed.signal(SIGKILL)
+        await doomed.wait()
+        let killedAt = Date()
+
+        let survivor = try h.startSwiftWorker(name: "survivor", arguments: ["-c", "2", "--without-mingle"])
+        defer { Task { await survivor.stop() } }
+        #expect(try await held.get(timeout: .seconds(20)) == .int(3), "\(survivor.output)")
+        #expect(try await running.get(timeout: .seconds(20)) == .double(3))
+        #expect(Date().timeIntervalSince(killedAt) < 15, "restored within seconds")
+        #expect(survivor.output.contains("restored 2 message(s)"), "\(survivor.output)")
+        try await waitUntil(timeout: .seconds(5)) {
+            let unacked = try await probe.send(RedisCommand("HLEN", "unacked")).int
+            let owners = try await probe.send(RedisCommand("HLEN", "celeriac.unacked_owner")).int
+            return unacked == 0 && owners == 0
+        }
+    }
+}
