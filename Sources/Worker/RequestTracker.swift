@@ -65,6 +65,13 @@ final class RequestTracker: Sendable {
         return targets.map(\.0)
     }
 
+    /// Cancels every running body (cold shutdown); returns how many.
+    func cancelAll() -> Int {
+        let cancels = entries.withLock { e in e.values.filter { $0.phase == .active }.compactMap(\.cancel) }
+        for cancel in cancels { cancel(0) }
+        return cancels.count
+    }
+
     func isActive(_ id: String) -> Bool { entries.withLock { $0[id]?.phase == .active } }
 
     var activeCount: Int { entries.withLock { $0.values.filter { $0.phase == .active }.count } }

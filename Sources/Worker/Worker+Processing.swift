@@ -67,7 +67,7 @@ extension Worker {
         defer { requests.remove(m.id) }
         if let eta = m.eta {
             while Date() < eta {
-                if stopping.load(ordering: .relaxed) {
+                if stopping.load(ordering: .relaxed) || Task.isCancelled {
                     await restore(d, live)
                     return
                 }
@@ -132,9 +132,17 @@ extension Worker {
         let started = ContinuousClock.now
         var outcome: Result<JSONValue, any Error>
         do {
-            outcome = .success(try await body.value)
+            // The body is an unstructured task: pass a cold shutdown's cancellation on to it.
+            outcome = .success(try await withTaskCancellationHandler { try await body.value } onCancel: { body.cancel() })
         } catch {
             outcome = .failure(error)
+        }
+        if (Task.isCancelled || cold.load(ordering: .relaxed)) && requests.terminatedSignal(m.id) == nil {
+            // Cold shutdown: the task did not finish, so its message goes back to the queue
+            // (even if it was acked at start) rather than being recorded as a failure.
+            watchdog?.cancel()
+            await restore(d, live)
+            return
         }
         // autoretry_for: a listed error type becomes a retry with Celery's backoff.
         if case .failure(let error) = outcome, !(error is RetryRequest), task.options.autoretryFor.contains(TaskError.from(error).type) {

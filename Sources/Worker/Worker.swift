@@ -22,6 +22,8 @@ public final class Worker: Service, Sendable {
     /// Tasks running at once.
     let pool: AsyncSemaphore
     let stopping = Atomic<Bool>(false)
+    /// Set by a cold shutdown: running tasks are cancelled and their messages go back.
+    let cold = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
     private let ready = Atomic<Bool>(false)
     let counters: Mutex<Counters>
@@ -185,6 +187,15 @@ public final class Worker: Service, Sendable {
         pool.adjust(by: applied)
         prefetch.adjust(by: applied * settings.prefetchMultiplier)
         logger.info("pool \(applied > 0 ? "grew" : "shrank") to \(counters.withLock { $0.concurrency })")
+    }
+
+    /// Cold shutdown (a second Ctrl-C): stop now. Running tasks are cancelled and their messages
+    /// put back on their queues, as are the ones still waiting.
+    public func coldShutdown() {
+        beginShutdown()
+        guard !cold.exchange(true, ordering: .relaxed) else { return }
+        let n = requests.cancelAll()
+        logger.warning("cold shutdown: stopping \(n) running task(s) and returning their messages to their queues")
     }
 
     private func heartbeats(_ events: WorkerEvents) async {

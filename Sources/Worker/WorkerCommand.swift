@@ -3,6 +3,7 @@ public import Celeriac
 public import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `qworker`'s command line: Celery's worker flags where they make sense.
 ///
@@ -122,6 +123,17 @@ public struct WorkerCommand: ParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             ))
+            // First Ctrl-C or SIGTERM: warm shutdown (the group above). A second Ctrl-C: cold
+            // shutdown, which stops running tasks and puts their messages back on their queues.
+            let interrupts = await UnixSignalsSequence(trapping: .sigint)
+            let watcher = Task {
+                var seen = 0
+                for await _ in interrupts {
+                    seen += 1
+                    if seen == 2 { worker.coldShutdown() }
+                }
+            }
+            defer { watcher.cancel() }
             try await group.run()
             Foundation.exit(0)
         } catch {

@@ -34,4 +34,33 @@ import Testing
             return unacked == 0 && owners == 0
         }
     }
+
+    @Test func firstInterruptIsWarmAndASecondIsColdPuttingEveryMessageBack() async throws {
+        let h = try InteropHarness()
+        defer { h.close() }
+        let worker = try h.startSwiftWorker(name: "stopper", arguments: ["-c", "1", "--without-mingle"])
+        let client = try await h.client()
+        defer { client.close() }
+        let probe = try await RedisClient.connect(url: h.server.url, logger: .init(label: "probe"))
+        defer { probe.close() }
+        let running = try await client.delay("demo.sleep", 30)
+        let held = try await client.delay("demo.add", 2, 2)
+        try await waitUntil(timeout: .seconds(20)) { try await probe.send(RedisCommand("HLEN", "unacked")).int == 1 }
+        try await Task.sleep(for: .milliseconds(300))
+        worker.signal(SIGINT)
+        // Warm: the held message goes back at once, the running sleep is allowed to go on.
+        try await waitUntil(timeout: .seconds(10)) { try await probe.send(RedisCommand("LLEN", "celery")).int == 1 }
+        #expect(worker.isRunning, "a warm shutdown waits for the running task")
+        worker.signal(SIGINT)
+        let status = await worker.wait(timeout: .seconds(10))
+        #expect(status == 0, "\(worker.output)")
+        // Cold: the running task's message is back too; nothing is left in unacked.
+        #expect(try await probe.send(RedisCommand("LLEN", "celery")).int == 2)
+        #expect(try await probe.send(RedisCommand("HLEN", "unacked")).int == 0)
+        #expect(try await running.state() == .pending)
+        #expect(try await held.state() == .pending)
+        let again = try h.startSwiftWorker(name: "again", arguments: ["-c", "2", "--without-mingle"])
+        defer { Task { await again.stop() } }
+        #expect(try await held.get(timeout: .seconds(20)) == .int(4))
+    }
 }
