@@ -15,9 +15,11 @@ final class TaskTimeLimits: Sendable {
         limits.withLock { $0[name] = Limits(hard: hard, soft: soft) }
     }
 
-    /// The hard limit in force for a message: the command's override, else the message's own.
-    func hardLimit(for name: String, message: TimeLimit) -> Double? {
+    /// The limits in force for a message: the `time_limit` command's override, else the
+    /// message's `timelimit` header, else the worker's `--time-limit`/`--soft-time-limit`.
+    func limits(for name: String, message: TimeLimit, defaults: TimeLimit) -> TimeLimit {
         let override = limits.withLock { $0[name] }
-        return override?.hard ?? message.hard
+        return TimeLimit(hard: override?.hard ?? message.hard ?? defaults.hard,
+                         soft: override?.soft ?? message.soft ?? defaults.soft)
     }
 }

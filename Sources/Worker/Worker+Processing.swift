@@ -118,39 +118,17 @@ extension Worker {
             await store(m, .started(taskID: m.id, pid: Int(ProcessInfo.processInfo.processIdentifier), hostname: settings.nodeName,
                                     parentID: m.parentID, groupID: m.group), live)
         }
-        // A hard time limit ends the body the way a terminate does; a body that ignores
-        // cancellation runs on (the process pool is where a hard limit can kill).
-        let hardLimit = timeLimits.hardLimit(for: m.name, message: m.timeLimit)
-        let timedOut = TimeoutFlag()
-        let watchdog = hardLimit.map { limit in
-            Task {
-                try await Task.sleep(for: .seconds(limit))
-                timedOut.set()
-                body.cancel()
-            }
-        }
+        let limits = timeLimits.limits(for: m.name, message: m.timeLimit, defaults: settings.timeLimit)
         let started = ContinuousClock.now
-        var outcome: Result<JSONValue, any Error>
-        do {
-            // The body is an unstructured task: pass a cold shutdown's cancellation on to it.
-            outcome = .success(try await withTaskCancellationHandler { try await body.value } onCancel: { body.cancel() })
-        } catch {
-            outcome = .failure(error)
-        }
-        if (Task.isCancelled || cold.load(ordering: .relaxed)) && requests.terminatedSignal(m.id) == nil {
+        let ending = await TaskRun(body: body, soft: limits.soft, hard: limits.hard).wait()
+        let runtime = started.duration(to: .now)
+        let seconds = Double(runtime.components.seconds) + Double(runtime.components.attoseconds) / 1e18
+        if cold.load(ordering: .relaxed) && requests.terminatedSignal(m.id) == nil {
             // Cold shutdown: the task did not finish, so its message goes back to the queue
             // (even if it was acked at start) rather than being recorded as a failure.
-            watchdog?.cancel()
             await restore(d, live)
             return
         }
-        // autoretry_for: a listed error type becomes a retry with Celery's backoff.
-        if case .failure(let error) = outcome, !(error is RetryRequest), task.options.autoretryFor.contains(TaskError.from(error).type) {
-            outcome = .failure(context.retry(countdown: task.options.autoretryDelay(retries: m.retries), error: error))
-        }
-        watchdog?.cancel()
-        let runtime = started.duration(to: .now)
-        let seconds = Double(runtime.components.seconds) + Double(runtime.components.attoseconds) / 1e18
         counters.withLock {
             $0.processed += 1
             $0.total[m.name, default: 0] += 1
@@ -161,13 +139,20 @@ extension Worker {
             await store(m, .revoked(taskID: m.id, reason: "terminated", now: Date(), parentID: m.parentID, groupID: m.group), live)
             return
         }
-        if let hardLimit, timedOut.isSet {
-            let error = TaskError(type: "TimeLimitExceeded", arguments: [.double(hardLimit)], module: "billiard.exceptions")
-            logger.error("Task \(d.label) hard time limit (\(hardLimit)s) exceeded")
-            live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: nil) }
-            await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: nil, now: Date(), parentID: m.parentID, groupID: m.group), live)
-            await keepForRetry(d, live)
-            return
+        var outcome: Result<JSONValue, any Error>
+        switch ending {
+        case .finished(let result):
+            outcome = result
+        case .hardLimit(let limit):
+            logger.error("Task \(d.label) hard time limit (\(limit)s) exceeded")
+            outcome = .failure(TaskError(type: "TimeLimitExceeded", arguments: [.double(limit)], module: "billiard.exceptions"))
+        case .softLimit(let limit):
+            logger.warning("Task \(d.label) soft time limit (\(limit)s) exceeded")
+            outcome = .failure(TaskError(type: "SoftTimeLimitExceeded", arguments: [.string("SoftTimeLimitExceeded(\(PythonRepr.floatRepr(limit)),)")], module: "billiard.exceptions"))
+        }
+        // autoretry_for: a listed error type becomes a retry with Celery's backoff.
+        if case .failure(let error) = outcome, !(error is RetryRequest), task.options.autoretryFor.contains(TaskError.from(error).type) {
+            outcome = .failure(context.retry(countdown: task.options.autoretryDelay(retries: m.retries), error: error))
         }
         switch outcome {
         case .failure(let request as RetryRequest):

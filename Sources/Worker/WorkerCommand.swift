@@ -60,6 +60,12 @@ public struct WorkerCommand: ParsableCommand {
     @Option(name: [.customShort("S"), .long], help: ArgumentHelp("File where revoked task ids survive a restart (Celery's --statedb).", valueName: "path"))
     public var statedb: String?
 
+    @Option(name: .long, help: ArgumentHelp("Hard time limit in seconds for tasks without one: the task is recorded as TimeLimitExceeded.", valueName: "seconds"))
+    public var timeLimit: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Soft time limit in seconds: the task is cancelled and may clean up; if it does not, it fails with SoftTimeLimitExceeded.", valueName: "seconds"))
+    public var softTimeLimit: Double?
+
     @Flag(name: .customLong("acks-late"), help: "Ack every task after it ran (task_acks_late): a worker killed mid-task leaves it to be run again.")
     public var acksLate: Bool = false
 
@@ -70,6 +76,8 @@ public struct WorkerCommand: ParsableCommand {
 
     public func validate() throws {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if let t = timeLimit, !(t > 0) { throw ValidationError("--time-limit must be a positive number of seconds") }
+        if let t = softTimeLimit, !(t > 0) { throw ValidationError("--soft-time-limit must be a positive number of seconds") }
         if let prefetchMultiplier, prefetchMultiplier < 1 { throw ValidationError("--prefetch-multiplier must be at least 1") }
         if CeleryLogHandler.level(named: loglevel) == nil { throw ValidationError("--loglevel must be DEBUG, INFO, WARNING, ERROR or CRITICAL") }
         if let queues, queueList(queues).isEmpty { throw ValidationError("-Q needs at least one queue name") }
@@ -100,6 +108,7 @@ public struct WorkerCommand: ParsableCommand {
         settings.stateDB = statedb
         settings.mingle = !withoutMingle
         settings.acksLate = acksLate || config.taskAcksLate
+        settings.timeLimit = TimeLimit(hard: timeLimit, soft: softTimeLimit)
         return settings
     }
 

@@ -27,6 +27,8 @@ public struct WorkerSettings: Sendable {
     public var mingle: Bool = true
     /// `task_acks_late` for every task (a task's own `acks_late` option also turns it on).
     public var acksLate: Bool = false
+    /// `--time-limit` / `--soft-time-limit` for tasks whose messages carry none.
+    public var timeLimit = TimeLimit()
     /// Seconds a BRPOP blocks while idle; bounds how fast the consumer notices a shutdown.
     public var pollTimeout: Int = 1
 

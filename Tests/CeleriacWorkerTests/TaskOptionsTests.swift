@@ -24,6 +24,20 @@ import Testing
             try await Task.sleep(for: .seconds(s)); return s
         }
         r.register("t.silent", parameters: [], options: TaskOptions(ignoreResult: true)) { () in 1 }
+        r.register("t.tidy", parameters: []) { () -> String in
+            do {
+                try await Task.sleep(for: .seconds(10))
+                return "finished"
+            } catch {
+                return "cleaned up"  // what a Python task catching SoftTimeLimitExceeded does
+            }
+        }
+        r.register("t.stubborn", parameters: []) { () -> String in
+            // Ignores cancellation entirely: only the hard limit ends it.
+            let until = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < until { await Task.yield(); try? await Task.sleep(for: .milliseconds(10)) }
+            return "too late"
+        }
         r.register("t.tracked", parameters: ["seconds"], options: TaskOptions(trackStarted: true)) { (s: Double) in
             try await Task.sleep(for: .seconds(s)); return s
         }
@@ -90,5 +104,33 @@ import Testing
         let started = try #require(try await tracked.meta())
         #expect(started.result["hostname"]?.stringValue == h.worker.settings.nodeName)
         #expect(try await tracked.get(timeout: .seconds(10)) == .double(0.6))
+    }
+
+    @Test func timeLimitsFromTheMessageEndTasksAsCeleryRecordsThem() async throws {
+        let h = try await WorkerHarness(tasks: registry())
+        defer { Task { await h.close() } }
+        let started = Date()
+        let hard = try await h.client.send("t.stubborn", options: TaskSendOptions(timeLimit: 0.5)).wait(timeout: .seconds(10))
+        #expect(hard.status == .failure)
+        #expect(hard.exception?.type == "TimeLimitExceeded")
+        #expect(Date().timeIntervalSince(started) < 3, "the hard limit frees the slot even if the body ignores cancellation")
+        let soft = try await h.client.send("demo.sleep", args: [5], options: TaskSendOptions(softTimeLimit: 0.3)).wait(timeout: .seconds(10))
+        #expect(soft.status == .failure)
+        #expect(soft.exception?.type == "SoftTimeLimitExceeded")
+        let tidy = try await h.client.send("t.tidy", options: TaskSendOptions(softTimeLimit: 0.3)).get(timeout: .seconds(10))
+        #expect(tidy == "cleaned up")
+    }
+
+    @Test func timeLimitCommandAndWorkerDefaultsApply() async throws {
+        let h = try await WorkerHarness(tasks: registry(), nodeName: "w1@test") { $0.timeLimit = TimeLimit(hard: nil, soft: 0.3) }
+        defer { Task { await h.close() } }
+        let byDefault = try await h.client.delay("demo.sleep", 5).wait(timeout: .seconds(10))
+        #expect(byDefault.exception?.type == "SoftTimeLimitExceeded")
+        let control = try await h.control()
+        defer { Task { await control.close() } }
+        let reply = try await control.broadcast("time_limit", arguments: ["task_name": "t.stubborn", "hard": 0.4], timeout: .seconds(3), limit: 1)
+        #expect(reply["w1@test"] == ["ok": "time limits set successfully"])
+        let stubborn = try await h.client.delay("t.stubborn").wait(timeout: .seconds(10))
+        #expect(stubborn.exception?.type == "TimeLimitExceeded")
     }
 }
