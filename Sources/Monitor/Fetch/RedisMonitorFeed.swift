@@ -134,6 +134,9 @@ public final class RedisMonitorFeed: MonitorFeed {
             }
         }
         let stats = Task { [weak self] in
+            // Give the workers a moment to answer the heartbeat broadcast first: the model only
+            // takes stats for workers it already knows.
+            try? await Task.sleep(for: .milliseconds(500))
             while !Task.isCancelled {
                 await self?.pollStats()
                 try? await Task.sleep(for: Self.statsInterval)
