@@ -51,7 +51,9 @@ public enum QMonConsole {
             self.error("invalid Redis URL: \(e.message)")
             return usageError
         case let e as RedisError:
-            let place = config.flatMap { try? RedisURL(parsing: $0.brokerURL) }.map { " at \($0)" } ?? ""
+            // Name the (redacted) URL unless the client's message already does.
+            let named = e.message.contains("redis://") || e.message.contains("unix://")
+            let place = named ? "" : config.flatMap { try? RedisURL(parsing: $0.brokerURL) }.map { " at \($0)" } ?? ""
             if e.code == .authenticationFailed {
                 self.error("Redis\(place) refused the credentials: \(e.message)")
             } else {
