@@ -138,6 +138,36 @@ import Testing
         #expect(meta.status == .success, "\(swift.output)")
     }
 
+    @Test func backfillShowsStoredResultsAndEventsStreamsJSONLines() async throws {
+        let h = try InteropHarness()
+        defer { h.close() }
+        let swift = try h.startSwiftWorker(arguments: ["-Q", "swiftq", "-c", "2"])
+        defer { Task { await swift.stop() } }
+        _ = try await Self.waitForWorkers(h, count: 1, [swift])
+        let client = try await h.client()
+        defer { client.close() }
+        let add = try await Self.sendToSwift(client, "demo.add", [20, 22])
+        #expect(try await add.get(timeout: .seconds(10)) == .int(42))
+
+        // Without -E no task event was sent: only the stored result tells qmon about the task.
+        let snapshot = try await Self.qmon(h, ["snapshot", "--json", "--listen", "0.5", "--backfill", "100", "--broker", h.server.urlString])
+        #expect(snapshot.status == 0, "\(snapshot.output)")
+        let line = try #require(snapshot.output.split(separator: "\n").first { $0.hasPrefix("{") }, "\(snapshot.output)")
+        let tasks = try #require(try JSONParser.parse(String(line))["tasks"]?.arrayValue)
+        let task = try #require(tasks.first { $0["uuid"] == .string(add.id) }, "\(tasks)")
+        #expect(task["state"] == "SUCCESS" && task["result"] == "42")
+
+        // Worker heartbeats arrive every 2 s; the command stops after --count of them.
+        let events = try await Self.qmon(h, ["events", "--count", "2", "--broker", h.server.urlString])
+        #expect(events.status == 0, "\(events.output)")
+        let lines = events.output.split(separator: "\n")
+        #expect(lines.count == 2, "\(events.output)")
+        for l in lines {
+            let fields = try JSONParser.parse(String(l))
+            #expect(fields["type"]?.stringValue?.hasPrefix("worker-") == true && fields["hostname"] != nil, "\(l)")
+        }
+    }
+
     @Test func purgeEmptiesAQueueAndRefusesWithoutYes() async throws {
         let h = try InteropHarness()
         defer { h.close() }
