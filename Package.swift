@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CeleriacMonitor", targets: ["CeleriacMonitor"]),
         .executable(name: "qworker", targets: ["qworker"]),
         .executable(name: "qload", targets: ["qload"]),
+        .executable(name: "qmon", targets: ["qmon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,6 +74,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "qmon",
+            dependencies: ["CeleriacMonitor"],
+            path: "Sources/qmon",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "qload",
             dependencies: [
                 "Celeriac", "CeleriacWorker",
@@ -121,7 +128,7 @@ let package = Package(
         // Against real Python Celery 5.7 (CELERIAC_PYTHON) and the built qworker (CELERIAC_BIN_DIR).
         .testTarget(
             name: "CeleriacInteropTests",
-            dependencies: ["Celeriac", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Celeriac", "CeleriacMonitor", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CeleriacInteropTests",
             swiftSettings: strict
         ),

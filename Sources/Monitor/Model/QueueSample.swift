@@ -25,6 +25,11 @@ public struct QueueSample: Sendable, Hashable {
     public var depths: [PriorityDepth]
     /// How long the oldest waiting message has waited, in seconds, when the poller could tell.
     public var oldestMessageAge: Double?
+    /// The id of the task the next `BRPOP` would take (the oldest message of the most urgent
+    /// non-empty priority list), when the poller could read it. The feed cannot tell how long a
+    /// message has waited (protocol v2 carries no send time), so the screen derives the wait
+    /// from that task's ``TaskRecord/sentAt`` when its `task-sent` event was seen.
+    public var oldestTaskID: String?
     /// Local time the sample was taken, epoch seconds.
     public var sampledAt: Double
 
@@ -38,10 +43,15 @@ public struct QueueSample: Sendable, Hashable {
     ///   - depths: Depth per priority list.
     ///   - oldestMessageAge: Seconds the oldest message has waited, if known.
     ///   - sampledAt: Local time of the measurement.
-    public init(name: String, depths: [PriorityDepth], oldestMessageAge: Double? = nil, sampledAt: Double) {
+    ///   - oldestTaskID: The id of the next message a worker would take, if known.
+    public init(
+        name: String, depths: [PriorityDepth], oldestMessageAge: Double? = nil, sampledAt: Double,
+        oldestTaskID: String? = nil
+    ) {
         self.name = name
         self.depths = depths
         self.oldestMessageAge = oldestMessageAge
         self.sampledAt = sampledAt
+        self.oldestTaskID = oldestTaskID
     }
 }

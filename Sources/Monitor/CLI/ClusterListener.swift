@@ -1,0 +1,32 @@
+import Celeriac
+import Foundation
+import Logging
+
+/// Builds a model by listening to the live feed for a while: what `snapshot` and `status`
+/// do instead of drawing.
+enum ClusterListener {
+    /// Connects a ``RedisMonitorFeed``, optionally backfills stored results, applies what
+    /// arrives for `seconds`, and closes the feed. Notices go to stderr.
+    ///
+    /// - Throws: ``Celeriac/RedisError`` from the first connect.
+    static func listen(
+        config: CeleriacConfig, seconds: Double, enableEvents: Bool, backfill: Int, logger: Logger
+    ) async throws(RedisError) -> ClusterState {
+        var options = RedisOptions()
+        options.connectTimeout = .seconds(3)
+        let feed = try await RedisMonitorFeed.connect(
+            config: config, options: options, logger: logger, enableEvents: enableEvents)
+        var state = ClusterState(configuration: .init(localUTCOffset: CeleryEvent.localUTCOffset()))
+        if backfill > 0 { _ = await feed.backfill(limit: backfill) }
+        let deadline = ContinuousClock.now + .milliseconds(Int(max(seconds, 0) * 1000))
+        repeat {
+            for input in feed.drain() {
+                if let notice = state.apply(input) { QMonConsole.error(notice) }
+            }
+            if ContinuousClock.now >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        } while true
+        await feed.close()
+        return state
+    }
+}

@@ -1,0 +1,42 @@
+public import ArgumentParser
+import Foundation
+
+/// `qmon`: watch and steer the Celery workers (Celeriac and Python) on one Redis.
+///
+/// The headless subcommands are listed in ``headlessSubcommands``; the dashboard joins them
+/// as the default subcommand.
+public struct QMonCommand: AsyncParsableCommand {
+    /// Every subcommand that runs without a terminal UI.
+    public static let headlessSubcommands: [any ParsableCommand.Type] = [
+        SnapshotCommand.self, EventsCommand.self, InspectCommand.self, RevokeCommand.self, RetryCommand.self,
+        PurgeCommand.self, StatusCommand.self,
+    ]
+
+    public static let configuration = CommandConfiguration(
+        commandName: "qmon",
+        abstract: "Watch and steer Celery workers (Celeriac and Python) on one Redis.",
+        subcommands: headlessSubcommands
+    )
+
+    public init() {}
+
+    /// Parses the process's arguments, runs the subcommand and exits with qmon's codes
+    /// (``QMonConsole``): unlike ArgumentParser's default (64), a usage error exits 1.
+    public static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(QMonConsole.usageError.rawValue)
+            }
+            exit(withError: error)
+        }
+        Foundation.exit(0)
+    }
+}
