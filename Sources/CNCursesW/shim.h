@@ -12,6 +12,8 @@
 #include <langinfo.h>
 #include <ncursesw/curses.h>
 #include <ncursesw/term.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 static inline attr_t qmon_A_NORMAL(void) { return A_NORMAL; }
 static inline attr_t qmon_A_BOLD(void) { return A_BOLD; }
@@ -35,5 +37,15 @@ static inline int qmon_attrset(WINDOW *w, attr_t a) { return wattrset(w, (int)a)
 static inline int qmon_has_cursor_addressing(void) {
     char *cup = tigetstr((char *)"cup");
     return cup != NULL && cup != (char *)-1;
+}
+
+/// The window size of a terminal file descriptor (TIOCGWINSZ, which Swift cannot call: ioctl
+/// is variadic). Returns 0 on success.
+static inline int qmon_window_size(int fd, int *rows, int *cols) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) != 0) return -1;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 0;
 }
 #endif
