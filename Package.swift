@@ -31,6 +31,12 @@ let package = Package(
             path: "Sources/CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // ncursesw (wide characters) for qmon's screen; only Sources/Monitor/Draw imports it.
+        .systemLibrary(
+            name: "CNCursesW",
+            path: "Sources/CNCursesW",
+            providers: [.apt(["libncurses-dev"])]
+        ),
         .target(
             name: "Celeriac",
             dependencies: [
@@ -59,6 +65,7 @@ let package = Package(
             name: "CeleriacMonitor",
             dependencies: [
                 "Celeriac",
+                "CNCursesW",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -3,8 +3,8 @@ import Foundation
 
 /// `qmon`: watch and steer the Celery workers (Celeriac and Python) on one Redis.
 ///
-/// The headless subcommands are listed in ``headlessSubcommands``; the dashboard joins them
-/// as the default subcommand.
+/// The dashboard is the default subcommand; the headless ones (``headlessSubcommands``) serve
+/// scripts.
 public struct QMonCommand: AsyncParsableCommand {
     /// Every subcommand that runs without a terminal UI.
     public static let headlessSubcommands: [any ParsableCommand.Type] = [
@@ -15,7 +15,8 @@ public struct QMonCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "qmon",
         abstract: "Watch and steer Celery workers (Celeriac and Python) on one Redis.",
-        subcommands: headlessSubcommands
+        subcommands: [DashboardCommand.self] + headlessSubcommands,
+        defaultSubcommand: DashboardCommand.self
     )
 
     public init() {}

@@ -1,0 +1,98 @@
+/// Number, time and duration formats shared by the layouts: short, fixed-ish width, no locale
+/// (so frames are the same on every machine and in tests).
+enum Format {
+    /// An age in the largest sensible units: `0s`, `42s`, `3m05s`, `2h04m`, `3d02h`.
+    static func age(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = max(0, Int(seconds.rounded(.down)))
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m\(pad2(s % 60))s" }
+        if s < 86_400 { return "\(s / 3600)h\(pad2(s % 3600 / 60))m" }
+        return "\(s / 86_400)d\(pad2(s % 86_400 / 3600))h"
+    }
+
+    /// A run time: `850µs`, `12ms`, `1.25s`, `2m05s`.
+    static func duration(_ seconds: Double?) -> String {
+        guard let seconds, seconds.isFinite else { return "-" }
+        if seconds < 0.001 { return "\(Int((seconds * 1e6).rounded()))µs" }
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        if seconds < 60 { return fixed(seconds, 2) + "s" }
+        return age(seconds)
+    }
+
+    /// A rate: `0`, `0.35`, `4.2`, `120`, `1.2k`.
+    static func rate(_ v: Double) -> String {
+        guard v.isFinite, v > 0 else { return "0" }
+        if v < 1 { return fixed(v, 2) }
+        if v < 100 { return fixed(v, 1) }
+        if v < 10_000 { return "\(Int(v.rounded()))" }
+        return fixed(v / 1000, 1) + "k"
+    }
+
+    /// A count with thousands separators: `1,234,567`.
+    static func count(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return n < 0 ? "-" + out : out
+    }
+
+    /// `v` with `places` decimals, without Foundation.
+    static func fixed(_ v: Double, _ places: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let scaled = Int((abs(v) * scale).rounded())
+        let whole = scaled / Int(scale)
+        var frac = String(scaled % Int(scale))
+        while frac.count < places { frac = "0" + frac }
+        return (v < 0 ? "-" : "") + "\(whole)" + (places > 0 ? "." + frac : "")
+    }
+
+    /// Local wall-clock time of an epoch time: `2024-05-01 12:00:03.250`.
+    ///
+    /// - Parameters:
+    ///   - t: Epoch seconds.
+    ///   - utcOffset: Celery's convention, hours *west* of UTC (``ClusterState/Configuration/localUTCOffset``).
+    ///   - withDate: Include the date.
+    static func clock(_ t: Double, utcOffset: Double, withDate: Bool = true) -> String {
+        guard t.isFinite else { return "?" }
+        let local = t - utcOffset * 3600
+        let millisTotal = Int((local * 1000).rounded(.down))
+        let days = Int((Double(millisTotal) / 86_400_000).rounded(.down))
+        let msOfDay = millisTotal - days * 86_400_000
+        let h = msOfDay / 3_600_000, m = msOfDay / 60_000 % 60, s = msOfDay / 1000 % 60, ms = msOfDay % 1000
+        let time = "\(pad2(h)):\(pad2(m)):\(pad2(s)).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
+        guard withDate else { return time }
+        // Days since 1970-01-01 → civil date (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let mo = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (mo <= 2 ? 1 : 0)
+        return "\(y)-\(pad2(mo))-\(pad2(d)) \(time)"
+    }
+
+    /// A signal number's name, as workers report `signum` for terminated tasks.
+    static func signalName(_ n: Int?) -> String? {
+        guard let n else { return nil }
+        let names = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 6: "SIGABRT", 9: "SIGKILL", 10: "SIGUSR1", 12: "SIGUSR2", 15: "SIGTERM"]
+        return names[n] ?? "signal \(n)"
+    }
+
+    /// The short pool name from `inspect stats`' implementation path:
+    /// `celery.concurrency.prefork:TaskPool` → `prefork`.
+    static func poolName(_ implementation: String?) -> String {
+        guard let implementation else { return "-" }
+        let module = implementation.split(separator: ":").first.map(String.init) ?? implementation
+        return module.split(separator: ".").last.map(String.init) ?? module
+    }
+
+    private static func pad2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+}
