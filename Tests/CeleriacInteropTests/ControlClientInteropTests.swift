@@ -31,7 +31,7 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let worker = try h.startPythonWorker()
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let control = try await ControlClient.connect(url: h.server.url, logger: Self.logger())
         let node = try await Self.waitForNode(control, worker)
         #expect(node.hasPrefix("py@"))
@@ -79,7 +79,7 @@ import Testing
         defer { raw.close() }
         try await raw.psubscribe([EventChannel.pattern(db: 0)])
         let worker = try h.startPythonWorker(arguments: ["-E"])
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let control = try await ControlClient.connect(url: h.server.url, logger: Self.logger())
         defer { Task { await control.close() } }
         let node = try await Self.waitForNode(control, worker)

@@ -9,7 +9,7 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let worker = try h.startSwiftWorker(arguments: ["-c", "2"])
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let lines = try await h.runPython("pyclient.py", ["basic"])
         let byTask = Dictionary(lines.compactMap { l in l["task"]?.stringValue.map { ($0, l) } }, uniquingKeysWith: { a, _ in a })
 

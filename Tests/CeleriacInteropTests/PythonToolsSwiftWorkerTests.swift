@@ -20,7 +20,7 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let worker = try h.startSwiftWorker(name: "swift", arguments: ["-c", "2", "--without-mingle"])
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let node = "swift@\(Self.host)"
         let client = try await h.client()
         defer { client.close() }
@@ -65,13 +65,13 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let dump = try h.startCelery("events-dump", ["events", "--dump"])
-        defer { Task { await dump.stop() } }
+        defer { dump.stopNow() }
         // Let the dumper subscribe (its PSUBSCRIBE shows in PUBSUB NUMPAT) before anything happens.
         let probe = try await RedisClient.connect(url: h.server.url, logger: .init(label: "probe"))
         defer { probe.close() }
         try await waitUntil(timeout: .seconds(30)) { (try await probe.send(RedisCommand("PUBSUB", "NUMPAT")).int ?? 0) >= 1 }
         let worker = try h.startSwiftWorker(name: "swift", arguments: ["-E", "--without-mingle"])
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let client = try await h.client()
         defer { client.close() }
         let r = try await client.delay("demo.add", 20, 22)
@@ -92,9 +92,9 @@ import Testing
         let port = try RedisServer.freeLoopbackPort()
         let flower = try h.startCelery("flower", ["flower", "--address=127.0.0.1", "--port=\(port)"],
                                        environment: ["FLOWER_UNAUTHENTICATED_API": "true"])
-        defer { Task { await flower.stop() } }
+        defer { flower.stopNow() }
         let worker = try h.startSwiftWorker(name: "swift", arguments: ["-E", "--without-mingle"])
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let client = try await h.client()
         defer { client.close() }
         let node = "swift@\(Self.host)"

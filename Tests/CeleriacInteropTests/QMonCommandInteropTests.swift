@@ -46,9 +46,9 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let swift = try h.startSwiftWorker(arguments: ["-E", "-Q", "swiftq", "-c", "2"])
-        defer { Task { await swift.stop() } }
+        defer { swift.stopNow() }
         let python = try h.startPythonWorker()
-        defer { Task { await python.stop() } }
+        defer { python.stopNow() }
         _ = try await Self.waitForWorkers(h, count: 2, [swift, python])
 
         let status = try await Self.qmon(h, ["status", "--broker", h.server.urlString])
@@ -84,7 +84,7 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let swift = try h.startSwiftWorker(arguments: ["-Q", "swiftq", "-c", "2"])
-        defer { Task { await swift.stop() } }
+        defer { swift.stopNow() }
         let nodes = try await Self.waitForWorkers(h, count: 1, [swift])
         let client = try await h.client()
         defer { client.close() }
@@ -110,7 +110,7 @@ import Testing
         defer { h.close() }
         // One slot and no prefetch beyond it: while demo.sleep runs, the retry waits on the list.
         let swift = try h.startSwiftWorker(arguments: ["-Q", "swiftq", "-c", "1", "--prefetch-multiplier", "1"])
-        defer { Task { await swift.stop() } }
+        defer { swift.stopNow() }
         _ = try await Self.waitForWorkers(h, count: 1, [swift])
         let client = try await h.client()
         defer { client.close() }
@@ -142,7 +142,7 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let swift = try h.startSwiftWorker(arguments: ["-Q", "swiftq", "-c", "2"])
-        defer { Task { await swift.stop() } }
+        defer { swift.stopNow() }
         _ = try await Self.waitForWorkers(h, count: 1, [swift])
         let client = try await h.client()
         defer { client.close() }

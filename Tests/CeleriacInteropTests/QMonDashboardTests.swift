@@ -41,7 +41,7 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let worker = try h.startSwiftWorker(name: "fails", arguments: ["-E", "--without-mingle"])
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let tmux = try dashboard(h)
         defer { tmux.kill() }
         try await tmux.waitFor("Overview")
@@ -61,9 +61,9 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let swift = try h.startSwiftWorker(name: "swiftside", arguments: ["-E", "-Q", "swiftq", "--without-mingle"])
-        defer { Task { await swift.stop() } }
+        defer { swift.stopNow() }
         let python = try h.startPythonWorker(name: "pyside", arguments: ["-E", "-Q", "pyq"])
-        defer { Task { await python.stop() } }
+        defer { python.stopNow() }
         let tmux = try dashboard(h)
         defer { tmux.kill() }
         try await tmux.waitFor("Overview")
@@ -103,7 +103,7 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let worker = try h.startSwiftWorker(name: "retrier", arguments: ["-E", "--without-mingle"])
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let tmux = try dashboard(h)
         defer { tmux.kill() }
         try await tmux.waitFor("Overview")

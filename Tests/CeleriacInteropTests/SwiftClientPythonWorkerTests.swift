@@ -9,7 +9,7 @@ import Testing
         let h = try InteropHarness()
         defer { h.close() }
         let worker = try h.startPythonWorker()
-        defer { Task { await worker.stop() } }
+        defer { worker.stopNow() }
         let client = try await h.client()
         defer { client.close() }
 
@@ -62,7 +62,7 @@ import Testing
 
         // A Python worker runs the restored Swift message.
         let python = try h.startPythonWorker()
-        defer { Task { await python.stop() } }
+        defer { python.stopNow() }
         #expect(try await held.get(timeout: .seconds(60)) == .int(42), "\(python.output)")
     }
 }

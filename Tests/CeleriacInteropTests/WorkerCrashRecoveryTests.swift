@@ -23,7 +23,7 @@ import Testing
         let killedAt = Date()
 
         let survivor = try h.startSwiftWorker(name: "survivor", arguments: ["-c", "2", "--without-mingle"])
-        defer { Task { await survivor.stop() } }
+        defer { survivor.stopNow() }
         #expect(try await held.get(timeout: .seconds(20)) == .int(3), "\(survivor.output)")
         #expect(try await running.get(timeout: .seconds(20)) == .double(3))
         #expect(Date().timeIntervalSince(killedAt) < 15, "restored within seconds")
@@ -60,7 +60,7 @@ import Testing
         #expect(try await running.state() == .pending)
         #expect(try await held.state() == .pending)
         let again = try h.startSwiftWorker(name: "again", arguments: ["-c", "2", "--without-mingle"])
-        defer { Task { await again.stop() } }
+        defer { again.stopNow() }
         #expect(try await held.get(timeout: .seconds(20)) == .int(4))
     }
 }

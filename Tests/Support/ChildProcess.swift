@@ -1,9 +1,22 @@
 public import Foundation
 import Synchronization
+import Glibc
 
 /// A program a test starts (a `qworker`, a Python Celery worker or client), with its output
 /// captured to a file so a test can read it while it runs and show it when something fails.
+///
+/// Foundation starts each child as the leader of its own process group, so signalling the group
+/// reaches everything it started (a Celery worker's pool children too); every group still
+/// running when the test process exits is killed by an `atexit` handler, so a failed test leaves
+/// no worker behind.
 public final class ChildProcess: Sendable {
+    private static let running = Mutex<Set<Int32>>([])
+    private static let installExitHandler: Void = {
+        atexit {
+            for pid in ChildProcess.running.withLock({ $0 }) { kill(-pid, SIGKILL) }
+        }
+    }()
+
     public let name: String
     public let logPath: String
     private let process: Process
@@ -15,6 +28,7 @@ public final class ChildProcess: Sendable {
         logPath = logDirectory.file("\(name).log")
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        _ = Self.installExitHandler
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -25,6 +39,8 @@ public final class ChildProcess: Sendable {
         p.standardInput = FileHandle.nullDevice
         try p.run()
         process = p
+        let pid = p.processIdentifier
+        _ = Self.running.withLock { $0.insert(pid) }
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -33,8 +49,21 @@ public final class ChildProcess: Sendable {
     /// Everything the program printed so far (stdout and stderr interleaved).
     public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Sends `signal` (SIGTERM by default).
+    /// Sends `signal` (SIGTERM by default) to the program (its main process only).
     public func signal(_ signal: Int32 = SIGTERM) { if process.isRunning { kill(process.processIdentifier, signal) } }
+
+    /// Stops the program and everything it started now: SIGTERM to its process group, then
+    /// SIGKILL after `grace`. Synchronous, for `defer` blocks.
+    public func stopNow(grace: Duration = .seconds(2)) {
+        let pid = process.processIdentifier
+        if process.isRunning {
+            kill(-pid, SIGTERM)
+            let deadline = ContinuousClock.now + grace
+            while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        }
+        kill(-pid, SIGKILL)
+        _ = Self.running.withLock { $0.remove(pid) }
+    }
 
     /// Waits for the program to exit, killing it after `timeout`; returns its exit status.
     @discardableResult
@@ -44,9 +73,10 @@ public final class ChildProcess: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            kill(-process.processIdentifier, SIGKILL)
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         }
+        _ = Self.running.withLock { $0.remove(process.processIdentifier) }
         return process.terminationStatus
     }
 
@@ -57,6 +87,7 @@ public final class ChildProcess: Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        kill(-process.processIdentifier, SIGKILL)
+        _ = Self.running.withLock { $0.remove(process.processIdentifier) }
     }
 }
