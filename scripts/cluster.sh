@@ -8,8 +8,20 @@ CLUSTER_DIR="$(mktemp -d -t celeriac-cluster-XXXXXX)"
 cluster_pids=()
 
 cluster_stop() {
-    for pid in "${cluster_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${cluster_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    # Newest first: the load loops (and the clients they run), then the workers, then Redis, so
+    # nothing is left waiting on a Redis that is already gone.
+    local i pid
+    for ((i = ${#cluster_pids[@]} - 1; i >= 0; i--)); do
+        pid="${cluster_pids[$i]}"
+        pkill -TERM -P "$pid" 2>/dev/null || true
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    sleep 1
+    for pid in "${cluster_pids[@]}"; do
+        pkill -KILL -P "$pid" 2>/dev/null || true
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$CLUSTER_DIR"
 }
 
