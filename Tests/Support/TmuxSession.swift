@@ -8,6 +8,7 @@ public final class TmuxSession: Sendable {
     private let socket: String
 
     /// Starts `command` (a shell command line) in a `cols`×`rows` window with a UTF-8 locale.
+    /// The program is given at most 3 minutes, so even a session nobody killed ends by itself.
     public init(command: String, cols: Int = 120, rows: Int = 35, environment: [String: String] = [:]) throws {
         name = "qmon"
         socket = "celeriac-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
@@ -15,7 +16,7 @@ public final class TmuxSession: Sendable {
             .map { "\($0.key)=\(Self.quote($0.value))" }.joined(separator: " ")
         // The new session's server inherits the client's stdout: never capture it, or reading
         // the pipe to its end waits for the server to exit.
-        try run(["new-session", "-d", "-s", name, "-x", String(cols), "-y", String(rows), "env \(env) \(command); sleep 30"], capture: false)
+        try run(["new-session", "-d", "-s", name, "-x", String(cols), "-y", String(rows), "env \(env) timeout --foreground 180 \(command); sleep 5"], capture: false)
     }
 
     /// Types keys (tmux key names such as `Enter`, `Escape`, or literal text).
@@ -46,7 +47,13 @@ public final class TmuxSession: Sendable {
         try await waitFor(timeout: timeout, "'\(text)'") { $0.contains(text) }
     }
 
-    public func kill() { _ = try? run(["kill-server"], capture: false) }
+    /// Ends the session: `q` first (the program's own quit, which also restores its terminal),
+    /// then the tmux server.
+    public func kill() {
+        _ = try? run(["send-keys", "-t", name, "q"], capture: false)
+        usleep(300_000)
+        _ = try? run(["kill-server"], capture: false)
+    }
 
     deinit { kill() }
 

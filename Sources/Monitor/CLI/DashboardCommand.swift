@@ -1,6 +1,7 @@
 public import ArgumentParser
 public import Celeriac
 public import Foundation
+import Synchronization
 
 /// `qmon dashboard` (the default subcommand): the live terminal dashboard.
 ///
@@ -104,7 +105,9 @@ public struct DashboardCommand: AsyncParsableCommand {
         let view = ViewState(connectionLabel: label, readOnly: readOnly)
         TerminationSignals.install()
         let result = await Self.runOnOwnThread(model: model, view: view, deps: deps, environment: environment)
-        await deps.close()
+        // Closing talks to Redis; when Redis is gone that could wait for a reconnect forever, and
+        // an operator who pressed q (or a SIGHUP) expects qmon to leave now.
+        await Self.close(deps, within: .seconds(2))
         switch result {
         case .success(.quit): return
         case .success(.signal(let n)): throw ExitCode(128 + n)
@@ -141,5 +144,18 @@ public struct DashboardCommand: AsyncParsableCommand {
 
     private static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Runs the dependencies' close, but stops waiting for it after `limit`.
+    /// (Unstructured on purpose: a task group would wait for a hung close at its end.)
+    private static func close(_ deps: DashboardDependencies, within limit: Duration) async {
+        let resumed = Mutex(false)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finish = { @Sendable in
+                if resumed.withLock({ r in defer { r = true }; return !r }) { continuation.resume() }
+            }
+            Task { await deps.close(); finish() }
+            Task { try? await Task.sleep(for: limit); finish() }
+        }
     }
 }
