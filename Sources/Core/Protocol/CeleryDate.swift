@@ -167,8 +167,9 @@ public enum CeleryDate {
         return era * 146_097 + doe - 719_468
     }
 
-    /// The inverse of ``daysFromCivil(year:month:day:)``.
-    private static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+    /// The inverse of ``daysFromCivil(year:month:day:)``: days since 1970-01-01 to (year,
+    /// month, day) in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+    public static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -1,3 +1,5 @@
+import Celeriac
+
 /// Number, time and duration formats shared by the layouts: short, fixed-ish width, no locale
 /// (so frames are the same on every machine and in tests).
 enum Format {
@@ -66,16 +68,7 @@ enum Format {
         let h = msOfDay / 3_600_000, m = msOfDay / 60_000 % 60, s = msOfDay / 1000 % 60, ms = msOfDay % 1000
         let time = "\(pad2(h)):\(pad2(m)):\(pad2(s)).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms)"
         guard withDate else { return time }
-        // Days since 1970-01-01 → civil date (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let mo = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (mo <= 2 ? 1 : 0)
+        let (y, mo, d) = CeleryDate.civilFromDays(days)
         return "\(y)-\(pad2(mo))-\(pad2(d)) \(time)"
     }
 
