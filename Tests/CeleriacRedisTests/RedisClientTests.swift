@@ -90,7 +90,7 @@ struct RedisClientTests {
         } throws: { ($0 as? RedisError)?.code == .connectionFailed }
         // Far below the connect timeout: a refusal is reported, not waited out. (The margin
         // is for a loaded 2-core machine where other tests hold the cooperative threads.)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(12))
     }
 
     @Test func survivesServerRestartAndReplaysSelect() async throws {

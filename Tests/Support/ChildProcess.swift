@@ -52,17 +52,18 @@ public final class ChildProcess: Sendable {
     /// Sends `signal` (SIGTERM by default) to the program (its main process only).
     public func signal(_ signal: Int32 = SIGTERM) { if process.isRunning { kill(process.processIdentifier, signal) } }
 
-    /// Stops the program and everything it started now: SIGTERM to its process group, then
-    /// SIGKILL after `grace`. Synchronous, for `defer` blocks.
+    /// Stops the program and everything it started: SIGTERM to its process group now, SIGKILL
+    /// after `grace` from a separate thread. Returns at once, so a `defer` never holds one of the
+    /// two cooperative threads other tests need (a process left over is killed at exit anyway).
     public func stopNow(grace: Duration = .seconds(2)) {
         let pid = process.processIdentifier
-        if process.isRunning {
-            kill(-pid, SIGTERM)
-            let deadline = ContinuousClock.now + grace
-            while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        kill(-pid, SIGTERM)
+        let seconds = grace.components.seconds
+        Thread.detachNewThread {
+            sleep(UInt32(max(1, seconds)))
+            kill(-pid, SIGKILL)
+            _ = ChildProcess.running.withLock { $0.remove(pid) }
         }
-        kill(-pid, SIGKILL)
-        _ = Self.running.withLock { $0.remove(pid) }
     }
 
     /// Waits for the program to exit, killing it after `timeout`; returns its exit status.
