@@ -12,11 +12,13 @@ final class FakePidboxWorkers: Sendable {
     typealias Answer = @Sendable (_ node: String, _ command: ControlCommand) -> JSONValue?
 
     private let commands: Recorder<ControlCommand>
+    private let pushes: Recorder<String>
     private let subscriber: RedisSubscriber
     private let redis: RedisClient
 
-    private init(commands: Recorder<ControlCommand>, subscriber: RedisSubscriber, redis: RedisClient) {
+    private init(commands: Recorder<ControlCommand>, pushes: Recorder<String>, subscriber: RedisSubscriber, redis: RedisClient) {
         self.commands = commands
+        self.pushes = pushes
         self.subscriber = subscriber
         self.redis = redis
     }
@@ -29,6 +31,7 @@ final class FakePidboxWorkers: Sendable {
     ) async throws -> FakePidboxWorkers {
         let redis = try await RedisClient.connect(url: url, logger: logger)
         let commands = Recorder<ControlCommand>()
+        let pushes = Recorder<String>()
         let subscriber = try await RedisSubscriber.connect(url: url, logger: logger) { event in
             guard case .patternMessage(_, _, let payload) = event,
                 let command = try? ControlCommand.decode(payload: payload)
@@ -53,16 +56,20 @@ final class FakePidboxWorkers: Sendable {
                             nodeName: node, result: result, ticket: ticket, clock: 100,
                             replyRoutingKey: replyTo.routingKey, deliveryTag: UUID().uuidString)
                         _ = try await redis.send(RedisCommand("LPUSH", queue, reply))
+                        pushes.append(node)
                     }
                 }
             }
         }
         try await subscriber.psubscribe([ControlNames.broadcastChannel(db: url.database)])
-        return FakePidboxWorkers(commands: commands, subscriber: subscriber, redis: redis)
+        return FakePidboxWorkers(commands: commands, pushes: pushes, subscriber: subscriber, redis: redis)
     }
 
     /// Every command received so far.
     var received: [ControlCommand] { commands.all }
+
+    /// How many replies have been pushed so far (one per answering node and command).
+    var repliesPushed: Int { pushes.all.count }
 
     func stop() {
         subscriber.close()
@@ -120,6 +127,8 @@ struct ControlClientTests {
         _ = try await control.ping(timeout: .milliseconds(200))
         try await waitUntil(timeout: .seconds(2)) { workers.received.count == 2 }
         #expect(workers.received[1].clock > 100)
+        // A reply pushed after close would recreate the list; wait until both nodes answered.
+        try await waitUntil(timeout: .seconds(5)) { workers.repliesPushed == 4 }
 
         await control.close()
         #expect(try await probe.send(RedisCommand("SISMEMBER", "_kombu.binding.reply.celery.pidbox", member)).int == 0)
