@@ -17,6 +17,22 @@ import Testing
         #expect(try await h.client.send("demo.add", kwargs: ["x": 1, "y": 2]).get(timeout: .seconds(10)) == .int(3))
     }
 
+    @Test func sendManyPublishesABatchWhoseResultsAllArrive() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        var signatures = (0..<200).map { CeleriacClient.Signature("demo.add", args: [.int($0), .int(1)]) }
+        var other = TaskSendOptions()
+        other.queue = "elsewhere"
+        signatures.append(CeleriacClient.Signature("demo.add", args: [1, 1], options: other))
+        let results = try await h.client.sendMany(signatures)
+        #expect(results.count == 201)
+        #expect(Set(results.map(\.id)).count == 201, "every message gets its own id")
+        #expect(try await h.llen("elsewhere") == 1, "each message goes to its own queue")
+        for (i, result) in results.prefix(200).enumerated() {
+            #expect(try await result.get(as: Int.self, timeout: .seconds(20)) == i + 1)
+        }
+    }
+
     @Test func failureStoresTheExceptionAndTraceback() async throws {
         let h = try await WorkerHarness()
         defer { Task { await h.close() } }

@@ -47,12 +47,17 @@ final class ResultWaiter: Sendable {
 
     /// Subscribes to `taskID`'s result channel unless already subscribed.
     func subscribe(_ taskID: String) async throws(RedisError) {
-        let isNew = state.withLock { $0.subscribed.insert(taskID).inserted }
-        guard isNew, let subscriber else { return }
+        try await subscribe([taskID])
+    }
+
+    /// Subscribes to the result channels of `taskIDs` not yet subscribed, in one SUBSCRIBE.
+    func subscribe(_ taskIDs: [String]) async throws(RedisError) {
+        let fresh = state.withLock { s in taskIDs.filter { s.subscribed.insert($0).inserted } }
+        guard !fresh.isEmpty, let subscriber else { return }
         do {
-            try await subscriber.subscribe([RedisResultBackend.key(for: taskID)])
+            try await subscriber.subscribe(fresh.map(RedisResultBackend.key(for:)))
         } catch {
-            _ = state.withLock { $0.subscribed.remove(taskID) }
+            state.withLock { s in for id in fresh { s.subscribed.remove(id) } }
             throw error
         }
     }
