@@ -21,6 +21,8 @@ final class AsyncSemaphore: Sendable {
     /// Takes a slot, waiting for one if none is free.
     /// - Throws: ``Closed`` if the semaphore is closed before a slot is free; `CancellationError`.
     func acquire() async throws {
+        // Fast path: a free slot is taken without suspending (the common case under load).
+        if tryAcquire(upTo: 1) == 1 { return }
         let id = state.withLock { s -> Int in s.nextID += 1; return s.nextID }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
@@ -42,6 +44,22 @@ final class AsyncSemaphore: Sendable {
     }
 
     /// Returns a slot, handing it straight to the longest waiter if there is one.
+    /// Takes up to `n` free slots without waiting; returns how many it took (0 when closed or
+    /// when others are already waiting, so a batch never jumps the queue).
+    func tryAcquire(upTo n: Int) -> Int {
+        state.withLock { s in
+            guard !s.closed, s.waiters.isEmpty, s.available > 0 else { return 0 }
+            let taken = min(n, s.available)
+            s.available -= taken
+            return taken
+        }
+    }
+
+    /// Gives back `n` slots.
+    func release(_ n: Int) {
+        for _ in 0..<max(0, n) { release() }
+    }
+
     func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, any Error>? in
             if !s.waiters.isEmpty { return s.waiters.removeFirst().continuation }

@@ -4,25 +4,32 @@ import Synchronization
 
 /// What happens to one message, from the moment it is popped to its ack and result.
 extension Worker {
-    /// Decodes a popped message and records it in `unacked`. Returns `nil` when the message ends
-    /// here: undecodable (dead-lettered with the reason), revoked, unregistered or expired (each
-    /// acked with its result stored and event sent, as Celery does).
-    func receive(_ raw: [UInt8], from key: String, _ live: Live) async -> Delivery? {
+    /// Decodes a taken message and makes sure it is recorded in `unacked` (the reservation script
+    /// records what it can parse; a BRPOP'd message is recorded here). Returns `nil` when the
+    /// message ends here: undecodable (dead-lettered with the reason), revoked, unregistered or
+    /// expired (each acked with its result stored and event sent, as Celery does).
+    func receive(_ reserved: MessageReservation.Reserved, _ live: Live) async -> Delivery? {
+        let raw = reserved.raw
+        let key = reserved.listKey
         let message: TaskMessage
         do {
             message = try TaskMessage.decode(bytes: raw)
         } catch {
             await deadLetter(raw, from: key, reason: "\(error)", live)
+            if let tag = reserved.recordedTag { live.writes.ack(tag) }
             return nil
         }
         let d = Delivery(listKey: key, raw: raw, message: message)
-        let entry = UnackedEntry.encode(envelopeBytes: raw, exchange: message.exchange, routingKey: message.routingKey)
-        await retryingRedis("record \(d.label) as unacked") {
-            _ = try await live.broker.transaction([
-                RedisCommand("ZADD", QueueKeys.unackedIndex, Date().timeIntervalSince1970, d.tag),
-                RedisCommand("HSET", QueueKeys.unacked, d.tag, entry),
-                RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, owner),
-            ])
+        if reserved.recordedTag != d.tag {
+            if let stale = reserved.recordedTag { live.writes.ack(stale) }
+            let entry = UnackedEntry.encode(envelopeBytes: raw, exchange: message.exchange, routingKey: message.routingKey)
+            await retryingRedis("record \(d.label) as unacked") {
+                _ = try await live.broker.transaction([
+                    RedisCommand("ZADD", QueueKeys.unackedIndex, Date().timeIntervalSince1970, d.tag),
+                    RedisCommand("HSET", QueueKeys.unacked, d.tag, entry),
+                    RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, owner),
+                ])
+            }
         }
         let m = message
         if revoked.contains(m.id) {
@@ -94,7 +101,11 @@ extension Worker {
         // so a worker killed mid-task leaves the message in `unacked` to be restored.
         if !acksLate { await ack(d, live) }
         await execute(d, live)
-        if acksLate { await ack(d, live) }
+        if acksLate {
+            // Celery acks a late task only after its result is stored.
+            if live.results !== live.writes { await live.results.flushed() }
+            await ack(d, live)
+        }
     }
 
     private func execute(_ d: Delivery, _ live: Live) async {
@@ -209,22 +220,17 @@ extension Worker {
         await ack(d, live)
     }
 
+    /// Queues the result (SETEX and PUBLISH, group-committed with other tasks' writes); the
+    /// delivery's prefetch slot is freed only once it is written.
     func store(_ m: TaskMessage, _ meta: ResultMeta, _ live: Live) async {
         guard let backend = live.backend, m.ignoreResult != true, tasks[m.name]?.options.ignoreResult != true else { return }
-        await retryingRedis("store the result of \(m.name)[\(m.id)]") {
-            try await backend.store(meta)
-        }
+        live.results.write(backend.storeCommands(meta))
     }
 
     /// Removes the message from kombu's `unacked` bookkeeping: it is ours now, for good.
+    /// Queued behind this task's earlier writes and group-committed (``WriteBatcher``).
     private func ack(_ d: Delivery, _ live: Live) async {
-        await retryingRedis("ack \(d.label)") {
-            _ = try await live.broker.transaction([
-                RedisCommand("ZREM", QueueKeys.unackedIndex, d.tag),
-                RedisCommand("HDEL", QueueKeys.unacked, d.tag),
-                RedisCommand("HDEL", OrphanRecovery.ownerKey, d.tag),
-            ])
-        }
+        live.writes.ack(d.tag)
     }
 
     /// Puts a held message back where the next BRPOP takes it, flagged as redelivered, exactly as

@@ -52,6 +52,10 @@ public final class Worker: Service, Sendable {
         let broker: RedisClient
         let backend: RedisResultBackend?
         let events: WorkerEvents
+        /// Acks (and results when the backend is the broker), group-committed on the broker connection.
+        let writes: WriteBatcher
+        /// Results: ``writes`` itself when the backend shares the broker's connection.
+        let results: WriteBatcher
     }
 
     public init(settings: WorkerSettings, tasks: TaskRegistry, logger: Logger) {
@@ -94,7 +98,9 @@ public final class Worker: Service, Sendable {
         }
         let publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: WorkerEvents.sender(hostname: settings.nodeName), logger: logger)
         let events = WorkerEvents(publisher: publisher, taskEvents: settings.sendTaskEvents)
-        let live = Live(consumer: consumer, broker: broker, backend: backend, events: events)
+        let writes = WriteBatcher(client: broker, logger: logger)
+        let results = backend.map { $0.client === broker ? writes : WriteBatcher(client: $0.client, logger: logger) } ?? writes
+        let live = Live(consumer: consumer, broker: broker, backend: backend, events: events, writes: writes, results: results)
         self.live.withLock { $0 = live }
         let control = try await ControlServer.start(worker: self, live: live)
         defer {
@@ -129,41 +135,79 @@ public final class Worker: Service, Sendable {
         } onGracefulShutdown: {
             self.beginShutdown()
         }
+        await live.results.flushed()
+        await live.writes.flushed()
         await events.flush()
         _ = try? await broker.send(RedisCommand("DEL", OrphanRecovery.livenessKey(node: settings.nodeName)))
         try? revoked.save()
         logger.info("\(settings.nodeName) stopped after \(processed) tasks")
     }
 
+    /// The most messages one reservation takes: enough to amortise the round trip, small enough
+    /// that one batch's decoding does not delay the pool.
+    static let reservationBatch = 128
+
     private func consume(_ live: Live, group: inout DiscardingTaskGroup) async {
         var current = queues.withLock { $0 }
         var order = QueueKeys.consumeOrder(queues: current)
         while !stopping.load(ordering: .relaxed) {
             do { try await prefetch.acquire() } catch { break }
+            // Every free prefetch slot is filled in one reservation.
+            let slots = 1 + prefetch.tryAcquire(upTo: Self.reservationBatch - 1)
             let now = queues.withLock { $0 }
             if now != current {
                 current = now
                 order = QueueKeys.consumeOrder(queues: current)
             }
-            guard !order.isEmpty, let (key, raw) = await pop(live, keys: order) else {
-                prefetch.release()
-                if order.isEmpty { try? await Task.sleep(for: .milliseconds(200)) }
+            if order.isEmpty {
+                prefetch.release(slots)
+                try? await Task.sleep(for: .milliseconds(200))
                 continue
             }
-            if current.count > 1 { order = rotate(current, after: key) }
-            guard let delivery = await receive(raw, from: key, live) else {
-                prefetch.release()
-                continue
+            var batch = await reserve(live, keys: order, count: slots)
+            if batch.isEmpty {
+                // Nothing waiting: block on one BRPOP (a script cannot block) and record it after.
+                prefetch.release(slots - 1)
+                guard let (key, raw) = await pop(live, keys: order) else {
+                    prefetch.release()
+                    continue
+                }
+                batch = [MessageReservation.Reserved(listKey: key, raw: raw, recordedTag: nil)]
+            } else if batch.count < slots {
+                prefetch.release(slots - batch.count)
             }
-            if stopping.load(ordering: .relaxed) {
-                await restore(delivery, live)
-                prefetch.release()
-                break
+            if current.count > 1, let last = batch.last { order = rotate(current, after: last.listKey) }
+            for reserved in batch {
+                guard let delivery = await receive(reserved, live) else {
+                    prefetch.release()
+                    continue
+                }
+                if stopping.load(ordering: .relaxed) {
+                    await restore(delivery, live)
+                    prefetch.release()
+                    continue
+                }
+                group.addTask {
+                    await self.process(delivery, live)
+                    // The slot is reused only once this task's ack and result are in Redis.
+                    await live.results.flushed()
+                    await live.writes.flushed()
+                    self.prefetch.release()
+                }
             }
-            group.addTask {
-                await self.process(delivery, live)
-                self.prefetch.release()
-            }
+        }
+    }
+
+    /// Takes up to `count` waiting messages and records them as held (``MessageReservation``);
+    /// empty when nothing waits or Redis is unreachable (the client logged it).
+    private func reserve(_ live: Live, keys: [String], count: Int) async -> [MessageReservation.Reserved] {
+        do {
+            let reply = try await live.consumer.send(MessageReservation.command(lists: keys, count: count, now: Date().timeIntervalSince1970, owner: owner))
+            return MessageReservation.parse(reply)
+        } catch {
+            if !error.isConnectionProblem { logger.error("reserving messages failed: \(error)") }
+            try? await Task.sleep(for: .milliseconds(200))
+            return []
         }
     }
 

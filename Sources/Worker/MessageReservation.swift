@@ -1,0 +1,96 @@
+import Celeriac
+
+/// Takes a batch of messages off the queue lists and records them as held, in one atomic step.
+///
+/// kombu pops one message per BRPOP and then records it in `unacked` with a second round trip,
+/// so a worker killed between the two loses that message, and every message costs two round
+/// trips. This script pops up to `count` messages (RPOP with a count, lists in consume order) and
+/// writes the same bookkeeping kombu writes — `unacked_index` score, the `unacked` entry
+/// `[envelope, exchange, routing_key]` — plus Celeriac's owner record, before it returns. A message
+/// is therefore never off its list without being recorded, and a busy worker pays one round trip
+/// per batch. Python workers read the bookkeeping unchanged.
+///
+/// A message the script cannot parse is returned unrecorded with an empty tag; the worker
+/// dead-letters it, as it would after a BRPOP.
+enum MessageReservation {
+    /// KEYS = lists in consume order…, unacked_index, unacked, owner hash;
+    /// ARGV = count, now (seconds since 1970), owner.
+    /// Returns a flat array of (list key, envelope, delivery tag or "") triples.
+    static let script = """
+        local want = tonumber(ARGV[1])
+        local lists = #KEYS - 3
+        local out, scores, entries, owners = {}, {}, {}, {}
+        for i = 1, lists do
+          if want <= 0 then break end
+          local got = redis.call('RPOP', KEYS[i], want)
+          if got then
+            want = want - #got
+            for _, raw in ipairs(got) do
+              local tag = ''
+              local ok, m = pcall(cjson.decode, raw)
+              if ok and type(m) == 'table' and type(m.properties) == 'table' then
+                local p = m.properties
+                local info = type(p.delivery_info) == 'table' and p.delivery_info or {}
+                if type(p.delivery_tag) == 'string' and p.delivery_tag ~= '' then
+                  tag = p.delivery_tag
+                  local exchange = type(info.exchange) == 'string' and info.exchange or ''
+                  local key = type(info.routing_key) == 'string' and info.routing_key or ''
+                  scores[#scores + 1] = ARGV[2]
+                  scores[#scores + 1] = tag
+                  entries[#entries + 1] = tag
+                  entries[#entries + 1] = '[' .. raw .. ', ' .. cjson.encode(exchange) .. ', ' .. cjson.encode(key) .. ']'
+                  owners[#owners + 1] = tag
+                  owners[#owners + 1] = ARGV[3]
+                end
+              end
+              out[#out + 1] = KEYS[i]
+              out[#out + 1] = raw
+              out[#out + 1] = tag
+            end
+          end
+        end
+        if #scores > 0 then
+          redis.call('ZADD', KEYS[lists + 1], unpack(scores))
+          redis.call('HSET', KEYS[lists + 2], unpack(entries))
+          redis.call('HSET', KEYS[lists + 3], unpack(owners))
+        end
+        return out
+        """
+
+    /// A message taken off a list by the script.
+    struct Reserved: Equatable, Sendable {
+        let listKey: String
+        let raw: [UInt8]
+        /// The delivery tag it was recorded under in `unacked`; `nil` when the script could not
+        /// parse it (so it was not recorded).
+        let recordedTag: String?
+    }
+
+    /// The script call reserving up to `count` messages from `lists` (in consume order).
+    static func command(lists: [String], count: Int, now: Double, owner: String) -> RedisCommand {
+        var arguments: [any RedisArgument] = [script, lists.count + 3]
+        for list in lists { arguments.append(list) }
+        arguments.append(QueueKeys.unackedIndex)
+        arguments.append(QueueKeys.unacked)
+        arguments.append(OrphanRecovery.ownerKey)
+        arguments.append(count)
+        arguments.append(now)
+        arguments.append(owner)
+        return RedisCommand("EVAL", arguments: arguments)
+    }
+
+    /// Reads the script's reply.
+    static func parse(_ reply: RedisReply) -> [Reserved] {
+        guard let items = reply.array else { return [] }
+        var out: [Reserved] = []
+        out.reserveCapacity(items.count / 3)
+        var i = 0
+        while i + 2 < items.count {
+            defer { i += 3 }
+            guard let key = items[i].string, let raw = items[i + 1].bytes else { continue }
+            let tag = items[i + 2].string ?? ""
+            out.append(Reserved(listKey: key, raw: raw, recordedTag: tag.isEmpty ? nil : tag))
+        }
+        return out
+    }
+}
