@@ -1,0 +1,231 @@
+import Celeriac
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// `--pool process` (Celery's prefork): task bodies run in child processes of the worker's own
+/// binary, one task per child at a time.
+///
+/// - A body that crashes its child (abort, a trap, a segfault, `kill -9`) ends as Celery's
+///   `WorkerLostError`; the worker goes on and the child is replaced.
+/// - The hard time limit and `revoke --terminate` are signals to the child (SIGKILL, or the
+///   terminate's signal), so even a body that never checks for cancellation is stopped.
+/// - `--max-tasks-per-child` retires a child after that many tasks.
+/// - CPU-bound bodies spin in other processes, so the worker's consumer and heartbeat keep
+///   their threads.
+///
+/// The worker's pool slots (``Worker/pool``) bound how many jobs run at once, so at most
+/// `concurrency` children are busy; the pool keeps that many children alive.
+final class ProcessPool: TaskExecutor {
+    private struct State {
+        var children: [pid_t: PoolChild] = [:]
+        var idle: [PoolChild] = []
+        /// Children told to exit (recycled or surplus) that have not exited yet.
+        var retiring: Set<pid_t> = []
+        var tasksRun: [pid_t: Int] = [:]
+        var target: Int
+        var nextNumber = 1
+        var nextJob = 0
+        var closed = false
+    }
+
+    private let command: PoolChildCommand
+    private let maxTasksPerChild: Int?
+    private let logLevel: String
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    init(command: PoolChildCommand, processes: Int, maxTasksPerChild: Int?, logger: Logger) {
+        self.command = command
+        self.maxTasksPerChild = maxTasksPerChild
+        self.logger = logger
+        logLevel = "\(logger.logLevel)".uppercased()
+        state = Mutex(State(target: processes))
+    }
+
+    /// The pids of the children alive now (what `inspect stats` reports as `processes`).
+    var pids: [Int] { state.withLock { s in s.children.keys.filter { !s.retiring.contains($0) }.map(Int.init) }.sorted() }
+
+    func start() throws {
+        try fill()
+        logger.info("pool: \(pids.count) processes \(pids.map(String.init).joined(separator: ", ")), max tasks per child \(maxTasksPerChild.map(String.init) ?? "unlimited")")
+    }
+
+    func run(context: TaskContext, task: RegisteredTask, args: [JSONValue], kwargs: JSONObject, limits: TimeLimit,
+             started: @Sendable (Int, @escaping @Sendable (Int) -> Void) async -> Bool) async -> TaskRun.Ending? {
+        let request = PoolRequest(context: context, args: args, kwargs: kwargs, softLimit: limits.soft)
+        // A child that died before it took the job never ran it: try another (a few times).
+        for _ in 0..<3 {
+            let child: PoolChild
+            let job: Int
+            do {
+                (child, job) = try checkout()
+            } catch {
+                logger.error("\(error)")
+                return .finished(.failure(TaskError(type: "WorkerLostError", arguments: [.string("Could not start a pool process: \(error)")],
+                                                    module: "billiard.exceptions")))
+            }
+            guard await child.send(request), case .reply(.started) = await child.next() else {
+                child.signal(SIGKILL)
+                continue
+            }
+            return await follow(child, job: job, limits: limits, started: started)
+        }
+        return .workerLost(reason: "Worker exited prematurely: no pool process would take the job.")
+    }
+
+    /// Watches a child that took a job until it answers or dies.
+    private func follow(_ child: PoolChild, job: Int, limits: TimeLimit,
+                        started: @Sendable (Int, @escaping @Sendable (Int) -> Void) async -> Bool) async -> TaskRun.Ending? {
+        // A terminate sends its signal; a cold shutdown (0) kills outright.
+        guard await started(Int(child.pid), { signum in child.signal(signum == 0 ? SIGKILL : Int32(signum)) }) else {
+            child.signal(SIGKILL)
+            _ = await child.next()
+            return nil
+        }
+        let hardHit = TimeoutFlag()
+        let timer = limits.hard.map { hard in
+            Task {
+                guard (try? await Task.sleep(for: .seconds(hard))) != nil else { return }
+                hardHit.set()
+                child.signal(SIGKILL)
+            }
+        }
+        let event = await withTaskCancellationHandler {
+            await child.next()
+        } onCancel: {
+            child.signal(SIGKILL)
+        }
+        timer?.cancel()
+        switch event {
+        case .reply(let reply):
+            checkin(child)
+            return reply.ending ?? .workerLost(reason: "Worker exited prematurely: the pool process sent \(reply.json) Job: \(job).")
+        case .exited(let status):
+            if hardHit.isSet, let hard = limits.hard { return .hardLimit(seconds: hard) }
+            return .workerLost(reason: "Worker exited prematurely: \(WaitStatus.human(status)) Job: \(job).")
+        }
+    }
+
+    private func checkout() throws -> (PoolChild, Int) {
+        let found = state.withLock { s -> (PoolChild, Int)? in
+            defer { s.nextJob += 1 }
+            while let child = s.idle.popLast() {
+                if child.isAlive { return (child, s.nextJob) }
+            }
+            return nil
+        }
+        if let found { return found }
+        // Every child is busy or being replaced: start one more now rather than wait (a surplus
+        // child is retired when it finishes).
+        let child = try spawn(idle: false)
+        return (child, state.withLock { s in
+            defer { s.nextJob += 1 }
+            return s.nextJob
+        })
+    }
+
+    /// A child finished a job: back to idle, or retired after `--max-tasks-per-child` jobs or
+    /// when the pool shrank.
+    private func checkin(_ child: PoolChild) {
+        let retire = state.withLock { s -> Bool in
+            let n = s.tasksRun[child.pid, default: 0] + 1
+            s.tasksRun[child.pid] = n
+            let alive = s.children.count - s.retiring.count
+            if s.closed || (maxTasksPerChild.map { n >= $0 } ?? false) || alive > s.target {
+                s.retiring.insert(child.pid)
+                return true
+            }
+            s.idle.append(child)
+            return false
+        }
+        if retire { child.closeRequests() }
+    }
+
+    private func spawn(idle: Bool = true) throws -> PoolChild {
+        let number = state.withLock { s in
+            defer { s.nextNumber += 1 }
+            return s.nextNumber
+        }
+        let child = try PoolChild.spawn(command, number: number, logLevel: logLevel) { [weak self] child, status in
+            self?.exited(child, status: status)
+        }
+        state.withLock { s in
+            s.children[child.pid] = child
+            if idle { s.idle.append(child) }
+        }
+        logger.debug("pool process \(number) started: pid \(child.pid)")
+        return child
+    }
+
+    /// Starts children until `target` are alive (not counting ones on their way out).
+    private func fill() throws {
+        while state.withLock({ s in !s.closed && s.children.count - s.retiring.count < s.target }) {
+            _ = try spawn()
+        }
+    }
+
+    /// Runs on the child's reader thread once it exited: forget it and replace it.
+    private func exited(_ child: PoolChild, status: Int32) {
+        let (expected, tasks) = state.withLock { s -> (Bool, Int) in
+            s.children[child.pid] = nil
+            s.idle.removeAll { $0 === child }
+            let expected = s.retiring.remove(child.pid) != nil || s.closed
+            return (expected, s.tasksRun.removeValue(forKey: child.pid) ?? 0)
+        }
+        if expected {
+            logger.debug("pool process \(child.number) (pid \(child.pid)) exited after \(tasks) task(s)")
+        } else if child.wasSignalled {
+            logger.info("Process 'PoolWorker-\(child.number)' pid:\(child.pid) stopped with '\(WaitStatus.human(status))'")
+        } else {
+            logger.error("Process 'PoolWorker-\(child.number)' pid:\(child.pid) exited with '\(WaitStatus.human(status))'")
+        }
+        do {
+            try fill()
+        } catch {
+            logger.error("could not replace pool process \(child.number): \(error)")
+        }
+    }
+
+    func resize(to concurrency: Int) {
+        let surplus = state.withLock { s -> [PoolChild] in
+            s.target = max(1, concurrency)
+            var surplus: [PoolChild] = []
+            while s.children.count - s.retiring.count > s.target, let child = s.idle.popLast() {
+                s.retiring.insert(child.pid)
+                surplus.append(child)
+            }
+            return surplus
+        }
+        surplus.forEach { $0.closeRequests() }
+        do {
+            try fill()
+        } catch {
+            logger.error("could not grow the pool: \(error)")
+        }
+    }
+
+    func shutdown() async {
+        let children = state.withLock { s -> [PoolChild] in
+            s.closed = true
+            s.idle = []
+            return Array(s.children.values)
+        }
+        children.forEach { $0.closeRequests() }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while state.withLock({ !$0.children.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        state.withLock { Array($0.children.values) }.forEach { $0.signal(SIGKILL) }
+    }
+
+    func info(concurrency: Int, timeLimit: TimeLimit) -> JSONObject {
+        [
+            "implementation": "celeriac:ProcessPool", "max-concurrency": .int(concurrency),
+            "processes": .array(pids.map(JSONValue.int)),
+            "max-tasks-per-child": maxTasksPerChild.map(JSONValue.int) ?? "N/A", "put-guarded-by-semaphore": false,
+            "timeouts": [.double(timeLimit.soft ?? 0), .double(timeLimit.hard ?? 0)],
+        ]
+    }
+}
