@@ -25,6 +25,7 @@ final class PoolChild: Sendable {
         var dead = false
         var requestsClosed = false
         var signalled = false
+        var tookJob = false
     }
 
     let pid: pid_t
@@ -55,6 +56,9 @@ final class PoolChild: Sendable {
     }
 
     var isAlive: Bool { mailbox.withLock { !$0.dead } }
+
+    /// Whether it ever acknowledged a job (so it started up as a pool child should).
+    var tookJob: Bool { mailbox.withLock { $0.tookJob } }
 
     /// Whether the worker signalled it (hard limit, terminate, shutdown): its death was expected.
     var wasSignalled: Bool { mailbox.withLock { $0.signalled } }
@@ -111,6 +115,7 @@ final class PoolChild: Sendable {
 
     private func deliver(_ event: Event) {
         let waiter = mailbox.withLock { m -> CheckedContinuation<Event, Never>? in
+            if case .reply(.started) = event { m.tookJob = true }
             if let w = m.waiter {
                 m.waiter = nil
                 return w

@@ -28,6 +28,9 @@ final class ProcessPool: TaskExecutor {
         var nextNumber = 1
         var nextJob = 0
         var closed = false
+        /// Children in a row that died before taking any job: a binary that cannot serve as a
+        /// pool child. Replacements then back off instead of spinning.
+        var stillborn = 0
     }
 
     private let command: PoolChildCommand
@@ -44,10 +47,18 @@ final class ProcessPool: TaskExecutor {
         state = Mutex(State(target: processes))
     }
 
+    /// How many children were started so far, replacements included.
+    var spawnedCount: Int { state.withLock { $0.nextNumber - 1 } }
+
     /// The pids of the children alive now (what `inspect stats` reports as `processes`).
     var pids: [Int] { state.withLock { s in s.children.keys.filter { !s.retiring.contains($0) }.map(Int.init) }.sorted() }
 
     func start() throws {
+        // A program whose main never reaches WorkerCommand.runPoolChildIfRequested would, as
+        // its own pool child, start another worker with another pool, and so on: refuse.
+        if ProcessInfo.processInfo.environment[PoolChildCommand.environmentKey] != nil {
+            throw PoolError("this process is itself a pool child: its main must call WorkerCommand.run or runPoolChildIfRequested before starting a worker")
+        }
         try fill()
         logger.info("pool: \(pids.count) processes \(pids.map(String.init).joined(separator: ", ")), max tasks per child \(maxTasksPerChild.map(String.init) ?? "unlimited")")
     }
@@ -168,11 +179,13 @@ final class ProcessPool: TaskExecutor {
 
     /// Runs on the child's reader thread once it exited: forget it and replace it.
     private func exited(_ child: PoolChild, status: Int32) {
-        let (expected, tasks) = state.withLock { s -> (Bool, Int) in
+        let (expected, tasks, stillborn) = state.withLock { s -> (Bool, Int, Int) in
             s.children[child.pid] = nil
             s.idle.removeAll { $0 === child }
             let expected = s.retiring.remove(child.pid) != nil || s.closed
-            return (expected, s.tasksRun.removeValue(forKey: child.pid) ?? 0)
+            let tasks = s.tasksRun.removeValue(forKey: child.pid) ?? 0
+            s.stillborn = tasks == 0 && !expected && !child.wasSignalled && !child.tookJob ? s.stillborn + 1 : 0
+            return (expected, tasks, s.stillborn)
         }
         if expected {
             logger.debug("pool process \(child.number) (pid \(child.pid)) exited after \(tasks) task(s)")
@@ -180,6 +193,12 @@ final class ProcessPool: TaskExecutor {
             logger.info("Process 'PoolWorker-\(child.number)' pid:\(child.pid) stopped with '\(WaitStatus.human(status))'")
         } else {
             logger.error("Process 'PoolWorker-\(child.number)' pid:\(child.pid) exited with '\(WaitStatus.human(status))'")
+        }
+        if stillborn > 1 {
+            // This runs on the dead child's own reader thread, so waiting here holds up nothing else.
+            let seconds = min(30, 1 << min(stillborn - 2, 5))
+            logger.error("pool processes keep exiting before taking a task (\(stillborn) in a row): next one in \(seconds) s")
+            sleep(UInt32(seconds))
         }
         do {
             try fill()
