@@ -25,7 +25,7 @@ import Testing
     private static func pool(_ control: ControlClient, _ worker: ChildProcess) async throws -> JSONValue {
         var pool: JSONValue?
         do {
-            try await waitUntil(timeout: .seconds(30)) {
+            try await Self.eventually(worker, timeout: .seconds(30), "stats answered") {
                 pool = try await control.broadcast("stats", timeout: .seconds(3), limit: 1).values.first?["pool"]
                 return pool != nil
             }
@@ -37,6 +37,16 @@ import Testing
 
     private static func processes(_ control: ControlClient, _ worker: ChildProcess) async throws -> [Int] {
         try await pool(control, worker)["processes"]?.arrayValue?.compactMap(\.intValue) ?? []
+    }
+
+    /// ``waitUntil(timeout:_:)`` that shows the worker's log when the condition never held.
+    private static func eventually(_ worker: ChildProcess, timeout: Duration = .seconds(20), _ what: String,
+                                   _ condition: () async throws -> Bool) async throws {
+        do {
+            try await waitUntil(timeout: timeout, condition)
+        } catch let error as WaitUntilTimeout {
+            throw InteropFailure("\(what): \(error)\n\(worker.output)")
+        }
     }
 
     /// `inspect active` of the one worker, returning as soon as it answered.
@@ -91,7 +101,7 @@ import Testing
         // The task ran in a pool process: `inspect active` names the child's pid.
         let sleeper = try await client.delay("demo.sleep", 3)
         var workerPID: Int?
-        try await waitUntil(timeout: .seconds(20)) {
+        try await Self.eventually(worker, timeout: .seconds(20), "the sleeper is active") {
             let active = try await Self.active(control)
             workerPID = active.first { $0["id"] == .string(sleeper.id) }?["worker_pid"]?.intValue
             return workerPID != nil
@@ -130,7 +140,7 @@ import Testing
         #expect(worker.isRunning)
         #expect(try await client.delay("demo.add", 20, 22).get(timeout: .seconds(20)) == .int(42), "\(worker.output)")
         var after: [Int] = []
-        try await waitUntil(timeout: .seconds(20)) {
+        try await Self.eventually(worker, timeout: .seconds(20), "the crashed process was replaced") {
             after = try await Self.processes(control, worker)
             return after.count == 2
         }
@@ -173,7 +183,7 @@ import Testing
         defer { client.close() }
 
         let spin = try await client.delay("demo.spin", 60)
-        try await waitUntil(timeout: .seconds(20)) {
+        try await Self.eventually(worker, timeout: .seconds(20), "the spin is active") {
             let active = try await Self.active(control)
             return active.contains { $0["id"] == .string(spin.id) }
         }
@@ -192,7 +202,7 @@ import Testing
     @Test func maxTasksPerChildReplacesAProcessAfterThatManyTasks() async throws {
         let h = try InteropHarness()
         defer { h.close() }
-        let worker = try Self.startPoolWorker(h, name: "recycle", arguments: ["-c", "1", "--max-tasks-per-child", "2"])
+        let worker = try Self.startPoolWorker(h, name: "recycle", arguments: ["-c", "1", "--max-tasks-per-child", "2", "--loglevel", "debug"])
         defer { worker.stopNow() }
         let control = try await Self.control(h)
         let client = try await h.client()
@@ -210,7 +220,7 @@ import Testing
             }
             // Two tasks in: that process retired and a new one took its place.
             var now: [Int] = []
-            try await waitUntil(timeout: .seconds(20)) {
+            try await Self.eventually(worker, timeout: .seconds(20), "the process was recycled") {
                 now = try await Self.processes(control, worker)
                 return now.count == 1 && now != generations.last!
             }
@@ -234,7 +244,7 @@ import Testing
 
         _ = try await control.broadcast("pool_grow", arguments: ["n": 2], timeout: .seconds(3), limit: 1)
         var grown: [Int] = []
-        try await waitUntil(timeout: .seconds(20)) {
+        try await Self.eventually(worker, timeout: .seconds(20), "the pool grew") {
             grown = try await Self.processes(control, worker)
             return grown.count == 4
         }
@@ -243,11 +253,11 @@ import Testing
 
         _ = try await control.broadcast("pool_shrink", arguments: ["n": 3], timeout: .seconds(3), limit: 1)
         var shrunk: [Int] = []
-        try await waitUntil(timeout: .seconds(20)) {
+        try await Self.eventually(worker, timeout: .seconds(20), "the pool shrank") {
             shrunk = try await Self.processes(control, worker)
             return shrunk.count == 1
         }
-        try await waitUntil(timeout: .seconds(10)) { grown.filter { Self.parent(of: $0) == Int(worker.pid) }.count == 1 }
+        try await Self.eventually(worker, timeout: .seconds(10), "the surplus processes exited") { grown.filter { Self.parent(of: $0) == Int(worker.pid) }.count == 1 }
         #expect(try await client.delay("demo.add", 2, 2).get(timeout: .seconds(20)) == .int(4))
         await control.close()
     }
@@ -265,7 +275,7 @@ import Testing
         defer { client.close() }
 
         let spins = [try await client.delay("demo.spin", 10), try await client.delay("demo.spin", 10)]
-        try await waitUntil(timeout: .seconds(20)) {
+        try await Self.eventually(worker, timeout: .seconds(20), "both spins are active") {
             let active = try await Self.active(control)
             return active.count == 2
         }
@@ -283,6 +293,54 @@ import Testing
         await control.close()
     }
 
+    @Test func ctrlCAtTheTerminalIsAWarmShutdownThatLetsPoolProcessesFinish() async throws {
+        let h = try InteropHarness()
+        defer { h.close() }
+        let worker = try Self.startPoolWorker(h, name: "warm", arguments: ["-c", "1"])
+        defer { worker.stopNow() }
+        let control = try await Self.control(h)
+        let children = try await Self.processes(control, worker)
+        let client = try await h.client()
+        defer { client.close() }
+
+        let spin = try await client.delay("demo.spin", 2)
+        try await Self.eventually(worker, timeout: .seconds(20), "the spin is active") { try await Self.active(control).count == 1 }
+        // A terminal's Ctrl-C reaches the whole process group, pool children included.
+        kill(-worker.pid, SIGINT)
+        #expect(try await spin.get(timeout: .seconds(20)).intValue ?? 0 > 0, "the child finished its task:\n\(worker.output)")
+        #expect(await worker.wait(timeout: .seconds(20)) == 0, "\(worker.output)")
+        #expect(!worker.output.contains("WorkerLostError"))
+        for pid in children { #expect(Self.parent(of: pid) == nil, "pool process \(pid) is gone") }
+        await control.close()
+    }
+
+    @Test func aSecondCtrlCKillsPoolProcessesAndPutsTheirTasksBack() async throws {
+        let h = try InteropHarness()
+        defer { h.close() }
+        let worker = try Self.startPoolWorker(h, name: "cold", arguments: ["-c", "1"])
+        defer { worker.stopNow() }
+        let control = try await Self.control(h)
+        _ = try await Self.processes(control, worker)
+        let client = try await h.client()
+        defer { client.close() }
+        let probe = try await RedisClient.connect(url: h.server.url, logger: .init(label: "probe"))
+        defer { probe.close() }
+
+        let spin = try await client.delay("demo.spin", 60)
+        try await Self.eventually(worker, timeout: .seconds(20), "the spin is active") { try await Self.active(control).count == 1 }
+        kill(-worker.pid, SIGINT)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(worker.isRunning, "a warm shutdown waits for the spinning child")
+        kill(-worker.pid, SIGINT)
+        #expect(await worker.wait(timeout: .seconds(20)) == 0, "\(worker.output)")
+        // The body never yields, yet the cold shutdown stopped it (its child was killed) and
+        // its message is back on the queue, not recorded as failed.
+        #expect(try await probe.send(RedisCommand("LLEN", "celery")).int == 1)
+        #expect(try await probe.send(RedisCommand("HLEN", "unacked")).int == 0)
+        #expect(try await spin.state() == .pending)
+        await control.close()
+    }
+
     @Test func aPoolProcessKilledMidTaskWithAcksLateAndRejectOnWorkerLostRunsTheTaskAgain() async throws {
         let h = try InteropHarness()
         defer { h.close() }
@@ -296,7 +354,7 @@ import Testing
 
         let sleeper = try await client.delay("demo.sleep", 3)
         var pid: Int?
-        try await waitUntil(timeout: .seconds(20)) {
+        try await Self.eventually(worker, timeout: .seconds(20), "the sleeper is active") {
             let active = try await Self.active(control)
             pid = active.first { $0["id"] == .string(sleeper.id) }?["worker_pid"]?.intValue
             return pid != nil
@@ -335,7 +393,7 @@ import Testing
         #expect(letter.reason.contains("WorkerLostError"))
         #expect(try TaskMessage.decode(bytes: Array(letter.message.utf8)).id == poison.id)
         // Nothing loops: the queue and kombu's unacked bookkeeping are empty, the worker is fine.
-        try await waitUntil(timeout: .seconds(10)) {
+        try await Self.eventually(worker, timeout: .seconds(10), "unacked is empty") {
             try await probe.send(RedisCommand("HLEN", "unacked")).int == 0
         }
         #expect(try await probe.send(RedisCommand("LLEN", "celery")).int == 0)

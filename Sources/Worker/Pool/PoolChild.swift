@@ -24,6 +24,10 @@ final class PoolChild: Sendable {
         var exitStatus: Int32?
         var dead = false
         var requestsClosed = false
+        /// A job is being written: closing the pipe waits for the writer, so the descriptor is
+        /// never closed (and maybe reused) under it.
+        var writing = false
+        var closeAfterWrite = false
         var signalled = false
         var tookJob = false
     }
@@ -34,12 +38,13 @@ final class PoolChild: Sendable {
     private let requestFD: Int32
     private let mailbox = Mutex<Mailbox>(Mailbox())
 
-    /// Starts a child running `command` and its reader thread; `onExit` runs on that thread
-    /// once the child is gone and reaped.
-    static func spawn(_ command: PoolChildCommand, number: Int, logLevel: String,
+    /// Starts a child running `command`, hands it to `registered`, then starts its reader
+    /// thread; `onExit` runs on that thread once the child is gone and reaped.
+    static func spawn(_ command: PoolChildCommand, number: Int, logLevel: String, registered: (PoolChild) -> Void,
                       onExit: @escaping @Sendable (PoolChild, Int32) -> Void) throws -> PoolChild {
         let (pid, requestFD, replyFD) = try command.spawn(number: number, logLevel: logLevel)
         let child = PoolChild(pid: pid, number: number, requestFD: requestFD)
+        registered(child)
         Thread.detachNewThread {
             child.readReplies(from: replyFD)
             close(replyFD)
@@ -65,8 +70,19 @@ final class PoolChild: Sendable {
 
     /// Sends a job; false if the child is gone (or was told to stop).
     func send(_ request: PoolRequest) async -> Bool {
-        guard mailbox.withLock({ !$0.dead && !$0.requestsClosed }) else { return false }
-        return await PoolPipe.writeFrame(request.json, to: requestFD)
+        let open = mailbox.withLock { m -> Bool in
+            guard !m.dead && !m.requestsClosed else { return false }
+            m.writing = true
+            return true
+        }
+        guard open else { return false }
+        let sent = await PoolPipe.writeFrame(request.json, to: requestFD)
+        let close = mailbox.withLock { m -> Bool in
+            m.writing = false
+            return m.closeAfterWrite
+        }
+        if close { Glibc.close(requestFD) }
+        return sent
     }
 
     /// The next reply, or the child's exit.
@@ -94,8 +110,13 @@ final class PoolChild: Sendable {
     /// Closes the job pipe: the child finishes what it runs, reads end-of-file and exits.
     func closeRequests() {
         let close = mailbox.withLock { m -> Bool in
-            defer { m.requestsClosed = true }
-            return !m.requestsClosed
+            guard !m.requestsClosed else { return false }
+            m.requestsClosed = true
+            if m.writing {
+                m.closeAfterWrite = true
+                return false
+            }
+            return true
         }
         if close { Glibc.close(requestFD) }
     }

@@ -19,14 +19,18 @@ import Synchronization
 /// `concurrency` children are busy; the pool keeps that many children alive.
 final class ProcessPool: TaskExecutor {
     private struct State {
-        var children: [pid_t: PoolChild] = [:]
+        /// By the child's number, never by pid: a pid may be reused once a child is reaped.
+        var children: [Int: PoolChild] = [:]
         var idle: [PoolChild] = []
         /// Children told to exit (recycled or surplus) that have not exited yet.
-        var retiring: Set<pid_t> = []
-        var tasksRun: [pid_t: Int] = [:]
+        var retiring: Set<Int> = []
+        var tasksRun: [Int: Int] = [:]
         var target: Int
         var nextNumber = 1
         var nextJob = 0
+        /// Children being spawned to fill the pool, counted before they exist so two threads
+        /// filling at once (a retirement and an exit) do not both start one.
+        var starting = 0
         var closed = false
         /// Children in a row that died before taking any job: a binary that cannot serve as a
         /// pool child. Replacements then back off instead of spinning.
@@ -51,7 +55,7 @@ final class ProcessPool: TaskExecutor {
     var spawnedCount: Int { state.withLock { $0.nextNumber - 1 } }
 
     /// The pids of the children alive now (what `inspect stats` reports as `processes`).
-    var pids: [Int] { state.withLock { s in s.children.keys.filter { !s.retiring.contains($0) }.map(Int.init) }.sorted() }
+    var pids: [Int] { state.withLock { s in s.children.filter { !s.retiring.contains($0.key) }.map { Int($0.value.pid) } }.sorted() }
 
     func start() throws {
         // A program whose main never reaches WorkerCommand.runPoolChildIfRequested would, as
@@ -130,7 +134,10 @@ final class ProcessPool: TaskExecutor {
         if let found { return found }
         // Every child is busy or being replaced: start one more now rather than wait (a surplus
         // child is retired when it finishes).
-        let child = try spawn(idle: false)
+        let child = try spawn(number: state.withLock { s in
+            defer { s.nextNumber += 1 }
+            return s.nextNumber
+        }, idle: false)
         return (child, state.withLock { s in
             defer { s.nextJob += 1 }
             return s.nextJob
@@ -141,49 +148,61 @@ final class ProcessPool: TaskExecutor {
     /// when the pool shrank.
     private func checkin(_ child: PoolChild) {
         let retire = state.withLock { s -> Bool in
-            let n = s.tasksRun[child.pid, default: 0] + 1
-            s.tasksRun[child.pid] = n
+            let n = s.tasksRun[child.number, default: 0] + 1
+            s.tasksRun[child.number] = n
             let alive = s.children.count - s.retiring.count
             if s.closed || (maxTasksPerChild.map { n >= $0 } ?? false) || alive > s.target {
-                s.retiring.insert(child.pid)
+                s.retiring.insert(child.number)
                 return true
             }
             s.idle.append(child)
             return false
         }
-        if retire { child.closeRequests() }
+        guard retire else { return }
+        child.closeRequests()
+        // Its replacement starts now, not when it has exited.
+        do {
+            try fill()
+        } catch {
+            logger.error("could not replace pool process \(child.number): \(error)")
+        }
     }
 
-    private func spawn(idle: Bool = true) throws -> PoolChild {
-        let number = state.withLock { s in
-            defer { s.nextNumber += 1 }
-            return s.nextNumber
-        }
-        let child = try PoolChild.spawn(command, number: number, logLevel: logLevel) { [weak self] child, status in
+    /// Starts child `number`; it is registered before its reader thread runs, so even a child
+    /// that dies at once is seen exiting after it was counted.
+    private func spawn(number: Int, idle: Bool) throws -> PoolChild {
+        let child = try PoolChild.spawn(command, number: number, logLevel: logLevel, registered: { child in
+            self.state.withLock { s in
+                s.children[child.number] = child
+                if idle { s.idle.append(child) }
+            }
+        }, onExit: { [weak self] child, status in
             self?.exited(child, status: status)
-        }
-        state.withLock { s in
-            s.children[child.pid] = child
-            if idle { s.idle.append(child) }
-        }
+        })
         logger.debug("pool process \(number) started: pid \(child.pid)")
         return child
     }
 
     /// Starts children until `target` are alive (not counting ones on their way out).
     private func fill() throws {
-        while state.withLock({ s in !s.closed && s.children.count - s.retiring.count < s.target }) {
-            _ = try spawn()
+        while let number = state.withLock({ s -> Int? in
+            guard !s.closed, s.children.count - s.retiring.count + s.starting < s.target else { return nil }
+            s.starting += 1
+            defer { s.nextNumber += 1 }
+            return s.nextNumber
+        }) {
+            defer { state.withLock { $0.starting -= 1 } }
+            _ = try spawn(number: number, idle: true)
         }
     }
 
     /// Runs on the child's reader thread once it exited: forget it and replace it.
     private func exited(_ child: PoolChild, status: Int32) {
         let (expected, tasks, stillborn) = state.withLock { s -> (Bool, Int, Int) in
-            s.children[child.pid] = nil
+            s.children[child.number] = nil
             s.idle.removeAll { $0 === child }
-            let expected = s.retiring.remove(child.pid) != nil || s.closed
-            let tasks = s.tasksRun.removeValue(forKey: child.pid) ?? 0
+            let expected = s.retiring.remove(child.number) != nil || s.closed
+            let tasks = s.tasksRun.removeValue(forKey: child.number) ?? 0
             s.stillborn = tasks == 0 && !expected && !child.wasSignalled && !child.tookJob ? s.stillborn + 1 : 0
             return (expected, tasks, s.stillborn)
         }
@@ -212,7 +231,7 @@ final class ProcessPool: TaskExecutor {
             s.target = max(1, concurrency)
             var surplus: [PoolChild] = []
             while s.children.count - s.retiring.count > s.target, let child = s.idle.popLast() {
-                s.retiring.insert(child.pid)
+                s.retiring.insert(child.number)
                 surplus.append(child)
             }
             return surplus
