@@ -53,3 +53,19 @@ def flaky(key, failures):
     if n < failures:
         raise RuntimeError(f"flaky {key}: failure {n + 1} of {failures}")
     return n + 1
+
+
+@app.task(name="demo.spin")
+def spin(seconds):
+    """CPU-bound, never yields: only a hard time limit or a terminate stops it early."""
+    end = time.monotonic() + seconds
+    rounds = 0
+    while time.monotonic() < end:
+        rounds += 1
+    return rounds
+
+
+@app.task(name="demo.crash")
+def crash():
+    """Kills the pool process running it (SIGABRT): the worker records WorkerLostError."""
+    os.abort()

@@ -264,11 +264,7 @@ final class ControlServer: Sendable {
             "minflt": .int(usage.ru_minflt), "majflt": .int(usage.ru_majflt), "nvcsw": .int(usage.ru_nvcsw), "nivcsw": .int(usage.ru_nivcsw),
         ]
         let concurrency = w.counters.withLock { $0.concurrency }
-        let pool: JSONObject = [
-            "implementation": "celeriac:AsyncPool", "max-concurrency": .int(concurrency),
-            "processes": .array([.int(Int(ProcessInfo.processInfo.processIdentifier))]),
-            "max-tasks-per-child": "N/A", "put-guarded-by-semaphore": false, "timeouts": [0, 0],
-        ]
+        let pool = w.executor.info(concurrency: concurrency, timeLimit: w.settings.timeLimit)
         let url = w.settings.brokerURL
         var broker: JSONObject = ["transport": "redis", "virtual_host": .string(String(url.database)), "userid": url.username.map(JSONValue.string) ?? .null]
         switch url.endpoint {

@@ -1,4 +1,5 @@
 public import Celeriac
+import Foundation
 import Synchronization
 
 /// The built-in tasks `qworker` ships, so the demo and tests have real work to run.
@@ -14,7 +15,8 @@ public enum DemoTasks {
         return registry
     }
 
-    /// Adds `demo.add`, `demo.mul`, `demo.echo`, `demo.sleep`, `demo.fail` and `demo.flaky`.
+    /// Adds `demo.add`, `demo.mul`, `demo.echo`, `demo.sleep`, `demo.fail`, `demo.flaky`,
+    /// `demo.spin` and `demo.crash`.
     public static func register(into registry: inout TaskRegistry) {
         registry.register("demo.add", parameters: ["x", "y"]) { (x: JSONValue, y: JSONValue) in try arithmetic(x, y, { $0.addingReportingOverflow($1) }, +) }
         registry.register("demo.mul", parameters: ["x", "y"]) { (x: JSONValue, y: JSONValue) in try arithmetic(x, y, { $0.multipliedReportingOverflow(by: $1) }, *) }
@@ -37,6 +39,19 @@ public enum DemoTasks {
             }
             if n < failures { throw TaskError.runtimeError("flaky \(key): failure \(n + 1) of \(failures)") }
             return n + 1
+        }
+        // CPU-bound and deaf to cancellation: only a process pool's hard limit or terminate stops it early.
+        registry.register("demo.spin", parameters: ["seconds"]) { (seconds: Double) -> Int in
+            guard seconds >= 0, seconds.isFinite else { throw TaskError.valueError("spin length must be non-negative") }
+            let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+            var rounds = 0
+            while ContinuousClock.now < end { rounds &+= 1 }
+            return rounds
+        }
+        // Kills the process running it (SIGABRT): under --pool process, a WorkerLostError; never
+        // send it to an async-pool worker.
+        registry.register("demo.crash", parameters: []) { () -> Int in
+            abort()
         }
     }
 

@@ -19,6 +19,8 @@ final class RequestTracker: Sendable {
         var cancel: (@Sendable (_ signum: Int) -> Void)?
         /// The signal a terminate asked for, so the outcome can be reported as REVOKED.
         var terminatedWith: Int?
+        /// The process running the body (a pool child, or the worker itself).
+        var workerPID: Int?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -35,9 +37,10 @@ final class RequestTracker: Sendable {
         entries.withLock { $0[id]?.phase = phase }
     }
 
-    /// Marks `id` running; `cancel` ends it early. Returns false if a terminate already came.
-    func start(_ id: String, cancel: @escaping @Sendable (Int) -> Void) -> Bool {
+    /// Marks `id` running in process `pid`; `cancel` ends it early. Returns false if a terminate already came.
+    func start(_ id: String, pid: Int, cancel: @escaping @Sendable (Int) -> Void) -> Bool {
         entries.withLock { e in
+            e[id]?.workerPID = pid
             e[id]?.phase = .active
             e[id]?.timeStart = Date().timeIntervalSince1970
             e[id]?.acknowledged = true
@@ -101,6 +104,6 @@ final class RequestTracker: Sendable {
         return TaskRequestInfo(
             id: m.id, name: m.name, args: .array(m.args), kwargs: .object(m.kwargs), type: m.name, hostname: hostname,
             timeStart: entry.timeStart, acknowledged: entry.acknowledged, exchange: m.exchange, routingKey: m.routingKey,
-            priority: m.priority, redelivered: m.redelivered, workerPID: entry.phase == .active ? pid : nil)
+            priority: m.priority, redelivered: m.redelivered, workerPID: entry.phase == .active ? entry.workerPID ?? pid : nil)
     }
 }

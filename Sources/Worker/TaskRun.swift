@@ -16,6 +16,9 @@ struct TaskRun: Sendable {
         case finished(Result<JSONValue, any Error>)
         case softLimit(seconds: Double)
         case hardLimit(seconds: Double)
+        /// The pool process running the body died (`--pool process` only); `reason` is Celery's
+        /// `WorkerLostError` message.
+        case workerLost(reason: String)
     }
 
     let body: Task<JSONValue, any Error>

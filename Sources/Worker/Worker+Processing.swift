@@ -100,45 +100,41 @@ extension Worker {
         // Default (Celery's acks_late=False): ack when the task starts. acks_late: after it ran,
         // so a worker killed mid-task leaves the message in `unacked` to be restored.
         if !acksLate { await ack(d, live) }
-        await execute(d, live)
-        if acksLate {
+        let settled = await execute(d, live)
+        if acksLate && !settled {
             // Celery acks a late task only after its result is stored.
             if live.results !== live.writes { await live.results.flushed() }
             await ack(d, live)
         }
     }
 
-    private func execute(_ d: Delivery, _ live: Live) async {
+    /// Runs the task body through the pool (``executor``) and records how it ended. Returns true
+    /// when the message was already put back on its queue or dead-lettered here, so it must not
+    /// be acked after.
+    private func execute(_ d: Delivery, _ live: Live) async -> Bool {
         let m = d.message
-        guard let task = tasks[m.name] else { return }
+        guard let task = tasks[m.name] else { return false }
         let context = TaskContext(id: m.id, name: m.name, retries: m.retries, rootID: m.rootID, parentID: m.parentID,
                                   hostname: settings.nodeName, logger: logger, options: task.options,
                                   argsRepr: m.argsRepr ?? PythonRepr.argsRepr(m.args), kwargsRepr: m.kwargsRepr ?? PythonRepr.kwargsRepr(m.kwargs))
-        // The body runs in its own task so a terminate (revoke --terminate) can cancel it alone.
-        let body = Task { () async throws -> JSONValue in
-            try await TaskContext.$current.withValue(context) {
-                try await task.body(TaskArguments(args: m.args, kwargs: m.kwargs))
-            }
-        }
-        guard requests.start(m.id, cancel: { _ in body.cancel() }) else {
-            body.cancel()
-            return
-        }
-        live.events.task { .taskStarted($0, clock: $1, timestamp: $2, uuid: m.id) }
-        if task.options.trackStarted {
-            await store(m, .started(taskID: m.id, pid: Int(ProcessInfo.processInfo.processIdentifier), hostname: settings.nodeName,
-                                    parentID: m.parentID, groupID: m.group), live)
-        }
         let limits = timeLimits.limits(for: m.name, message: m.timeLimit, defaults: settings.timeLimit)
         let started = ContinuousClock.now
-        let ending = await TaskRun(body: body, soft: limits.soft, hard: limits.hard).wait()
+        let ran = await executor.run(context: context, task: task, args: m.args, kwargs: m.kwargs, limits: limits) { pid, stop in
+            guard self.requests.start(m.id, pid: pid, cancel: stop) else { return false }
+            live.events.task { .taskStarted($0, clock: $1, timestamp: $2, uuid: m.id) }
+            if task.options.trackStarted {
+                await self.store(m, .started(taskID: m.id, pid: pid, hostname: self.settings.nodeName, parentID: m.parentID, groupID: m.group), live)
+            }
+            return true
+        }
+        guard let ending = ran else { return false }
         let runtime = started.duration(to: .now)
         let seconds = Double(runtime.components.seconds) + Double(runtime.components.attoseconds) / 1e18
         if cold.load(ordering: .relaxed) && requests.terminatedSignal(m.id) == nil {
             // Cold shutdown: the task did not finish, so its message goes back to the queue
             // (even if it was acked at start) rather than being recorded as a failure.
             await restore(d, live)
-            return
+            return true
         }
         counters.withLock {
             $0.processed += 1
@@ -148,7 +144,7 @@ extension Worker {
             logger.info("Task \(d.label) terminated (signal \(signum)): marked REVOKED")
             live.events.task { .taskRevoked($0, clock: $1, timestamp: $2, uuid: m.id, terminated: true, signum: signum, expired: false) }
             await store(m, .revoked(taskID: m.id, reason: "terminated", now: Date(), parentID: m.parentID, groupID: m.group), live)
-            return
+            return false
         }
         var outcome: Result<JSONValue, any Error>
         switch ending {
@@ -160,6 +156,8 @@ extension Worker {
         case .softLimit(let limit):
             logger.warning("Task \(d.label) soft time limit (\(limit)s) exceeded")
             outcome = .failure(TaskError(type: "SoftTimeLimitExceeded", arguments: [.string("SoftTimeLimitExceeded(\(PythonRepr.floatRepr(limit)),)")], module: "billiard.exceptions"))
+        case .workerLost(let reason):
+            return await poolProcessLost(d, reason: reason, live)
         }
         // autoretry_for: a listed error type becomes a retry with Celery's backoff.
         if case .failure(let error) = outcome, !(error is RetryRequest), task.options.autoretryFor.contains(TaskError.from(error).type) {
@@ -181,6 +179,7 @@ extension Worker {
             await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
             await keepForRetry(d, live)
         }
+        return false
     }
 
     /// Re-sends a task that asked to be retried, as Celery does: same id, `retries + 1`, an ETA,
@@ -208,7 +207,7 @@ extension Worker {
 
     /// Keeps the original message of a failed task (bounded, with a TTL) so `qmon retry` can
     /// re-send it exactly.
-    private func keepForRetry(_ d: Delivery, _ live: Live) async {
+    func keepForRetry(_ d: Delivery, _ live: Live) async {
         await retryingRedis("keep the message of \(d.label) for retry") {
             _ = try await live.broker.transaction(FailedTaskStore.recordCommands(taskID: d.message.id, rawMessage: d.raw))
         }
@@ -239,14 +238,15 @@ extension Worker {
         var message = d.message
         message.markRedelivered()
         let envelope = message.encoded()
-        await retryingRedis("restore \(d.label)") {
-            _ = try await live.broker.transaction([
-                RedisCommand("ZREM", QueueKeys.unackedIndex, d.tag),
-                RedisCommand("HDEL", QueueKeys.unacked, d.tag),
-                RedisCommand("HDEL", OrphanRecovery.ownerKey, d.tag),
-                RedisCommand("RPUSH", message.listKey, envelope),
-            ])
-        }
+        // Through the write queue, behind any ack of this tag still waiting there: an ack landing
+        // after the message is back could erase the record of the next worker that takes it.
+        live.writes.write(RedisConnection.wrapTransaction([
+            RedisCommand("ZREM", QueueKeys.unackedIndex, d.tag),
+            RedisCommand("HDEL", QueueKeys.unacked, d.tag),
+            RedisCommand("HDEL", OrphanRecovery.ownerKey, d.tag),
+            RedisCommand("RPUSH", message.listKey, envelope),
+        ]))
+        await live.writes.flushed()
         requests.remove(d.message.id)
         logger.info("Task \(d.label) restored to \(d.message.routingKey)")
     }

@@ -21,6 +21,8 @@ public final class Worker: Service, Sendable {
     let prefetch: AsyncSemaphore
     /// Tasks running at once.
     let pool: AsyncSemaphore
+    /// Where task bodies run: in this process or in pool children (`--pool`).
+    let executor: any TaskExecutor
     let stopping = Atomic<Bool>(false)
     /// Set by a cold shutdown: running tasks are cancelled and their messages go back.
     let cold = Atomic<Bool>(false)
@@ -64,6 +66,11 @@ public final class Worker: Service, Sendable {
         self.logger = logger
         prefetch = AsyncSemaphore(slots: settings.prefetchLimit)
         pool = AsyncSemaphore(slots: settings.concurrency)
+        switch settings.pool {
+        case .async: executor = InProcessExecutor()
+        case .process: executor = ProcessPool(command: settings.poolChild, processes: settings.concurrency,
+                                              maxTasksPerChild: settings.maxTasksPerChild, logger: logger)
+        }
         requests = RequestTracker(hostname: settings.nodeName)
         revoked = RevokedTasks(stateFile: settings.stateDB)
         queues = Mutex(settings.queues)
@@ -115,6 +122,7 @@ public final class Worker: Service, Sendable {
         await control.syncRevokedWithPeers()
         _ = try? await broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
         await recoverOrphans(live)
+        try executor.start()
         logger.info("\(settings.nodeName) ready: broker \(settings.brokerURL), results \(settings.resultBackendURL.map { "\($0)" } ?? "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(settings.sendTaskEvents ? "on" : "off"), \(tasks.names.count) tasks")
         await events.worker(.workerOnline, active: 0, processed: processed)
         ready.store(true, ordering: .relaxed)
@@ -135,6 +143,7 @@ public final class Worker: Service, Sendable {
         } onGracefulShutdown: {
             self.beginShutdown()
         }
+        await executor.shutdown()
         await live.results.flushed()
         await live.writes.flushed()
         await events.flush()
@@ -229,6 +238,7 @@ public final class Worker: Service, Sendable {
         }
         guard applied != 0 else { return }
         pool.adjust(by: applied)
+        executor.resize(to: counters.withLock { $0.concurrency })
         prefetch.adjust(by: applied * settings.prefetchMultiplier)
         logger.info("pool \(applied > 0 ? "grew" : "shrank") to \(counters.withLock { $0.concurrency })")
     }

@@ -45,6 +45,14 @@ public struct WorkerCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("Tasks run at once (default: worker_concurrency, else the number of CPUs).", valueName: "n"))
     public var concurrency: Int?
 
+    @Option(name: [.customShort("P"), .long], help: ArgumentHelp(
+        "Where tasks run: 'async' (Swift tasks inside the worker, for tasks that await I/O) or 'process' (alias 'prefork': child processes of this binary, so a crash fails only its task and a hard time limit or revoke --terminate stops any body). Default: worker_pool, else async.",
+        valueName: "pool"))
+    public var pool: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --pool process: replace a pool process after it ran this many tasks (default: worker_max_tasks_per_child, else never).", valueName: "n"))
+    public var maxTasksPerChild: Int?
+
     @Option(name: .long, help: ArgumentHelp("Messages held per unit of concurrency (default: worker_prefetch_multiplier, 4).", valueName: "n"))
     public var prefetchMultiplier: Int?
 
@@ -78,6 +86,8 @@ public struct WorkerCommand: ParsableCommand {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let t = timeLimit, !(t > 0) { throw ValidationError("--time-limit must be a positive number of seconds") }
         if let t = softTimeLimit, !(t > 0) { throw ValidationError("--soft-time-limit must be a positive number of seconds") }
+        if let pool, WorkerPoolKind(name: pool) == nil { throw ValidationError("--pool must be async or process (prefork)") }
+        if let maxTasksPerChild, maxTasksPerChild < 1 { throw ValidationError("--max-tasks-per-child must be at least 1") }
         if let prefetchMultiplier, prefetchMultiplier < 1 { throw ValidationError("--prefetch-multiplier must be at least 1") }
         if CeleryLogHandler.level(named: loglevel) == nil { throw ValidationError("--loglevel must be DEBUG, INFO, WARNING, ERROR or CRITICAL") }
         if let queues, queueList(queues).isEmpty { throw ValidationError("-Q needs at least one queue name") }
@@ -109,12 +119,22 @@ public struct WorkerCommand: ParsableCommand {
         settings.mingle = !withoutMingle
         settings.acksLate = acksLate || config.taskAcksLate
         settings.timeLimit = TimeLimit(hard: timeLimit, soft: softTimeLimit)
+        if let name = pool ?? config.workerPool {
+            guard let kind = WorkerPoolKind(name: name) else { throw ConfigError("worker_pool must be async or process (prefork), not '\(name)'") }
+            settings.pool = kind
+        }
+        settings.maxTasksPerChild = maxTasksPerChild ?? config.workerMaxTasksPerChild
+        settings.rejectOnWorkerLost = config.taskRejectOnWorkerLost
         return settings
     }
 
     /// Parses `arguments` (the process's by default), runs a worker with `tasks` until SIGTERM or
     /// Ctrl-C, and exits: 0 after a clean shutdown, 1 when it could not start (one line on stderr).
+    ///
+    /// In a pool child of `--pool process` (the same binary, started by the worker) it serves the
+    /// worker's jobs instead, with the same `tasks`.
     public static func run(tasks: TaskRegistry, arguments: [String]? = nil) async -> Never {
+        await runPoolChildIfRequested(tasks: tasks)
         let command: WorkerCommand
         do {
             command = try parse(arguments)
@@ -149,5 +169,14 @@ public struct WorkerCommand: ParsableCommand {
             logger.critical("qworker: \(error)")
             Foundation.exit(1)
         }
+    }
+
+    /// When this process is a pool child of a `--pool process` worker, serves the worker's jobs
+    /// with `tasks` and exits; otherwise returns at once. ``run(tasks:arguments:)`` calls it
+    /// first; a program that runs a ``Worker`` without it must call it at the top of `main`.
+    public static func runPoolChildIfRequested(tasks: TaskRegistry) async {
+        let environment = ProcessInfo.processInfo.environment
+        guard let number = environment[PoolChildCommand.environmentKey] else { return }
+        await PoolChildProcess.serve(tasks: tasks, number: number, environment: environment)
     }
 }

@@ -29,6 +29,17 @@ public struct WorkerSettings: Sendable {
     public var acksLate: Bool = false
     /// `--time-limit` / `--soft-time-limit` for tasks whose messages carry none.
     public var timeLimit = TimeLimit()
+    /// Where task bodies run (`--pool`): Swift tasks in this process, or child processes.
+    public var pool: WorkerPoolKind = .async
+    /// `--max-tasks-per-child`: a pool process is replaced after this many tasks (process pool only).
+    public var maxTasksPerChild: Int? = nil
+    /// How pool processes are started: the running binary by default.
+    public var poolChild: PoolChildCommand = .currentProcess
+    /// `task_reject_on_worker_lost` for every task (with acks_late, a task whose pool process
+    /// died goes back to its queue instead of failing with `WorkerLostError`).
+    public var rejectOnWorkerLost: Bool = false
+    /// How many times such a message goes back before it is dead-lettered as a poison message.
+    public var workerLostRedeliveries: Int = 3
     /// Seconds a BRPOP blocks while idle; bounds how fast the consumer notices a shutdown.
     public var pollTimeout: Int = 1
 

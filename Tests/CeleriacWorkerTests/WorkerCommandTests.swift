@@ -30,9 +30,28 @@ import Testing
 
     @Test func helpExplainsEveryFlag() {
         let help = WorkerCommand.helpMessage(columns: 200)
-        for flag in ["--broker", "--result-backend", "--config", "-Q", "--concurrency", "--prefetch-multiplier", "--hostname", "--loglevel", "--task-events", "--statedb", "--without-mingle", "celeriac.dead_letter"] {
+        for flag in ["--broker", "--result-backend", "--config", "-Q", "--concurrency", "--prefetch-multiplier", "--hostname", "--loglevel", "--task-events", "--statedb", "--without-mingle", "celeriac.dead_letter",
+                     "--pool", "prefork", "--max-tasks-per-child"] {
             #expect(help.contains(flag), "help lacks \(flag)")
         }
+    }
+
+    @Test func poolFlagsChooseWhereTasksRun() throws {
+        #expect(try WorkerCommand.parse([]).settings(environment: [:]).pool == .async)
+        let prefork = try WorkerCommand.parse(["-P", "prefork", "--max-tasks-per-child", "5"]).settings(environment: [:])
+        #expect(prefork.pool == .process)
+        #expect(prefork.maxTasksPerChild == 5)
+        #expect(try WorkerCommand.parse(["--pool", "process"]).settings(environment: [:]).pool == .process)
+        #expect(throws: (any Error).self) { try WorkerCommand.parse(["--pool", "gevent"]) }
+        #expect(throws: (any Error).self) { try WorkerCommand.parse(["--max-tasks-per-child", "0"]) }
+        let fromEnvironment = try WorkerCommand.parse([]).settings(environment: [
+            "CELERY_WORKER_POOL": "prefork", "CELERY_WORKER_MAX_TASKS_PER_CHILD": "3", "CELERY_TASK_REJECT_ON_WORKER_LOST": "true",
+        ])
+        #expect(fromEnvironment.pool == .process)
+        #expect(fromEnvironment.maxTasksPerChild == 3)
+        #expect(fromEnvironment.rejectOnWorkerLost)
+        #expect(try WorkerCommand.parse(["-P", "async"]).settings(environment: ["CELERY_WORKER_POOL": "prefork"]).pool == .async, "the flag wins")
+        #expect(throws: (any Error).self) { try WorkerCommand.parse([]).settings(environment: ["CELERY_WORKER_POOL": "threads"]) }
     }
 
     @Test func nodeNameTemplatesExpandLikeCelerys() {

@@ -32,6 +32,12 @@ public struct CeleriacConfig: Sendable, Equatable {
     public var workerPrefetchMultiplier: Int = 4
     /// `worker_concurrency`: `nil` means the number of CPU cores, as in Celery.
     public var workerConcurrency: Int? = nil
+    /// `worker_pool`: `async` (Swift tasks in the worker, the default) or `process` (`prefork`).
+    public var workerPool: String? = nil
+    /// `worker_max_tasks_per_child`: a pool process is replaced after this many tasks; `nil` never.
+    public var workerMaxTasksPerChild: Int? = nil
+    /// `task_reject_on_worker_lost`: with acks_late, a task whose pool process died is requeued.
+    public var taskRejectOnWorkerLost: Bool = false
 
     public init() {}
 
@@ -44,6 +50,7 @@ public struct CeleriacConfig: Sendable, Equatable {
     public static let settingNames: [String] = [
         "broker_url", "result_backend", "task_default_queue", "result_expires", "result_extended",
         "task_send_sent_event", "task_acks_late", "worker_send_task_events", "worker_prefetch_multiplier", "worker_concurrency",
+        "worker_pool", "worker_max_tasks_per_child", "task_reject_on_worker_lost",
     ]
 
     /// Loads defaults, then the config file, then the environment.
@@ -149,6 +156,13 @@ public struct CeleriacConfig: Sendable, Equatable {
         case "worker_concurrency":
             let n = try int()
             workerConcurrency = n == 0 ? nil : n
+        case "worker_pool":
+            guard !value.isEmpty else { throw ConfigError("\(source): worker_pool must not be empty") }
+            workerPool = value
+        case "worker_max_tasks_per_child":
+            let n = try int()
+            workerMaxTasksPerChild = n == 0 ? nil : n
+        case "task_reject_on_worker_lost": taskRejectOnWorkerLost = try bool()
         default: throw ConfigError("unknown setting '\(name)'")
         }
     }

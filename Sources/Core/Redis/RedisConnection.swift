@@ -95,7 +95,8 @@ public final class RedisConnection {
 
     // MARK: - Transactions (shared with RedisClient)
 
-    static func wrapTransaction(_ commands: [RedisCommand]) -> [RedisCommand] {
+    /// `commands` between MULTI and EXEC, for callers that pipeline a transaction with other writes.
+    public static func wrapTransaction(_ commands: [RedisCommand]) -> [RedisCommand] {
         [RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")]
     }
 

@@ -10,6 +10,13 @@ public struct RetryRequest: Error, Sendable {
     public let eta: Date
     /// Why: recorded as the RETRY result's exception and in `task-retried`.
     public let reason: TaskError
+
+    /// A retry at `eta` for `reason`, as ``TaskContext/retry(countdown:eta:maxRetries:error:)``
+    /// builds it (a process-pool worker rebuilds the one its child reported).
+    public init(eta: Date, reason: TaskError) {
+        self.eta = eta
+        self.reason = reason
+    }
 }
 
 extension TaskContext {

@@ -18,6 +18,10 @@ public struct TaskOptions: Sendable, Hashable {
     /// `acks_late`: ack after the task ran instead of when it starts, so a worker killed mid-task
     /// leaves the message to be restored and run again.
     public var acksLate: Bool = false
+    /// `reject_on_worker_lost`: with ``acksLate``, a task whose pool process died (`--pool
+    /// process`) goes back to its queue instead of failing with `WorkerLostError` (the worker
+    /// dead-letters it after a few such losses, so a task that always crashes cannot loop).
+    public var rejectOnWorkerLost: Bool = false
     /// `ignore_result`: store no result at all.
     public var ignoreResult: Bool = false
     /// `track_started`: store STARTED when the task starts.
@@ -25,7 +29,7 @@ public struct TaskOptions: Sendable, Hashable {
 
     public init(maxRetries: Int? = 3, defaultRetryDelay: Double = 180, autoretryFor: [String] = [], retryBackoff: Double? = nil,
                 retryBackoffMax: Double = 600, retryJitter: Bool = true, acksLate: Bool = false, ignoreResult: Bool = false,
-                trackStarted: Bool = false) {
+                trackStarted: Bool = false, rejectOnWorkerLost: Bool = false) {
         self.maxRetries = maxRetries
         self.defaultRetryDelay = defaultRetryDelay
         self.autoretryFor = autoretryFor
@@ -35,6 +39,7 @@ public struct TaskOptions: Sendable, Hashable {
         self.acksLate = acksLate
         self.ignoreResult = ignoreResult
         self.trackStarted = trackStarted
+        self.rejectOnWorkerLost = rejectOnWorkerLost
     }
 
     /// Seconds before the next automatic retry, as Celery's `get_exponential_backoff_interval`:
