@@ -249,8 +249,14 @@ extension Worker {
         let queue = QueueKeys.queueName(ofList: key)
         let record = DeadLetter(reason: reason, queue: queue, time: Date(), worker: settings.nodeName, rawMessage: raw)
         logger.error("dead-lettered a message from \(queue) to \(settings.deadLetterKey): \(reason)")
+        var commands = [RedisCommand("LPUSH", settings.deadLetterKey, record.encoded())]
+        if let tag = ReservingPop.recordedTag(of: raw) {
+            // The pop recorded it as unacked: forget that in the same step, or a restore would bring it back.
+            commands += [RedisCommand("ZREM", QueueKeys.unackedIndex, tag), RedisCommand("HDEL", QueueKeys.unacked, tag),
+                         RedisCommand("HDEL", OrphanRecovery.ownerKey, tag)]
+        }
         await retryingRedis("dead-letter a message") {
-            _ = try await live.broker.send(RedisCommand("LPUSH", settings.deadLetterKey, record.encoded()))
+            _ = try await live.broker.transaction(commands)
         }
     }
 }

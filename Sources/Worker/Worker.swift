@@ -239,9 +239,14 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    /// One BRPOP across the consumed lists; `nil` on timeout or a Redis error (already logged by the client).
+    /// The next message of the consumed lists, popped and recorded as unacked in one step while
+    /// there is work (``ReservingPop``), else one BRPOP; `nil` on timeout or a Redis error
+    /// (already logged by the client).
     private func pop(_ live: Live, keys: [String]) async -> (String, [UInt8])? {
         do {
+            if let popped = ReservingPop.parse(try await live.consumer.send(ReservingPop.command(keys: keys, owner: owner))) {
+                return popped
+            }
             let reply = try await live.consumer.send(RedisCommand("BRPOP", arguments: keys + [settings.pollTimeout]))
             guard let pair = reply.array, pair.count == 2, let key = pair[0].string, let raw = pair[1].bytes else { return nil }
             return (key, raw)
