@@ -15,12 +15,19 @@ import Foundation
 /// A script cannot block, so this serves the busy case; when every list is empty the worker
 /// falls back to BRPOP, where kombu's window remains for a message that arrives at an idle worker.
 enum ReservingPop {
-    /// KEYS = unacked, unacked index, owner hash, then the lists in consume order;
-    /// ARGV = owner, now (seconds). Returns `{list, raw}` or nil. Messages without a string
-    /// `properties.delivery_tag` (not task messages) are returned unrecorded: the worker
-    /// dead-letters them.
+    /// KEYS = unacked, unacked index, owner hash, the worker's last-pop hash, then the lists in
+    /// consume order; ARGV = owner, now (seconds), token. Returns `{list, raw}` or nil.
+    ///
+    /// A reply lost with the connection would strand what the pop took (recorded as held by a
+    /// live worker, so never restored): the last pop is kept under its token, and the worker
+    /// repeats a pop whose reply it lost with the same token, getting the same message back.
+    /// Messages without a string `properties.delivery_tag` (not task messages) are returned
+    /// unrecorded: the worker dead-letters them.
     static let script = """
-        for i = 4, #KEYS do
+        if redis.call('HGET', KEYS[4], 'token') == ARGV[3] then
+          return {redis.call('HGET', KEYS[4], 'list'), redis.call('HGET', KEYS[4], 'raw')}
+        end
+        for i = 5, #KEYS do
           local raw = redis.call('RPOP', KEYS[i])
           if raw then
             local ok, m = pcall(cjson.decode, raw)
@@ -34,16 +41,23 @@ enum ReservingPop {
               redis.call('HSET', KEYS[1], tag, '[' .. raw .. ', ' .. cjson.encode(exchange) .. ', ' .. cjson.encode(routing) .. ']')
               redis.call('HSET', KEYS[3], tag, ARGV[1])
             end
+            redis.call('HSET', KEYS[4], 'token', ARGV[3], 'list', KEYS[i], 'raw', raw)
+            redis.call('PEXPIRE', KEYS[4], 86400000)
             return {KEYS[i], raw}
           end
         end
         return false
         """
 
-    /// The EVAL that pops from the first non-empty list of `keys` for `owner`.
-    static func command(keys: [String], owner: String, now: Date = Date()) -> RedisCommand {
-        let head: [any RedisArgument] = [script, 3 + keys.count, QueueKeys.unacked, QueueKeys.unackedIndex, OrphanRecovery.ownerKey]
-        let tail: [any RedisArgument] = [owner, now.timeIntervalSince1970]
+    /// The worker's last-pop hash (token, list, raw), kept a day after its last pop.
+    static func lastPopKey(owner: String) -> String { "celeriac.last_pop." + owner }
+
+    /// The EVAL that pops from the first non-empty list of `keys` for `owner`; `token` names
+    /// this pop (a fresh one per pop, the same one when repeating a pop whose reply was lost).
+    static func command(keys: [String], owner: String, token: String, now: Date = Date()) -> RedisCommand {
+        let head: [any RedisArgument] = [script, 4 + keys.count, QueueKeys.unacked, QueueKeys.unackedIndex, OrphanRecovery.ownerKey,
+                                         lastPopKey(owner: owner)]
+        let tail: [any RedisArgument] = [owner, now.timeIntervalSince1970, token]
         return RedisCommand("EVAL", arguments: head + keys.map { $0 as any RedisArgument } + tail)
     }
 

@@ -39,6 +39,8 @@ public final class Worker: Service, Sendable {
     let incarnation = UUID().uuidString.lowercased()
     /// Set once `run()` connected; control and events need it.
     let live = Mutex<Live?>(nil)
+    /// Shared by every connection of this worker, so an outage is one warning, not one per connection.
+    let outageLog: RedisOutageLog
 
     struct Counters {
         var processed = 0
@@ -65,6 +67,7 @@ public final class Worker: Service, Sendable {
         queues = Mutex(settings.queues)
         counters = Mutex(Counters(concurrency: settings.concurrency))
         owner = OrphanRecovery.owner(node: settings.nodeName, incarnation: incarnation)
+        outageLog = RedisOutageLog(logger: logger)
     }
 
     /// Whether the worker is consuming and answering control commands.
@@ -79,6 +82,7 @@ public final class Worker: Service, Sendable {
     private func options(_ name: String) -> RedisOptions {
         var o = RedisOptions()
         o.name = name
+        o.outageLog = outageLog
         return o
     }
 
@@ -92,7 +96,7 @@ public final class Worker: Service, Sendable {
             let client = url == settings.brokerURL ? broker : try await RedisClient.connect(url: url, options: options("backend"), logger: logger)
             backend = RedisResultBackend(client: client, expires: settings.resultExpires)
         }
-        let publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: WorkerEvents.sender(hostname: settings.nodeName), logger: logger)
+        let publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: WorkerEvents.sender(hostname: settings.nodeName), options: options("events"), logger: logger)
         let events = WorkerEvents(publisher: publisher, taskEvents: settings.sendTaskEvents)
         let live = Live(consumer: consumer, broker: broker, backend: backend, events: events)
         self.live.withLock { $0 = live }
@@ -244,9 +248,7 @@ public final class Worker: Service, Sendable {
     /// (already logged by the client).
     private func pop(_ live: Live, keys: [String]) async -> (String, [UInt8])? {
         do {
-            if let popped = ReservingPop.parse(try await live.consumer.send(ReservingPop.command(keys: keys, owner: owner))) {
-                return popped
-            }
+            if let popped = try await reservingPop(live, keys: keys) { return popped }
             let reply = try await live.consumer.send(RedisCommand("BRPOP", arguments: keys + [settings.pollTimeout]))
             guard let pair = reply.array, pair.count == 2, let key = pair[0].string, let raw = pair[1].bytes else { return nil }
             return (key, raw)
@@ -255,6 +257,23 @@ public final class Worker: Service, Sendable {
             // The client reconnects by itself; don't spin while it does.
             try? await Task.sleep(for: .milliseconds(200))
             return nil
+        }
+    }
+
+    /// ``ReservingPop``, repeated with the same token while its reply is lost to an outage (the
+    /// first attempt may have taken a message), until Redis answers or the worker stops.
+    private func reservingPop(_ live: Live, keys: [String]) async throws(RedisError) -> (String, [UInt8])? {
+        let token = UUID().uuidString
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                return ReservingPop.parse(try await live.consumer.send(ReservingPop.command(keys: keys, owner: owner, token: token)))
+            } catch where error.isConnectionProblem && !stopping.load(ordering: .relaxed) {
+                // Stopping instead leaves a taken message held by this worker; its liveness key
+                // goes at exit, and a live worker's orphan sweep restores it.
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
         }
     }
 

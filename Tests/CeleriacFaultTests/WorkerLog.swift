@@ -19,8 +19,9 @@ enum WorkerLog {
         completions(in: logs).values.filter { $0 > 1 }.count
     }
 
-    /// Lines reporting that Redis went away (`redis <name> at <url> unreachable: …`).
-    static func outageLines(in log: String) -> [Substring] {
-        log.split(separator: "\n").filter { $0.contains(" unreachable") }
+    /// Warning, error and critical lines: what an operator notices. During an outage a worker
+    /// should log one (that Redis is unreachable), not one per connection or per retry.
+    static func problemLines(in log: String) -> [Substring] {
+        log.split(separator: "\n").filter { $0.contains(": WARNING/") || $0.contains(": ERROR/") || $0.contains(": CRITICAL/") }
     }
 }

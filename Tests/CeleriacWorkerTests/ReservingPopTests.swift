@@ -29,7 +29,7 @@ import Testing
         let m = message()
         let raw = m.encoded()
         _ = try await redis.send(RedisCommand("LPUSH", "celery", raw))
-        let reply = try await redis.send(ReservingPop.command(keys: QueueKeys.consumeOrder(queues: ["celery"]), owner: "w@h inc1",
+        let reply = try await redis.send(ReservingPop.command(keys: QueueKeys.consumeOrder(queues: ["celery"]), owner: "w@h inc1", token: "t1",
                                                               now: Date(timeIntervalSince1970: 1_700_000_000.5)))
         let popped = try #require(ReservingPop.parse(reply))
         #expect(popped.key == "celery")
@@ -41,6 +41,20 @@ import Testing
         #expect(try await redis.send(RedisCommand("ZSCORE", QueueKeys.unackedIndex, m.deliveryTag)).string == "1700000000.5")
     }
 
+    @Test func repeatingAPopWithItsTokenReturnsWhatItTookInsteadOfTakingMore() async throws {
+        defer { redis.close(); server.stop() }
+        let first = message()
+        let second = message()
+        _ = try await redis.send(RedisCommand("LPUSH", "celery", first.encoded()))
+        _ = try await redis.send(RedisCommand("LPUSH", "celery", second.encoded()))
+        let lost = try #require(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: ["celery"], owner: "w@h i", token: "a"))))
+        let repeated = try #require(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: ["celery"], owner: "w@h i", token: "a"))))
+        #expect(repeated.key == "celery" && repeated.raw == lost.raw && lost.raw == first.encoded())
+        #expect(try await redis.send(RedisCommand("LLEN", "celery")).int == 1)
+        let next = try #require(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: ["celery"], owner: "w@h i", token: "b"))))
+        #expect(next.raw == second.encoded())
+    }
+
     @Test func takesFromTheFirstNonEmptyListInConsumeOrder() async throws {
         defer { redis.close(); server.stop() }
         let low = message(queue: "other", priority: 9)
@@ -48,10 +62,10 @@ import Testing
         _ = try await redis.send(RedisCommand("LPUSH", low.listKey, low.encoded()))
         _ = try await redis.send(RedisCommand("LPUSH", high.listKey, high.encoded()))
         let keys = QueueKeys.consumeOrder(queues: ["celery", "other"])
-        let first = try #require(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: keys, owner: "w@h i"))))
-        let second = try #require(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: keys, owner: "w@h i"))))
+        let first = try #require(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: keys, owner: "w@h i", token: UUID().uuidString))))
+        let second = try #require(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: keys, owner: "w@h i", token: UUID().uuidString))))
         #expect(first.key == high.listKey && second.key == low.listKey)
-        #expect(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: keys, owner: "w@h i"))) == nil)
+        #expect(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: keys, owner: "w@h i", token: UUID().uuidString))) == nil)
     }
 
     @Test func somethingThatIsNotATaskMessageIsReturnedUnrecorded() async throws {
@@ -59,7 +73,7 @@ import Testing
         _ = try await redis.send(RedisCommand("LPUSH", "celery", Array("not json \u{1}".utf8)))
         _ = try await redis.send(RedisCommand("LPUSH", "celery", Array(#"{"properties": {"delivery_tag": 7}}"#.utf8)))
         for _ in 0..<2 {
-            #expect(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: ["celery"], owner: "w@h i"))) != nil)
+            #expect(ReservingPop.parse(try await redis.send(ReservingPop.command(keys: ["celery"], owner: "w@h i", token: UUID().uuidString))) != nil)
         }
         #expect(try await redis.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 0)
         #expect(try await redis.send(RedisCommand("HLEN", OrphanRecovery.ownerKey)).int == 0)
