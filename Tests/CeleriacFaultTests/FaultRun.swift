@@ -113,6 +113,23 @@ final class FaultRun: Sendable {
         expected.withLock { for id in ids { $0[id] = state } }
     }
 
+    /// Pushes raw bytes onto `queue` as a producer would (LPUSH), for messages no client would send.
+    func push(_ raw: [UInt8], queue: String = "celery") async throws {
+        _ = try await probe.send(RedisCommand("LPUSH", queue, raw))
+    }
+
+    /// The stored result of `id`, if any.
+    func meta(of id: String) async throws -> ResultMeta? {
+        guard let bytes = try await probe.send(RedisCommand("GET", QueueKeys.resultKey(taskID: id))).bytes else { return nil }
+        return try ResultMeta.decode(bytes)
+    }
+
+    /// The records of the dead-letter list, oldest first.
+    func deadLetters() async throws -> [DeadLetter] {
+        let records = try await probe.send(RedisCommand("LRANGE", DeadLetter.listKey, 0, -1)).array ?? []
+        return try records.reversed().map { try DeadLetter.decode($0.bytes ?? []) }
+    }
+
     // MARK: - Counting
 
     /// How many ids reached their expected state so far (reads only the ones not yet done).
