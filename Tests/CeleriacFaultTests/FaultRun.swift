@@ -34,6 +34,8 @@ final class FaultRun: Sendable {
     private let expected = Mutex<[String: TaskState]>([:])
     /// Ids already seen in their expected (final) state; never read again.
     private let done = Mutex<Set<String>>([])
+    /// Set when a count showed losses: the workers' logs are kept for the post-mortem.
+    private let keepLogs = Atomic<Bool>(false)
 
     /// Starts the Redis and connects the client and the probe.
     /// - Parameter persistentRedis: An append-only file fsynced on every write, so the data
@@ -51,12 +53,14 @@ final class FaultRun: Sendable {
         probe = try await RedisClient.connect(url: server.url, logger: logger)
     }
 
-    /// Stops every worker (SIGTERM, SIGKILL soon after) and the Redis; returns at once.
+    /// Stops every worker (SIGTERM, SIGKILL soon after) and the Redis, and removes the logs
+    /// unless something was lost; returns at once.
     func close() {
         for worker in workers.withLock({ $0 }) { worker.stopNow() }
         client.close()
         probe.close()
         server.stop()
+        if !keepLogs.load(ordering: .relaxed) { logs.remove() }
     }
 
     // MARK: - Workers
@@ -210,6 +214,7 @@ final class FaultRun: Sendable {
     func report(notes: String = "") async throws -> FaultCount {
         let count = FaultCount(fault: fault, sent: sent, finished: try await finished(),
                                runTwice: WorkerLog.runTwice(in: workerLogs.map(\.log)), notes: notes)
+        if count.lost > 0 { keepLogs.store(true, ordering: .relaxed) }
         Self.printLine(count.line)
         if let summary = await FaultLedger.shared.record(count) { Self.printLine(summary) }
         return count
