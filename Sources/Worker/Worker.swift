@@ -216,12 +216,15 @@ public final class Worker: Service, Sendable {
     /// Keeps this worker's liveness key fresh and restores messages of workers that died.
     private func orphanSweeps(_ live: Live) async {
         var next = ContinuousClock.now
+        var gate = OrphanSweepGate()
         while !stopping.load(ordering: .relaxed) {
             try? await Task.sleep(for: .milliseconds(100))
             guard ContinuousClock.now >= next, !stopping.load(ordering: .relaxed) else { continue }
             next = ContinuousClock.now + OrphanRecovery.sweepInterval
-            _ = try? await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
-            await recoverOrphans(live)
+            let began = ContinuousClock.now
+            let refreshed = (try? await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))) != nil
+            gate.refreshed(succeeded: refreshed, took: ContinuousClock.now - began)
+            if gate.maySweep() { await recoverOrphans(live) }
         }
     }
 
