@@ -18,7 +18,7 @@ import Synchronization
 /// try await run.waitFinished(atLeast: 200)
 /// doomed.signal(SIGKILL)
 /// try await run.settle()
-/// #expect(await run.report().lost == 0)
+/// #expect(try await run.report().lost == 0)
 /// ```
 final class FaultRun: Sendable {
     let fault: Fault
