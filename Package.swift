@@ -139,5 +139,13 @@ let package = Package(
             path: "Tests/CeleriacInteropTests",
             swiftSettings: strict
         ),
+        // Issue #5's fault suite: kill -9, Redis restarts and outages, poison messages and
+        // shutdowns, done to real qworker processes (CELERIAC_BIN_DIR) under load, counted.
+        .testTarget(
+            name: "CeleriacFaultTests",
+            dependencies: ["Celeriac", "CeleriacMonitor", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CeleriacFaultTests",
+            swiftSettings: strict
+        ),
     ]
 )

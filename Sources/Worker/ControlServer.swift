@@ -32,6 +32,7 @@ final class ControlServer: Sendable {
         let (stream, input) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingNewest(1024))
         var options = RedisOptions()
         options.name = "pidbox"
+        options.outageLog = worker.outageLog
         let subscriber = try await RedisSubscriber.connect(url: worker.settings.brokerURL, options: options, logger: worker.logger) { event in
             if case .patternMessage(_, _, let payload) = event { input.yield(payload) }
         }

@@ -12,13 +12,22 @@ import Celeriac
 ///
 /// A message the script cannot parse is returned unrecorded with an empty tag; the worker
 /// dead-letters it, as it would after a BRPOP.
+///
+/// A reply lost with the connection would strand the batch (recorded as held by a live worker,
+/// so nobody restores it). Each call therefore carries a token, and the script keeps its last
+/// non-empty batch under that token in the worker's last-pop list; the worker repeats a call
+/// whose reply it lost with the same token and gets the same batch back instead of a new one.
 enum MessageReservation {
-    /// KEYS = lists in consume order…, unacked_index, unacked, owner hash;
-    /// ARGV = count, now (seconds since 1970), owner.
+    /// KEYS = lists in consume order…, unacked_index, unacked, owner hash, last-pop list;
+    /// ARGV = count, now (seconds since 1970), owner, token.
     /// Returns a flat array of (list key, envelope, delivery tag or "") triples.
     static let script = """
+        local lists = #KEYS - 4
+        local last = KEYS[lists + 4]
+        if redis.call('LINDEX', last, 0) == ARGV[4] then
+          return redis.call('LRANGE', last, 1, -1)
+        end
         local want = tonumber(ARGV[1])
-        local lists = #KEYS - 3
         local out, scores, entries, owners = {}, {}, {}, {}
         for i = 1, lists do
           if want <= 0 then break end
@@ -54,6 +63,11 @@ enum MessageReservation {
           redis.call('HSET', KEYS[lists + 2], unpack(entries))
           redis.call('HSET', KEYS[lists + 3], unpack(owners))
         end
+        if #out > 0 then
+          redis.call('DEL', last)
+          redis.call('RPUSH', last, ARGV[4], unpack(out))
+          redis.call('PEXPIRE', last, 86400000)
+        end
         return out
         """
 
@@ -66,16 +80,22 @@ enum MessageReservation {
         let recordedTag: String?
     }
 
-    /// The script call reserving up to `count` messages from `lists` (in consume order).
-    static func command(lists: [String], count: Int, now: Double, owner: String) -> RedisCommand {
-        var arguments: [any RedisArgument] = [script, lists.count + 3]
+    /// The worker's last-pop list: the token of its last non-empty reservation, then the batch.
+    static func lastPopKey(owner: String) -> String { "celeriac.last_pop." + owner }
+
+    /// The script call reserving up to `count` messages from `lists` (in consume order); `token`
+    /// names this call (fresh for each, the same when repeating one whose reply was lost).
+    static func command(lists: [String], count: Int, now: Double, owner: String, token: String) -> RedisCommand {
+        var arguments: [any RedisArgument] = [script, lists.count + 4]
         for list in lists { arguments.append(list) }
         arguments.append(QueueKeys.unackedIndex)
         arguments.append(QueueKeys.unacked)
         arguments.append(OrphanRecovery.ownerKey)
+        arguments.append(lastPopKey(owner: owner))
         arguments.append(count)
         arguments.append(now)
         arguments.append(owner)
+        arguments.append(token)
         return RedisCommand("EVAL", arguments: arguments)
     }
 

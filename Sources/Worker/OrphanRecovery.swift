@@ -80,3 +80,28 @@ enum OrphanRecovery {
         return restored
     }
 }
+
+/// Whether a worker may judge other workers dead: only once its own liveness refreshes have
+/// gone through promptly for a full ``OrphanRecovery/livenessTTL``.
+///
+/// Redis keeps expiry times absolute, so while it is down every worker's liveness key lapses;
+/// right after the outage each key is missing until its worker refreshes it. A worker that swept
+/// at once would restore the messages its live peers still hold (and they would run twice).
+/// A refresh that fails or hangs (an outage) starts the wait again.
+struct OrphanSweepGate {
+    private var healthySince: ContinuousClock.Instant
+
+    init(now: ContinuousClock.Instant = .now) {
+        healthySince = now
+    }
+
+    /// Records one liveness refresh: whether it succeeded and how long it took.
+    mutating func refreshed(succeeded: Bool, took: Duration, now: ContinuousClock.Instant = .now) {
+        if !succeeded || took >= OrphanRecovery.sweepInterval { healthySince = now }
+    }
+
+    /// Whether Redis has been reachable long enough for every live peer to have refreshed.
+    func maySweep(now: ContinuousClock.Instant = .now) -> Bool {
+        now - healthySince >= OrphanRecovery.livenessTTL
+    }
+}

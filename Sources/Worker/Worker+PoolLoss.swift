@@ -31,7 +31,7 @@ extension Worker {
             }
             await deadLetter(d.raw, from: d.listKey,
                              reason: "task \(d.label) lost its pool process \(losses) times, last with \(error.exceptionInfo.summary); not redelivered again",
-                             live)
+                             recordedTag: d.tag, live)
         }
         let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\nbilliard.exceptions.WorkerLostError: \(reason)\n"
         live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }

@@ -15,8 +15,7 @@ extension Worker {
         do {
             message = try TaskMessage.decode(bytes: raw)
         } catch {
-            await deadLetter(raw, from: key, reason: "\(error)", live)
-            if let tag = reserved.recordedTag { live.writes.ack(tag) }
+            await deadLetter(raw, from: key, reason: "\(error)", recordedTag: reserved.recordedTag, live)
             return nil
         }
         let d = Delivery(listKey: key, raw: raw, message: message)
@@ -245,18 +244,26 @@ extension Worker {
             RedisCommand("HDEL", QueueKeys.unacked, d.tag),
             RedisCommand("HDEL", OrphanRecovery.ownerKey, d.tag),
             RedisCommand("RPUSH", message.listKey, envelope),
-        ]))
+        ]), afterAcks: true)
         await live.writes.flushed()
         requests.remove(d.message.id)
         logger.info("Task \(d.label) restored to \(d.message.routingKey)")
     }
 
-    func deadLetter(_ raw: [UInt8], from key: String, reason: String, _ live: Live) async {
+    /// Moves a message the worker cannot handle to the dead-letter list with the reason; when it
+    /// was recorded as held under `recordedTag`, that record goes in the same transaction, or a
+    /// restore would bring the message back.
+    func deadLetter(_ raw: [UInt8], from key: String, reason: String, recordedTag: String?, _ live: Live) async {
         let queue = QueueKeys.queueName(ofList: key)
         let record = DeadLetter(reason: reason, queue: queue, time: Date(), worker: settings.nodeName, rawMessage: raw)
         logger.error("dead-lettered a message from \(queue) to \(settings.deadLetterKey): \(reason)")
+        var commands = [RedisCommand("LPUSH", settings.deadLetterKey, record.encoded())]
+        if let tag = recordedTag {
+            commands += [RedisCommand("ZREM", QueueKeys.unackedIndex, tag), RedisCommand("HDEL", QueueKeys.unacked, tag),
+                         RedisCommand("HDEL", OrphanRecovery.ownerKey, tag)]
+        }
         await retryingRedis("dead-letter a message") {
-            _ = try await live.broker.send(RedisCommand("LPUSH", settings.deadLetterKey, record.encoded()))
+            _ = try await live.broker.transaction(commands)
         }
     }
 }

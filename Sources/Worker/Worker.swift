@@ -41,6 +41,8 @@ public final class Worker: Service, Sendable {
     let incarnation = UUID().uuidString.lowercased()
     /// Set once `run()` connected; control and events need it.
     let live = Mutex<Live?>(nil)
+    /// Shared by every connection of this worker, so an outage is one warning, not one per connection.
+    let outageLog: RedisOutageLog
 
     struct Counters {
         var processed = 0
@@ -76,6 +78,7 @@ public final class Worker: Service, Sendable {
         queues = Mutex(settings.queues)
         counters = Mutex(Counters(concurrency: settings.concurrency))
         owner = OrphanRecovery.owner(node: settings.nodeName, incarnation: incarnation)
+        outageLog = RedisOutageLog(logger: logger)
     }
 
     /// Whether the worker is consuming and answering control commands.
@@ -90,6 +93,7 @@ public final class Worker: Service, Sendable {
     private func options(_ name: String) -> RedisOptions {
         var o = RedisOptions()
         o.name = name
+        o.outageLog = outageLog
         return o
     }
 
@@ -103,7 +107,7 @@ public final class Worker: Service, Sendable {
             let client = url == settings.brokerURL ? broker : try await RedisClient.connect(url: url, options: options("backend"), logger: logger)
             backend = RedisResultBackend(client: client, expires: settings.resultExpires)
         }
-        let publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: WorkerEvents.sender(hostname: settings.nodeName), logger: logger)
+        let publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: WorkerEvents.sender(hostname: settings.nodeName), options: options("events"), logger: logger)
         let events = WorkerEvents(publisher: publisher, taskEvents: settings.sendTaskEvents)
         let writes = WriteBatcher(client: broker, logger: logger)
         let results = backend.map { $0.client === broker ? writes : WriteBatcher(client: $0.client, logger: logger) } ?? writes
@@ -208,15 +212,24 @@ public final class Worker: Service, Sendable {
     }
 
     /// Takes up to `count` waiting messages and records them as held (``MessageReservation``);
-    /// empty when nothing waits or Redis is unreachable (the client logged it).
+    /// empty when nothing waits. A call whose reply is lost to an outage is repeated with the same
+    /// token until Redis answers (it may have taken a batch), unless the worker is stopping: then
+    /// the batch stays held by this worker, its liveness key goes at exit, and a live worker's
+    /// orphan sweep restores it.
     private func reserve(_ live: Live, keys: [String], count: Int) async -> [MessageReservation.Reserved] {
-        do {
-            let reply = try await live.consumer.send(MessageReservation.command(lists: keys, count: count, now: Date().timeIntervalSince1970, owner: owner))
-            return MessageReservation.parse(reply)
-        } catch {
-            if !error.isConnectionProblem { logger.error("reserving messages failed: \(error)") }
-            try? await Task.sleep(for: .milliseconds(200))
-            return []
+        let token = UUID().uuidString
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                let command = MessageReservation.command(lists: keys, count: count, now: Date().timeIntervalSince1970, owner: owner, token: token)
+                return MessageReservation.parse(try await live.consumer.send(command))
+            } catch where error.isConnectionProblem && !stopping.load(ordering: .relaxed) {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            } catch {
+                if !error.isConnectionProblem { logger.error("reserving messages failed: \(error)") }
+                return []
+            }
         }
     }
 
@@ -266,12 +279,15 @@ public final class Worker: Service, Sendable {
     /// Keeps this worker's liveness key fresh and restores messages of workers that died.
     private func orphanSweeps(_ live: Live) async {
         var next = ContinuousClock.now
+        var gate = OrphanSweepGate()
         while !stopping.load(ordering: .relaxed) {
             try? await Task.sleep(for: .milliseconds(100))
             guard ContinuousClock.now >= next, !stopping.load(ordering: .relaxed) else { continue }
             next = ContinuousClock.now + OrphanRecovery.sweepInterval
-            _ = try? await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
-            await recoverOrphans(live)
+            let began = ContinuousClock.now
+            let refreshed = (try? await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))) != nil
+            gate.refreshed(succeeded: refreshed, took: ContinuousClock.now - began)
+            if gate.maySweep() { await recoverOrphans(live) }
         }
     }
 

@@ -7,9 +7,11 @@ import Synchronization
 ///
 /// Writes are queued in order. When no flush is in flight the first writer starts one; writes
 /// arriving meanwhile wait for the next, so an idle worker writes at once and a busy one writes
-/// big batches. Runs of acks are merged into one `ZREM`/`HDEL`/`HDEL` trio (kombu's ack, for many
-/// tags at once), which keeps Redis's work per task small. Order is kept, so an early ack still
-/// precedes its task's result and a late ack follows it.
+/// big batches. The acks of a batch are merged into one `ZREM`/`HDEL`/`HDEL` trio (kombu's ack, for
+/// many tags at once) sent after the batch's other writes, which keeps Redis's work per task
+/// small: a late ack still follows its task's result, and an early ack lands in the same pipeline
+/// as its result or before it. A write queued as a barrier (a restore) is sent after every ack
+/// queued before it, so a stale ack can never erase the record of the next holder.
 ///
 /// During an outage the batch is retried with backoff until Redis is back (the client logs the
 /// outage once); every write here is idempotent, so a batch cut off mid-way can be sent again.
@@ -17,6 +19,8 @@ final class WriteBatcher: Sendable {
     private enum Item {
         case ack(String)
         case command(RedisCommand)
+        /// Pending acks go out before this one.
+        case barrier
     }
 
     private struct State {
@@ -39,9 +43,13 @@ final class WriteBatcher: Sendable {
         enqueue { $0.items.append(.ack(tag)) }
     }
 
-    /// Queues commands, e.g. a result's SETEX and PUBLISH.
-    func write(_ commands: [RedisCommand]) {
-        enqueue { s in for command in commands { s.items.append(.command(command)) } }
+    /// Queues commands, e.g. a result's SETEX and PUBLISH. With `afterAcks`, they are sent after
+    /// every ack queued before them (acks are otherwise sent at the end of their batch).
+    func write(_ commands: [RedisCommand], afterAcks: Bool = false) {
+        enqueue { s in
+            if afterAcks { s.items.append(.barrier) }
+            for command in commands { s.items.append(.command(command)) }
+        }
     }
 
     /// Returns once everything queued before the call is in Redis.
@@ -82,7 +90,8 @@ final class WriteBatcher: Sendable {
         }
     }
 
-    /// The pipeline for a run of queued writes: consecutive acks become one trio.
+    /// The pipeline for a run of queued writes: the acks between barriers become one trio, sent
+    /// after the other writes of their stretch.
     private static func commands(for items: [Item]) -> [RedisCommand] {
         var out: [RedisCommand] = []
         var tags: [String] = []
@@ -94,9 +103,8 @@ final class WriteBatcher: Sendable {
         for item in items {
             switch item {
             case .ack(let tag): tags.append(tag)
-            case .command(let command):
-                closeAcks()
-                out.append(command)
+            case .command(let command): out.append(command)
+            case .barrier: closeAcks()
             }
         }
         closeAcks()
@@ -115,8 +123,13 @@ final class WriteBatcher: Sendable {
     private func send(_ commands: [RedisCommand]) async {
         var delay = Duration.milliseconds(50)
         while true {
-            do {
+            do throws(RedisError) {
                 let replies = try await client.pipeline(commands)
+                if replies.contains(where: { if case .error(let m) = $0 { m.hasPrefix("LOADING") } else { false } }) {
+                    // The server restarted and is still reading its data: every write here is
+                    // idempotent, so the whole batch is sent again shortly.
+                    throw RedisError(.server, "LOADING")
+                }
                 if let failed = replies.firstIndex(where: { if case .error = $0 { true } else { false } }) {
                     logger.error("Redis refused a bookkeeping write (\(commands[failed].name)): \(replies[failed])")
                 }

@@ -75,6 +75,10 @@ import Testing
         }
         let first = try DeadLetter.decode(records.last?.bytes ?? [])
         #expect(first.message == "not json at all")
+        // Envelopes with a delivery tag were recorded as unacked by the pop; dead-lettering
+        // forgets them too, or a restore would bring them back.
+        #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0)
+        #expect(try await h.redis.send(RedisCommand("HLEN", "celeriac.unacked_owner")).int == 0)
     }
 
     @Test func honoursPriorityListsAndSeveralQueues() async throws {

@@ -10,8 +10,8 @@ public import Darwin
 /// temp dir, stopped by pid.
 ///
 /// Tests never touch port 6379 or a system service: every server is spawned here with its own
-/// directory, no persistence, and `--bind 127.0.0.1`. `deinit` stops it, so a server held by a
-/// suite instance goes away with it.
+/// directory, no persistence unless asked for, and `--bind 127.0.0.1`. `deinit` stops it, so a
+/// server held by a suite instance goes away with it.
 public final class RedisServer: Sendable {
     /// The server's URL with the password (if any) set; its description is redacted.
     public let url: RedisURL
@@ -35,8 +35,12 @@ public final class RedisServer: Sendable {
     ///   - unixSocket: Listen on a unix socket in the temp dir instead of TCP.
     ///   - password: `requirepass` for the default user.
     ///   - aclUser: An extra ACL user with full access.
+    ///   - persistent: Keep the data across ``restart()`` and ``kill()``: an append-only
+    ///     file in the server's directory, fsynced before every reply (`appendfsync always`), so
+    ///     whatever a client saw acknowledged survives even a crash, as fault tests need.
     public static func start(
-        unixSocket: Bool = false, password: String? = nil, aclUser: (name: String, password: String)? = nil
+        unixSocket: Bool = false, password: String? = nil, aclUser: (name: String, password: String)? = nil,
+        persistent: Bool = false
     ) throws -> RedisServer {
         var lastError: (any Error)?
         for _ in 0..<5 {
@@ -44,7 +48,8 @@ public final class RedisServer: Sendable {
             let directory = try TemporaryDirectory(prefix: "celeriac-redis")
             do {
                 return try RedisServer(
-                    directory: directory, unixSocket: unixSocket, password: password, aclUser: aclUser)
+                    directory: directory, unixSocket: unixSocket, password: password, aclUser: aclUser,
+                    persistent: persistent)
             } catch let error as RedisServerError where error.retryable {
                 lastError = error
             }
@@ -54,11 +59,12 @@ public final class RedisServer: Sendable {
 
     private init(
         directory: TemporaryDirectory, unixSocket: Bool, password: String?,
-        aclUser: (name: String, password: String)?
+        aclUser: (name: String, password: String)?, persistent: Bool
     ) throws {
         self.directory = directory
-        var arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory.path,
+        var arguments = ["--bind", "127.0.0.1", "--save", "", "--dir", directory.path,
                          "--daemonize", "no", "--databases", "16"]
+        arguments += persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
         let endpoint: RedisURL.Endpoint
         if unixSocket {
             let path = directory.file("redis.sock")
@@ -107,8 +113,10 @@ public final class RedisServer: Sendable {
         terminate(signal: SIGKILL)
     }
 
-    /// Stops the server and starts it again on the same port or socket with the same config
-    /// (and no data), for outage tests.
+    /// Stops the server (SIGTERM; a no-op if ``stop()`` or ``kill()`` already did) and starts it
+    /// again on the same port or socket with the same config, for outage tests: with no data, or
+    /// the data it had when started `persistent`. A long outage is `stop()`, an async sleep,
+    /// then `restart()`.
     public func restart() throws {
         stop()
         // The port stays ours: redis-server sets SO_REUSEADDR, so TIME_WAIT does not block it.

@@ -30,6 +30,9 @@ public final class EventPublisher: Sendable {
     private let clock = Mutex(LamportClock())
     /// Whether the last publish failed, so an outage is logged once, not per event.
     private let failing = Mutex(false)
+    /// The level of the "dropping events" line: debug when a shared ``RedisOutageLog`` already
+    /// reports the outage itself.
+    private let dropLevel: Logger.Level
 
     /// Creates a publisher over an existing client (e.g. the broker's), which it does not close.
     ///
@@ -38,12 +41,13 @@ public final class EventPublisher: Sendable {
     ///   - sender: The node publishing (``EventSender``).
     ///   - logger: Receives the outage lines.
     public convenience init(client: RedisClient, sender: EventSender, logger: Logger) {
-        self.init(client: client, ownsClient: false, sender: sender, logger: logger)
+        self.init(client: client, ownsClient: false, sender: sender, logger: logger, dropLevel: .warning)
     }
 
-    private init(client: RedisClient, ownsClient: Bool, sender: EventSender, logger: Logger) {
+    private init(client: RedisClient, ownsClient: Bool, sender: EventSender, logger: Logger, dropLevel: Logger.Level) {
         self.client = client
         self.ownsClient = ownsClient
+        self.dropLevel = dropLevel
         self.database = client.url.database
         self.sender = sender
         self.logger = logger
@@ -66,7 +70,8 @@ public final class EventPublisher: Sendable {
         if options.name == RedisOptions().name { options.name = "events" }
         if options.maxOutageWait == nil { options.maxOutageWait = .seconds(1) }
         let client = try await RedisClient.connect(url: url, options: options, logger: logger)
-        return EventPublisher(client: client, ownsClient: true, sender: sender, logger: logger)
+        return EventPublisher(client: client, ownsClient: true, sender: sender, logger: logger,
+                              dropLevel: options.outageLog == nil ? .warning : .debug)
     }
 
     /// Ticks the publisher's clock and returns the value to put in the next event's `clock`.
@@ -119,8 +124,8 @@ public final class EventPublisher: Sendable {
                 return !f
             }
             if first {
-                logger.warning(
-                    "dropping events while Redis is unreachable (\(count) on \(publication.routingKey) now): \(error)")
+                logger.log(
+                    level: dropLevel, "dropping events while Redis is unreachable (\(count) on \(publication.routingKey) now): \(error)")
             }
         }
     }

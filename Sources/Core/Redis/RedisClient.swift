@@ -21,7 +21,8 @@ internal import Darwin
 /// When the connection drops, requests already written fail with
 /// ``RedisError/Code/connectionLost`` (they may or may not have run). The thread logs one
 /// warning, reconnects with capped exponential backoff (``RedisOptions/reconnectBackoff``),
-/// replaying AUTH and SELECT, and logs one info line when it succeeds. Requests queued meanwhile
+/// replaying AUTH and SELECT, and logs one info line when it succeeds (or reports through a
+/// shared ``RedisOptions/outageLog``). Requests queued meanwhile
 /// wait (at most ``RedisOptions/maxOutageWait``) and are sent after the reconnect.
 /// An idle connection closed by the server is noticed before the next write, so a server
 /// restart between requests usually costs callers nothing.
@@ -270,14 +271,15 @@ final class RedisClientCore: Sendable {
             return state.closed
         }
         if closed { return false }
-        logger.warning("redis \(options.name) at \(url) unreachable: \(reason); reconnecting")
+        var outage = RedisConnectionOutage(options: options, url: url, logger: logger, reason: reason)
         var backoff = RedisBackoff(options.reconnectBackoff)
         while true {
             do {
                 try connection.reconnect()
                 break
             } catch {
-                // Logged once per outage above; each failed attempt would only repeat it.
+                // Reported once per outage; each failed attempt would only repeat it.
+                outage.attemptFailed()
             }
             let wakeAt = ContinuousClock.now + backoff.next()
             while ContinuousClock.now < wakeAt {
@@ -296,8 +298,7 @@ final class RedisClientCore: Sendable {
             if state.withLock({ $0.closed }) { return false }
         }
         state.withLock { $0.outageStart = nil }
-        let elapsed = ContinuousClock.now - outageStart
-        logger.info("redis \(options.name) reconnected after \(String(format: "%.1f", elapsed.seconds)) s")
+        outage.ended(after: ContinuousClock.now - outageStart)
         return true
     }
 

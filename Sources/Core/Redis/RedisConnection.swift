@@ -48,11 +48,13 @@ public final class RedisConnection {
     /// Whether the last operation left the connection usable.
     public var isConnected: Bool { context != nil && brokenReason == nil }
 
-    /// Drops the current socket (if any) and connects again, replaying AUTH and SELECT.
+    /// Drops the current socket (if any) and connects again, replaying AUTH and SELECT, and
+    /// waits out a server that is still loading its data after a restart.
     ///
     /// - Throws: The same errors as ``init(url:options:)``.
     public func reconnect() throws(RedisError) {
         try open()
+        try waitUntilServing()
     }
 
     /// Sends one command and waits for its reply.
@@ -278,6 +280,27 @@ public final class RedisConnection {
             if case .error(let message) = reply {
                 throw RedisError(.server, "cannot select database \(url.database) on \(url): \(scrub(message))")
             }
+        }
+    }
+
+    /// A restarted server answers -LOADING until its data is back. After a reconnect the
+    /// connection counts as up only once it would serve commands, so callers never see that
+    /// transient error; other error replies (NOAUTH, …) are left for the first real command.
+    private func waitUntilServing() throws(RedisError) {
+        let ping: RedisReply
+        do {
+            // Bounded like the handshake, even on connections without a read timeout.
+            try setSocketTimeout(options.connectTimeout)
+            try append(RedisCommand("PING"))
+            ping = try readReply()
+            try setSocketTimeout(options.readTimeout)
+        } catch {
+            close()
+            throw RedisError(error.code, "while pinging \(url): \(error.message)")
+        }
+        if case .error(let message) = ping, message.hasPrefix("LOADING") {
+            close()
+            throw RedisError(.connectionFailed, "\(url) is not serving yet: \(scrub(message))")
         }
     }
 

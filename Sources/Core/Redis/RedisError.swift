@@ -62,12 +62,16 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    /// Whether the failure is about reaching the server (failed or lost connection, timeout),
+    /// Whether the failure is about reaching the server (failed or lost connection, timeout, a
+    /// server still loading its data after a restart),
     /// so that retrying later may succeed. Server error replies, bad URLs, wrong passwords and
     /// deliberate closing are not.
     public var isConnectionProblem: Bool {
-        code == .connectionFailed || code == .connectionLost || code == .timeout
+        code == .connectionFailed || code == .connectionLost || code == .timeout || isLoading
     }
+
+    /// A `-LOADING` reply: the server restarted and is reading its data back; retry shortly.
+    public var isLoading: Bool { code == .server && message.hasPrefix("LOADING") }
 
     public var description: String { "RedisError.\(code): \(message)" }
 }

@@ -15,6 +15,9 @@ public struct RedisOptions: Sendable {
     public var maxOutageWait: Duration? = nil
     /// A short name for log lines, e.g. `"broker"` or `"results"`.
     public var name: String = "redis"
+    /// Where this connection reports an outage: `nil` logs its own warning and reconnect line;
+    /// connections sharing one ``RedisOutageLog`` report an outage once between them.
+    public var outageLog: RedisOutageLog? = nil
 
     /// Creates the default options.
     public init() {}

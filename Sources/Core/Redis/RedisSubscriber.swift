@@ -18,7 +18,8 @@ internal import Darwin
 /// to a task or stream), because while it runs no other message is read.
 ///
 /// ## Outages
-/// On connection loss the loop logs one warning, reconnects with backoff
+/// On connection loss the loop logs one warning (or reports through a shared
+/// ``RedisOptions/outageLog``), reconnects with backoff
 /// (``RedisOptions/reconnectBackoff``), replays AUTH, SELECT and every current subscription and
 /// pattern subscription, and once Redis confirmed them delivers ``RedisPubSubEvent/reconnected``.
 /// Subscription changes in flight when the connection broke fail with
@@ -397,14 +398,15 @@ final class RedisSubscriberCore: Sendable {
     private func reconnect(_ connection: RedisConnection, reason: String) -> Bool {
         let outageStart = ContinuousClock.now
         if state.withLock({ $0.closed }) { return false }
-        logger.warning("redis \(options.name) at \(url) unreachable: \(reason); reconnecting")
+        var outage = RedisConnectionOutage(options: options, url: url, logger: logger, reason: reason)
         var backoff = RedisBackoff(options.reconnectBackoff)
         while true {
             do {
                 try connection.reconnect()
                 break
             } catch {
-                // Logged once per outage above.
+                // Reported once per outage.
+                outage.attemptFailed()
             }
             let wakeAt = ContinuousClock.now + backoff.next()
             while ContinuousClock.now < wakeAt {
@@ -422,8 +424,7 @@ final class RedisSubscriberCore: Sendable {
             }
             if state.withLock({ $0.closed }) { return false }
         }
-        let elapsed = ContinuousClock.now - outageStart
-        logger.info("redis \(options.name) reconnected after \(String(format: "%.1f", elapsed.seconds)) s")
+        outage.ended(after: ContinuousClock.now - outageStart)
         return true
     }
 

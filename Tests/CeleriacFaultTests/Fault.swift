@@ -1,0 +1,12 @@
+/// Every fault the suite inflicts, named as its report line names it.
+///
+/// The suite summary is printed once each of these has reported, so a new fault is a new case
+/// here plus a test that calls ``FaultRun/report(notes:)``.
+enum Fault: String, CaseIterable, Sendable {
+    case killNineWorker = "kill-9-worker"
+    case redisRestart = "redis-restart"
+    case redisUnreachable = "redis-unreachable-30s"
+    case poisonMessages = "poison-messages"
+    case warmShutdown = "warm-shutdown"
+    case coldShutdown = "cold-shutdown"
+}

@@ -1,0 +1,123 @@
+import Celeriac
+import CeleriacTestSupport
+@testable import CeleriacWorker
+import Foundation
+import Logging
+import Testing
+
+/// The worker's batched bookkeeping against a real redis-server: the reservation script that
+/// pops and records in one step, and the group-committed ack/result writes.
+@Suite(.timeLimit(.minutes(2))) struct BookkeepingTests {
+    let server: RedisServer
+    let redis: RedisClient
+    let logger = Logger(label: "test-bookkeeping")
+
+    init() async throws {
+        server = try RedisServer.start()
+        redis = try await RedisClient.connect(url: server.url, logger: logger)
+    }
+
+    private func message(_ queue: String = "celery", priority: Int? = nil) -> TaskMessage {
+        var options = TaskSendOptions()
+        options.queue = queue
+        options.priority = priority
+        return TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: options, origin: "gen1@test",
+                                now: Date(), newID: { UUID().uuidString.lowercased() })
+    }
+
+    private func reserve(_ lists: [String], count: Int, token: String = UUID().uuidString, now: Double = 1) async throws -> [MessageReservation.Reserved] {
+        MessageReservation.parse(try await redis.send(MessageReservation.command(lists: lists, count: count, now: now, owner: "w@h inc", token: token)))
+    }
+
+    @Test func reservationPopsInConsumeOrderAndRecordsWhatKombuRecords() async throws {
+        defer { redis.close(); server.stop() }
+        let first = message()
+        let second = message()
+        let lowest = message(priority: 9)
+        for m in [first, second, lowest] { _ = try await redis.send(RedisBroker.publishCommand(m)) }
+        _ = try await redis.send(RedisCommand("LPUSH", "celery", Array("not json".utf8)))
+        _ = try await redis.send(RedisCommand("LPUSH", "celery", Array(#"{"properties": {"delivery_tag": 7}}"#.utf8)))
+        // kombu's consume order for one queue: the plain list (priority 0, the highest) first.
+        let lists = QueueKeys.consumeOrder(queues: ["celery"])
+        let taken = try await reserve(lists, count: 4, now: 1_700_000_000.5)
+        #expect(taken.map { $0.recordedTag } == [first.deliveryTag, second.deliveryTag, nil, nil])
+        #expect(taken.map { $0.listKey } == ["celery", "celery", "celery", "celery"])
+        #expect(taken[2].raw == Array("not json".utf8), "what the script cannot parse comes back unrecorded, to be dead-lettered")
+        #expect(try await redis.send(RedisCommand("LLEN", "celery")).int == 0)
+
+        // Exactly the entry kombu writes, plus the owner record.
+        let entry = try await redis.send(RedisCommand("HGET", QueueKeys.unacked, first.deliveryTag)).bytes
+        #expect(entry == UnackedEntry.encode(envelopeBytes: first.encoded(), exchange: first.exchange, routingKey: first.routingKey))
+        #expect(try await redis.send(RedisCommand("ZSCORE", QueueKeys.unackedIndex, first.deliveryTag)).string == "1700000000.5")
+        #expect(try await redis.send(RedisCommand("HGET", OrphanRecovery.ownerKey, second.deliveryTag)).string == "w@h inc")
+        #expect(try await redis.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 2)
+
+        let rest = try await reserve(lists, count: 10)
+        #expect(rest.map { $0.recordedTag } == [lowest.deliveryTag])
+        #expect(rest.map { $0.listKey } == [QueueKeys.list(queue: "celery", priority: 9)])
+        #expect(try await reserve(lists, count: 10).isEmpty)
+    }
+
+    @Test func repeatingAReservationWithItsTokenReturnsTheSameBatchInsteadOfTakingMore() async throws {
+        defer { redis.close(); server.stop() }
+        let messages = (0..<5).map { _ in message() }
+        for m in messages { _ = try await redis.send(RedisBroker.publishCommand(m)) }
+        let lists = QueueKeys.consumeOrder(queues: ["celery"])
+        let lost = try await reserve(lists, count: 3, token: "a")
+        let repeated = try await reserve(lists, count: 3, token: "a")
+        #expect(lost.count == 3)
+        #expect(repeated == lost, "a reply lost to an outage is fetched again, not a new batch")
+        #expect(try await redis.send(RedisCommand("LLEN", "celery")).int == 2)
+        let next = try await reserve(lists, count: 3, token: "b")
+        #expect(next.map { $0.recordedTag } == messages.suffix(2).map { Optional($0.deliveryTag) })
+        // An empty reservation keeps the last batch: repeating "b" still answers "b".
+        #expect(try await reserve(lists, count: 3, token: "c").isEmpty)
+        #expect(try await reserve(lists, count: 3, token: "b") == next)
+    }
+
+    @Test func batchedAcksRemoveEveryRecordAndWritesKeepTheirOrder() async throws {
+        defer { redis.close(); server.stop() }
+        let messages = (0..<50).map { _ in message() }
+        for m in messages { _ = try await redis.send(RedisBroker.publishCommand(m)) }
+        _ = try await reserve(QueueKeys.consumeOrder(queues: ["celery"]), count: 50)
+        #expect(try await redis.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 50)
+
+        let writes = WriteBatcher(client: redis, logger: logger)
+        for (i, m) in messages.enumerated() {
+            writes.ack(m.deliveryTag)
+            // The last SET of a key wins only if writes keep their order.
+            writes.write([RedisCommand("SET", "order", i), RedisCommand("RPUSH", "log", i)])
+        }
+        writes.write([RedisCommand("SET", "order", "last")])
+        await writes.flushed()
+        #expect(try await redis.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 0)
+        #expect(try await redis.send(RedisCommand("ZCARD", QueueKeys.unackedIndex)).int == 0)
+        #expect(try await redis.send(RedisCommand("HLEN", OrphanRecovery.ownerKey)).int == 0)
+        #expect(try await redis.send(RedisCommand("GET", "order")).string == "last")
+        #expect(try await redis.send(RedisCommand("LLEN", "log")).int == 50)
+        // Writes queued while a flush was in flight were merged: far fewer ack commands than tags.
+        let stats = try await redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
+        let zrem = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_zrem:") }
+        let calls = zrem.flatMap { $0.split(separator: "=")[1].split(separator: ",").first }.flatMap { Int($0) } ?? 0
+        #expect(calls >= 1 && calls < 50, "acks are merged into trios (\(calls) ZREM for 50 tags)")
+    }
+
+    @Test func aRestoreQueuedAfterAnAckIsSentAfterIt() async throws {
+        defer { redis.close(); server.stop() }
+        let writes = WriteBatcher(client: redis, logger: logger)
+        // A stale ack of tag t must not erase the record a restore (or the next holder) writes.
+        writes.ack("t")
+        writes.write([RedisCommand("HSET", QueueKeys.unacked, "t", "next holder")], afterAcks: true)
+        await writes.flushed()
+        #expect(try await redis.send(RedisCommand("HGET", QueueKeys.unacked, "t")).string == "next holder")
+    }
+
+    @Test func flushedReturnsAtOnceWhenNothingIsQueued() async throws {
+        defer { redis.close(); server.stop() }
+        let writes = WriteBatcher(client: redis, logger: logger)
+        await writes.flushed()
+        writes.write([RedisCommand("SET", "k", "v")])
+        await writes.flushed()
+        #expect(try await redis.send(RedisCommand("GET", "k")).string == "v")
+    }
+}
