@@ -1,0 +1,54 @@
+/// How much each phase does: the default run (about 10–15 minutes on 2 cores) or `--quick`.
+public struct BenchPlan: Sendable {
+    /// Repetitions of every measurement (the median of these is reported).
+    public var runs = 3
+    /// Tasks per Swift drain run and per Python drain run (Python drains ~800/s).
+    public var swiftDrainTasks = 100_000
+    public var pythonDrainTasks = 10_000
+    /// Payload sizes and tasks per run at each size (Swift, Python).
+    public var payloads: [(bytes: Int, swift: Int, python: Int)] = [
+        (100, 50_000, 5_000), (10_000, 20_000, 3_000), (1_000_000, 200, 100),
+    ]
+    /// Tasks queued at once for the memory run, and how long each side is sampled.
+    public var backlog = 1_000_000
+    public var swiftBacklogWindow: Duration = .seconds(60)
+    public var pythonBacklogWindow: Duration = .seconds(20)
+    /// Enqueue counts per run.
+    public var swiftSingleSends = 20_000
+    public var swiftBulkSends = 200_000
+    public var bulkBatch = 1_000
+    public var pythonSends = 5_000
+    /// Round trips per run.
+    public var roundTrips = 1_000
+    /// Tasks in the monitor's event stream (3 events each).
+    public var monitorStreamTasks = 100_000
+    /// Tasks seen for the two memory figures.
+    public var monitorMemoryTasks = [100_000, 1_000_000]
+    /// Tasks in the store for the frame figure, and frames timed per run.
+    public var frameTasks = 100_000
+    public var frames = 100
+    /// `redis-benchmark` requests, pipelined and not.
+    public var ceilingPipelined = 1_000_000
+    public var ceilingUnpipelined = 100_000
+
+    public init() {}
+
+    /// About two minutes: fewer tasks everywhere, still three runs and ≥ 1,000 round trips.
+    public static var quick: BenchPlan {
+        var p = BenchPlan()
+        p.swiftDrainTasks = 20_000
+        p.pythonDrainTasks = 1_000
+        p.payloads = [(100, 10_000, 500), (10_000, 5_000, 300), (1_000_000, 50, 20)]
+        p.backlog = 100_000
+        p.swiftBacklogWindow = .seconds(10)
+        p.pythonBacklogWindow = .seconds(5)
+        p.swiftSingleSends = 3_000
+        p.swiftBulkSends = 50_000
+        p.pythonSends = 1_000
+        p.monitorStreamTasks = 20_000
+        p.frames = 30
+        p.ceilingPipelined = 200_000
+        p.ceilingUnpipelined = 20_000
+        return p
+    }
+}
