@@ -101,19 +101,28 @@ struct MonitorProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor-probe", abstract: "Measure qmon's model in this process (used by run).", shouldDisplay: false)
 
-    enum Kind: String, ExpressibleByArgument { case memory, frames }
+    enum Kind: String, ExpressibleByArgument { case memory, frames, ingest }
 
     @Argument var kind: Kind
     @Option var tasks: Int = 100_000
     @Option var maxTasks: Int = 100_000
     @Option var frames: Int = 100
     @Option var runs: Int = 3
+    @Option(help: "ingest: single or multi.") var batching: String = "multi"
     @Option(help: "frames: the file to write the result to (stdout is the terminal).") var result: String?
 
     func run() throws {
         switch kind {
         case .memory:
             print(JSONValue.object(try MonitorProbe.memory(tasks: tasks, maxTasks: maxTasks)).jsonString)
+        case .ingest:
+            // For profiling (e.g. under callgrind): the stream is made first, then ingested `runs` times.
+            var messages: [[UInt8]] = []
+            EventStream.generate(tasks: tasks, batching: EventStream.Batching(rawValue: batching) ?? .multi) { m, _ in messages.append(m) }
+            for _ in 0..<runs {
+                let (rate, _) = try MonitorIngest.measure(messages)
+                print(JSONValue.object(["events_per_second": .double(rate.rounded())]).jsonString)
+            }
         case .frames:
             guard let result else { throw ValidationError("frames needs --result PATH") }
             let figures = try MonitorProbe.frames(tasks: tasks, frames: frames, runs: runs)

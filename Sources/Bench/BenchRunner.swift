@@ -324,7 +324,7 @@ public struct BenchRunner: Sendable {
                 id: "monitor.frame_\(title.lowercased())", section: "Monitor (qmon)",
                 title: "one frame of the \(title) screen, \(FigureFormat.grouped(plan.frameTasks)) tasks held", unit: "ms",
                 higherIsBetter: false, swift: Sample(frames.numbers(key)), python: nil, target: .atMost(5),
-                note: title == "Tasks" ? "Layout + ncurses draw on a real 200×50 screen (a pty, `xterm-256color`), the model changed by a batch of events before every frame; each run is the median of \(plan.frames) frames." : nil))
+                note: title == "Tasks" ? "Layout + ncurses draw on a real 200×50 terminal (a tmux pane), the model changed by a batch of events before every frame; each run is the median of \(plan.frames) frames." : nil))
         }
         return rows
     }
