@@ -43,8 +43,8 @@ public struct BenchRunner: Sendable {
             case .enqueue: rows += try await enqueue()
             case .roundtrip: rows += try await roundTrip()
             case .drain: rows += try await drain(&details)
-            case .scaling: rows += try await scaling()
-            case .payload: rows += try await payload()
+            case .scaling: rows += try await scaling(&details)
+            case .payload: rows += try await payload(&details)
             case .backlog: rows += try await backlog(&details)
             }
         }
@@ -75,16 +75,16 @@ public struct BenchRunner: Sendable {
             progress("drain, \(config.title): Swift (1 qworker process)")
             let swift = try await drains.measure(
                 WorkerSpec(side: .swift, processes: 1, results: config.results, events: config.events),
-                tasks: plan.swiftDrainTasks, runs: plan.runs)
+                size: plan.swiftDrain, runs: plan.runs)
             progress("drain, \(config.title): Python (prefork -c 2)")
             let py = try await drains.measure(
                 WorkerSpec(side: .python, processes: 2, results: config.results, events: config.events),
-                tasks: plan.pythonDrainTasks, runs: plan.runs)
+                size: plan.pythonDrain, runs: plan.runs)
             rows.append(Measurement(
                 id: "drain.\(config.id)", section: "Worker drain", title: "no-op tasks, \(config.title)", unit: "tasks/s",
                 higherIsBetter: true, swift: Sample(swift.map(\.rate)), python: Sample(py.map(\.rate)), target: config.target,
                 note: config.id == "plain"
-                    ? "One worker process drains a backlog released at once (`RENAME` of a pre-filled list); timed until the queue and kombu's `unacked` are empty and every result is stored. Swift: `qworker` (release build, default concurrency); Python: `celery worker --pool prefork -c 2`. \(FigureFormat.grouped(plan.swiftDrainTasks)) tasks per Swift run, \(FigureFormat.grouped(plan.pythonDrainTasks)) per Python run."
+                    ? "One worker process drains a backlog released at once (`RENAME` of a pre-filled list); timed until the queue and kombu's `unacked` are empty and every result is stored. Swift: `qworker` (release build, default concurrency); Python: `celery worker --pool prefork -c 2`. Each run is sized by an unmeasured calibration drain to last about \(Int(plan.swiftDrain.seconds)) s (Swift, \(FigureFormat.grouped(plan.swiftDrain.minimum))–\(FigureFormat.grouped(plan.swiftDrain.maximum)) tasks) or \(Int(plan.pythonDrain.seconds)) s (Python, \(FigureFormat.grouped(plan.pythonDrain.minimum))–\(FigureFormat.grouped(plan.pythonDrain.maximum))); the counts are in the JSON."
                     : nil))
             redisRows.append(Measurement(
                 id: "redis.commands.\(config.id)", section: "Redis per task", title: "commands per task, \(config.title)",
@@ -96,6 +96,7 @@ public struct BenchRunner: Sendable {
                 unit: "reads", higherIsBetter: false, swift: Sample(swift.map(\.roundTripsPerTask)),
                 python: Sample(py.map(\.roundTripsPerTask))))
             breakdowns.append(config.id, ["swift": Self.breakdown(swift), "python": Self.breakdown(py)])
+            Self.noteTasks(&details, "drain.\(config.id)", swift: swift, python: py)
         }
         details.append("commands_per_task", .object(breakdowns))
         return rows + redisRows
@@ -112,15 +113,23 @@ public struct BenchRunner: Sendable {
         return .object(JSONObject(total.perTask(tasks).map { JSONMember($0.command, .double(($0.perTask * 1000).rounded() / 1000)) }))
     }
 
-    func scaling() async throws -> [Measurement] {
+    /// Records the tasks per run of a row's drains in the details.
+    static func noteTasks(_ details: inout JSONObject, _ id: String, swift: [DrainRun], python: [DrainRun]) {
+        var counts = details["tasks_per_run"]?.objectValue ?? JSONObject()
+        counts[id] = ["swift": .int(swift.first?.tasks ?? 0), "python": .int(python.first?.tasks ?? 0)]
+        details["tasks_per_run"] = .object(counts)
+    }
+
+    func scaling(_ details: inout JSONObject) async throws -> [Measurement] {
         var rows: [Measurement] = []
         for n in [1, 2, 4] {
             progress("drain with \(n) worker processes (results on): Swift")
             let swift = try await drains.measure(
-                WorkerSpec(side: .swift, processes: n, results: true, events: false), tasks: plan.swiftDrainTasks, runs: plan.runs)
+                WorkerSpec(side: .swift, processes: n, results: true, events: false), size: plan.swiftDrain, runs: plan.runs)
             progress("drain with \(n) worker processes (results on): Python")
             let py = try await drains.measure(
-                WorkerSpec(side: .python, processes: n, results: true, events: false), tasks: plan.pythonDrainTasks, runs: plan.runs)
+                WorkerSpec(side: .python, processes: n, results: true, events: false), size: plan.pythonDrain, runs: plan.runs)
+            Self.noteTasks(&details, "drain.processes_\(n)", swift: swift, python: py)
             rows.append(Measurement(
                 id: "drain.processes_\(n)", section: "Worker processes", title: "\(n) worker process\(n == 1 ? "" : "es"), results on",
                 unit: "tasks/s", higherIsBetter: true, swift: Sample(swift.map(\.rate)), python: Sample(py.map(\.rate)),
@@ -129,21 +138,22 @@ public struct BenchRunner: Sendable {
         return rows
     }
 
-    func payload() async throws -> [Measurement] {
+    func payload(_ details: inout JSONObject) async throws -> [Measurement] {
         var rows: [Measurement] = []
         for p in plan.payloads {
             let label = p.bytes >= 1_000_000 ? "\(p.bytes / 1_000_000) MB" : p.bytes >= 1_000 ? "\(p.bytes / 1_000) KB" : "\(p.bytes) B"
             progress("drain with \(label) payloads: Swift")
             let swift = try await drains.measure(
-                WorkerSpec(side: .swift, processes: 1, results: true, events: false), tasks: p.swift, runs: plan.runs, payloadBytes: p.bytes)
+                WorkerSpec(side: .swift, processes: 1, results: true, events: false), size: p.swift, runs: plan.runs, payloadBytes: p.bytes)
             progress("drain with \(label) payloads: Python")
             let py = try await drains.measure(
-                WorkerSpec(side: .python, processes: 2, results: true, events: false), tasks: p.python, runs: plan.runs, payloadBytes: p.bytes)
+                WorkerSpec(side: .python, processes: 2, results: true, events: false), size: p.python, runs: plan.runs, payloadBytes: p.bytes)
+            Self.noteTasks(&details, "payload.\(p.bytes)", swift: swift, python: py)
             rows.append(Measurement(
                 id: "payload.\(p.bytes)", section: "Payload size", title: "drain, \(label) argument, results on", unit: "tasks/s",
                 higherIsBetter: true, swift: Sample(swift.map(\.rate)), python: Sample(py.map(\.rate)),
                 note: p.bytes == plan.payloads.first?.bytes
-                    ? "One string argument of that size; tasks per run (Swift/Python): " + plan.payloads.map { "\(FigureFormat.grouped($0.swift))/\(FigureFormat.grouped($0.python))" }.joined(separator: ", ") + "."
+                    ? "One string argument of that size, one worker process (Python: prefork -c 2); runs sized as above, at most " + plan.payloads.map { "\(FigureFormat.grouped($0.swift.maximum))/\(FigureFormat.grouped($0.python.maximum))" }.joined(separator: ", ") + " tasks (Swift/Python)."
                     : nil))
         }
         return rows

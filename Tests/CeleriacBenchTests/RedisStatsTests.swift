@@ -53,4 +53,13 @@ import Testing
         #expect(run.commandsPerTask == 2)
         #expect(run.roundTripsPerTask == 1.5)
     }
+
+    @Test func drainRunsAreSizedToTheirTargetLengthWithinBounds() {
+        let size = DrainSize(seconds: 5, minimum: 20_000, maximum: 200_000, calibration: 5_000)
+        #expect(size.tasks(atRate: 10_000) == 50_000)
+        #expect(size.tasks(atRate: 800) == 20_000, "a slow worker still gets the minimum")
+        #expect(size.tasks(atRate: 1_000_000) == 200_000, "a fast one is capped")
+        #expect(size.tasks(atRate: .infinity) == 20_000)
+        #expect(size.tasks(atRate: 0) == 20_000)
+    }
 }

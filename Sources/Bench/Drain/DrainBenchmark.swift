@@ -27,21 +27,23 @@ public struct DrainBenchmark: Sendable {
         self.progress = progress
     }
 
-    /// Starts the workers of `spec`, warms them up, times `runs` drains of `tasks` tasks each
-    /// (with `payloadBytes` bytes of argument), and stops them.
-    public func measure(_ spec: WorkerSpec, tasks: Int, runs: Int, payloadBytes: Int = 0) async throws -> [DrainRun] {
+    /// Starts the workers of `spec`, warms them up, sizes the runs with a calibration drain
+    /// (``DrainSize``), times `runs` drains (with `payloadBytes` bytes of argument), and stops them.
+    public func measure(_ spec: WorkerSpec, size: DrainSize, runs: Int, payloadBytes: Int = 0) async throws -> [DrainRun] {
         try await redis.flushAll()
         let fleet = try WorkerFleet(
             spec: spec, brokerURL: redis.brokerURL, resultURL: redis.resultURL, queue: Self.queue,
             environment: environment, tag: spec.side.rawValue)
         do {
             let message = Self.messageMaker(payloadBytes: payloadBytes)
-            _ = try await drain(tasks: min(Self.warmUpTasks, tasks), spec: spec, fleet: fleet, message: message,
+            _ = try await drain(tasks: min(Self.warmUpTasks, size.calibration), spec: spec, fleet: fleet, message: message,
                                 startUpAllowance: .seconds(90))
+            let calibration = try await drain(tasks: size.calibration, spec: spec, fleet: fleet, message: message)
+            let tasks = size.tasks(atRate: calibration.rate)
             var out: [DrainRun] = []
             for i in 0..<runs {
                 let run = try await drain(tasks: tasks, spec: spec, fleet: fleet, message: message)
-                progress("  run \(i + 1)/\(runs): \(tasks) tasks in \(FigureFormat.number(run.seconds)) s = \(FigureFormat.number(run.rate)) tasks/s")
+                progress("  run \(i + 1)/\(runs): \(FigureFormat.grouped(tasks)) tasks in \(FigureFormat.number(run.seconds)) s = \(FigureFormat.number(run.rate)) tasks/s")
                 out.append(run)
             }
             await fleet.stop()
