@@ -4,7 +4,7 @@
 # runs qbench, which prints one Markdown table (median [min–max] of 3 runs, Swift vs Python, the
 # issue's targets) and writes bench/results/latest.json. About 10–15 minutes on 2 cores.
 #   scripts/bench.sh                    # the full run
-#   scripts/bench.sh --quick            # about two minutes, fewer tasks: a smoke run
+#   scripts/bench.sh --quick            # a few minutes, fewer tasks: a smoke run
 #   scripts/bench.sh --only drain,monitor --json /tmp/b.json   # some phases (qbench --help)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

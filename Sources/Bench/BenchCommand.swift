@@ -24,7 +24,7 @@ public struct BenchCommand: AsyncParsableCommand {
     public struct Run: AsyncParsableCommand {
         public static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the benchmark (the default).")
 
-        @Flag(help: "Fewer tasks per run (about two minutes): a smoke run, not figures to quote.")
+        @Flag(help: "Fewer and shorter runs (a few minutes): a smoke run, not figures to quote.")
         var quick = false
 
         @Option(help: ArgumentHelp("Where to write the JSON report.", valueName: "path"))

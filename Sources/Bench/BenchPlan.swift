@@ -38,7 +38,7 @@ public struct BenchPlan: Sendable {
 
     public init() {}
 
-    /// About two minutes: fewer tasks everywhere, still three runs and ≥ 1,000 round trips.
+    /// A few minutes: fewer and shorter runs everywhere, still three runs and ≥ 1,000 round trips.
     public static var quick: BenchPlan {
         var p = BenchPlan()
         p.swiftDrain = DrainSize(seconds: 1, minimum: 5_000, maximum: 50_000, calibration: 2_000)

@@ -58,6 +58,10 @@ import Testing
                         swift: Sample([20_000]), python: nil, target: .atLeast(30_000)),
             Measurement(id: "c", section: "Monitor", title: "frame", unit: "ms", higherIsBetter: false,
                         swift: Sample([1, 2, 3]), python: nil, note: "pty"),
+            Measurement(id: "d", section: "Monitor", title: "cheaper", unit: "MB", higherIsBetter: false,
+                        swift: Sample([10]), python: Sample([50])),
+            Measurement(id: "e", section: "Monitor", title: "dearer", unit: "MB", higherIsBetter: false,
+                        swift: Sample([12]), python: Sample([10])),
         ]
         let lines = ReportTable.markdown(rows).split(separator: "\n").map(String.init)
         #expect(lines[2] == "| **Drain** | | | | | |")
@@ -65,6 +69,8 @@ import Testing
         #expect(lines[4] == "| events | tasks/s | 20,000 | — | — | ≥ 30,000 ❌ |")
         #expect(lines[5] == "| **Monitor** | | | | | |")
         #expect(lines[6] == "| frame [2] | ms | 2.00 [1.00–3.00] | — | — |  |")
+        #expect(lines[7] == "| cheaper | MB | 10.0 | 50.0 | 5.0× less |  |")
+        #expect(lines[8] == "| dearer | MB | 12.0 | 10.0 | 1.2× more |  |")
         #expect(lines.suffix(2) == ["1. how", "2. pty"])
     }
 
