@@ -96,6 +96,24 @@ let package = Package(
             path: "Sources/qload",
             swiftSettings: strict
         ),
+        // The benchmark of issue #6: Swift and Python Celery side by side on one private Redis.
+        // Dev tooling, so it reuses the tests' private redis-server and child-process handling.
+        .target(
+            name: "CeleriacBench",
+            dependencies: [
+                "Celeriac", "CeleriacMonitor", "CeleriacTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Bench",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "qbench",
+            dependencies: ["CeleriacBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/qbench",
+            swiftSettings: strict
+        ),
         // Test support: a real redis-server per suite, temp dirs, process helpers.
         .target(
             name: "CeleriacTestSupport",
@@ -130,6 +148,12 @@ let package = Package(
             name: "CeleriacMonitorTests",
             dependencies: ["CeleriacMonitor", "Celeriac", "CMallocStats"],
             path: "Tests/CeleriacMonitorTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CeleriacBenchTests",
+            dependencies: ["CeleriacBench", "Celeriac", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/CeleriacBenchTests",
             swiftSettings: strict
         ),
         // Against real Python Celery 5.7 (CELERIAC_PYTHON) and the built qworker (CELERIAC_BIN_DIR).

@@ -35,6 +35,12 @@ def echo(value):
     return value
 
 
+@app.task(name="demo.noop")
+def noop(*args, **kwargs):
+    """Takes anything, returns None: the benchmark's task (qbench)."""
+    return None
+
+
 @app.task(name="demo.sleep")
 def sleep(seconds):
     time.sleep(seconds)

@@ -15,14 +15,17 @@ public enum DemoTasks {
         return registry
     }
 
-    /// Adds `demo.add`, `demo.mul`, `demo.echo`, `demo.sleep`, `demo.fail`, `demo.flaky`,
-    /// `demo.spin` and `demo.crash`.
+    /// Adds `demo.add`, `demo.mul`, `demo.echo`, `demo.noop`, `demo.sleep`, `demo.fail`,
+    /// `demo.flaky`, `demo.spin` and `demo.crash`.
     public static func register(into registry: inout TaskRegistry) {
         registry.register("demo.add", parameters: ["x", "y"]) { (x: JSONValue, y: JSONValue) in try arithmetic(x, y, { $0.addingReportingOverflow($1) }, +) }
         registry.register("demo.mul", parameters: ["x", "y"]) { (x: JSONValue, y: JSONValue) in try arithmetic(x, y, { $0.multipliedReportingOverflow(by: $1) }, *) }
         registry.registerRaw("demo.echo") { call in
             try call.bind(to: ["value"], taskName: "demo.echo")[0]
         }
+        // Takes any arguments and returns None: the benchmark's task (qbench), so a drain
+        // measures the worker, not the task body; payload-size runs pass their bytes as an argument.
+        registry.registerRaw("demo.noop") { _ in .null }
         registry.register("demo.sleep", parameters: ["seconds"]) { (seconds: Double) -> Double in
             guard seconds >= 0, seconds.isFinite else { throw TaskError.valueError("sleep length must be non-negative") }
             try await Task.sleep(for: .seconds(seconds))

@@ -17,6 +17,8 @@ import Testing
         #expect(try await client.delay("demo.add", 2, 3).get(as: Int.self, timeout: .seconds(60)) == 5, "\(worker.output)")
         let value: JSONValue = ["list": [1, 2.0, "é"], "big": .bigInt("1180591620717411303427"), "f": 0.15000000000000002, "none": nil]
         #expect(try await client.send("demo.echo", args: [value]).get(timeout: .seconds(20)) == value)
+        // The benchmark's no-op takes any arguments and returns None on both sides.
+        #expect(try await client.send("demo.noop", args: [1, "x"], kwargs: ["k": 2]).get(timeout: .seconds(20)) == .null)
 
         var options = TaskSendOptions()
         options.priority = 9

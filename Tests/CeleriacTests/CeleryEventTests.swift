@@ -150,6 +150,33 @@ import Testing
         #expect(WireSamples.ascii(payload) == WireSamples.ascii(original))
     }
 
+    @Test func everyTaskFieldIsReadAndTheFirstOfTwoEqualKeysWins() throws {
+        let fields = JSONObject([
+            JSONMember("hostname", "w@h"), JSONMember("utcoffset", -2.0), JSONMember("pid", 7), JSONMember("clock", 9),
+            JSONMember("uuid", "u1"), JSONMember("uuid", "u2"), JSONMember("name", .null), JSONMember("name", "late"),
+            JSONMember("args", "(1,)"), JSONMember("kwargs", "{}"), JSONMember("root_id", "r"), JSONMember("parent_id", "p"),
+            JSONMember("retries", 2), JSONMember("eta", "e"), JSONMember("expires", "x"), JSONMember("queue", "q"),
+            JSONMember("exchange", "ex"), JSONMember("routing_key", "rk"), JSONMember("result", "5"),
+            JSONMember("runtime", 0.5), JSONMember("exception", "E()"), JSONMember("traceback", "tb"),
+            JSONMember("terminated", true), JSONMember("signum", 15), JSONMember("expired", false),
+            JSONMember("requeue", true), JSONMember("clock", 99), JSONMember("timestamp", 1.5), JSONMember("type", "task-revoked"),
+        ])
+        let e = try CeleryEvent(fields: fields)
+        #expect(e.hostname == "w@h" && e.utcoffset == -2 && e.pid == 7 && e.clock == 9 && e.timestamp == 1.5)
+        let t = try #require(e.task)
+        #expect(t == TaskEventFields(
+            uuid: "u1", name: nil, args: "(1,)", kwargs: "{}", rootID: "r", parentID: "p", retries: 2, eta: "e",
+            expires: "x", queue: "q", exchange: "ex", routingKey: "rk", result: "5", runtime: 0.5, exception: "E()",
+            traceback: "tb", terminated: true, signum: 15, expired: false, requeue: true))
+        // Wrong types read as nil, as Celery's receivers never validate fields.
+        let loose = try CeleryEvent(fields: ["uuid": "u", "retries": "2", "runtime": "x", "expired": 1, "type": "task-x"])
+        #expect(loose.task == TaskEventFields(uuid: "u"))
+        #expect(loose.kind.isTaskEvent && !loose.kind.isWorkerEvent)
+        #expect(CeleryEventKind(type: "worker-custom").isWorkerEvent)
+        #expect(CeleryEventKind(type: "task").isTaskEvent)
+        #expect(!CeleryEventKind(type: "taskish-x").isTaskEvent, "the group is what comes before the dash")
+    }
+
     @Test func genericInitPutsDispatcherFieldsAroundTheBody() {
         let e = CeleryEvent(
             type: "task-progress", sender: EventSender(hostname: "w@h", utcoffset: -2.0, pid: 7), clock: nil,

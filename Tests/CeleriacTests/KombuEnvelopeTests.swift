@@ -25,6 +25,24 @@ import Testing
         #expect(String(decoding: e.body, as: UTF8.self) == "[[2, 3], {}, {}]")
     }
 
+    @Test func base64RoundTripsEveryLengthAndByteAndFallsBackMidBody() throws {
+        // Every padding case and every byte value through the whole-quad fast path.
+        for n in 0..<300 {
+            let body = (0..<n).map { UInt8(truncatingIfNeeded: $0 * 7 + n) }
+            #expect(try KombuEnvelope.decode(KombuEnvelope(body: body).encoded()).body == body, "length \(n)")
+        }
+        // Whitespace, padding and foreign bytes after many good quads: the general loop takes over there.
+        let text = "[[2, 3], {}, {}]"
+        let good = Self.b64(text + text + text)
+        let spaced = String(good.prefix(40)) + "\\n " + String(good.dropFirst(40))
+        #expect(String(decoding: try KombuEnvelope.decode(Self.envelope(body: spaced)).body, as: UTF8.self) == text + text + text)
+        let padded = Self.b64(text + text + text + "x")
+        #expect(padded.hasSuffix("=="))
+        for bad in [String(good.prefix(40)) + "!!!!", padded + "AAAA", String(good.dropLast(4)) + "A=A="] {
+            #expect(throws: ProtocolError.self) { try KombuEnvelope.decode(Self.envelope(body: bad)) }
+        }
+    }
+
     @Test func bodyWithoutEncodingIsTakenAsText() throws {
         let e = try KombuEnvelope.decode(Self.envelope(body: #"[[1], {}, {}]"#, properties: #"{"delivery_tag": "x"}"#))
         #expect(try TaskMessage.decode(e).args == [1])

@@ -15,6 +15,8 @@ import Testing
         let nested: JSONValue = ["n": [1, 2.5, nil, true], "big": .bigInt("1180591620717411303427"), "s": "日本 😀"]
         #expect(try await h.client.send("demo.echo", args: [nested]).get(timeout: .seconds(10)) == nested)
         #expect(try await h.client.send("demo.add", kwargs: ["x": 1, "y": 2]).get(timeout: .seconds(10)) == .int(3))
+        // The benchmark's no-op takes any arguments and returns None.
+        #expect(try await h.client.send("demo.noop", args: [1, "x"], kwargs: ["k": 2]).get(timeout: .seconds(10)) == .null)
     }
 
     @Test func sendManyPublishesABatchWhoseResultsAllArrive() async throws {

@@ -71,10 +71,28 @@ public enum CeleryEventKind: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the event describes a task (group `task`), so carries a `uuid`.
-    public var isTaskEvent: Bool { group == "task" }
+    public var isTaskEvent: Bool {
+        // Same answer as `group == "task"`, without building the group string: this is asked
+        // for every event a monitor decodes.
+        switch self {
+        case .taskSent, .taskReceived, .taskStarted, .taskSucceeded, .taskFailed, .taskRetried, .taskRevoked,
+            .taskRejected:
+            true
+        case .workerOnline, .workerHeartbeat, .workerOffline: false
+        case .other(let t): t == "task" || t.hasPrefix("task-")
+        }
+    }
 
     /// Whether the event describes a worker's life (group `worker`).
-    public var isWorkerEvent: Bool { group == "worker" }
+    public var isWorkerEvent: Bool {
+        switch self {
+        case .workerOnline, .workerHeartbeat, .workerOffline: true
+        case .taskSent, .taskReceived, .taskStarted, .taskSucceeded, .taskFailed, .taskRetried, .taskRevoked,
+            .taskRejected:
+            false
+        case .other(let t): t == "worker" || t.hasPrefix("worker-")
+        }
+    }
 
     /// Whether Celery defines this type (everything but ``other(_:)``).
     public var isKnown: Bool { if case .other = self { false } else { true } }
