@@ -28,6 +28,38 @@ enum MessageReservation {
           return redis.call('LRANGE', last, 1, -1)
         end
         local want = tonumber(ARGV[1])
+        -- The end of the last plain occurrence of pat in raw.
+        local function lastEnd(raw, pat)
+          local at, from = nil, 1
+          while true do
+            local _, e = string.find(raw, pat, from, true)
+            if not e then return at end
+            at, from = e, e + 1
+          end
+        end
+        -- A string field read without decoding the JSON: the last `"name": "` (properties come
+        -- last in kombu's envelope; inside a JSON string that text is always escaped) up to the
+        -- next quote. nil when absent or when the value needs unescaping: cjson decides then.
+        local function field(raw, name)
+          local e = lastEnd(raw, '"' .. name .. '": "') or lastEnd(raw, '"' .. name .. '":"')
+          if not e then return nil end
+          local close = string.find(raw, '"', e + 1, true)
+          if not close then return nil end
+          local v = string.sub(raw, e + 1, close - 1)
+          if string.find(v, '%c') or string.find(v, '\\\\', 1, true) then return nil end
+          return v
+        end
+        local function parsed(raw)
+          local tag, exchange, key = field(raw, 'delivery_tag'), field(raw, 'exchange'), field(raw, 'routing_key')
+          if tag and exchange and key then return tag, '"' .. exchange .. '"', '"' .. key .. '"' end
+          local ok, m = pcall(cjson.decode, raw)
+          if not (ok and type(m) == 'table' and type(m.properties) == 'table') then return nil end
+          local p = m.properties
+          local info = type(p.delivery_info) == 'table' and p.delivery_info or {}
+          if type(p.delivery_tag) ~= 'string' or p.delivery_tag == '' then return nil end
+          return p.delivery_tag, cjson.encode(type(info.exchange) == 'string' and info.exchange or ''),
+                 cjson.encode(type(info.routing_key) == 'string' and info.routing_key or '')
+        end
         local out, scores, entries, owners = {}, {}, {}, {}
         for i = 1, lists do
           if want <= 0 then break end
@@ -35,22 +67,16 @@ enum MessageReservation {
           if got then
             want = want - #got
             for _, raw in ipairs(got) do
-              local tag = ''
-              local ok, m = pcall(cjson.decode, raw)
-              if ok and type(m) == 'table' and type(m.properties) == 'table' then
-                local p = m.properties
-                local info = type(p.delivery_info) == 'table' and p.delivery_info or {}
-                if type(p.delivery_tag) == 'string' and p.delivery_tag ~= '' then
-                  tag = p.delivery_tag
-                  local exchange = type(info.exchange) == 'string' and info.exchange or ''
-                  local key = type(info.routing_key) == 'string' and info.routing_key or ''
-                  scores[#scores + 1] = ARGV[2]
-                  scores[#scores + 1] = tag
-                  entries[#entries + 1] = tag
-                  entries[#entries + 1] = '[' .. raw .. ', ' .. cjson.encode(exchange) .. ', ' .. cjson.encode(key) .. ']'
-                  owners[#owners + 1] = tag
-                  owners[#owners + 1] = ARGV[3]
-                end
+              local tag, exchange, key = parsed(raw)
+              if tag and tag ~= '' then
+                scores[#scores + 1] = ARGV[2]
+                scores[#scores + 1] = tag
+                entries[#entries + 1] = tag
+                entries[#entries + 1] = '[' .. raw .. ', ' .. exchange .. ', ' .. key .. ']'
+                owners[#owners + 1] = tag
+                owners[#owners + 1] = ARGV[3]
+              else
+                tag = ''
               end
               out[#out + 1] = KEYS[i]
               out[#out + 1] = raw

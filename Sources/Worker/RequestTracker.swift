@@ -39,13 +39,16 @@ final class RequestTracker: Sendable {
 
     /// Marks `id` running in process `pid`; `cancel` ends it early. Returns false if a terminate already came.
     func start(_ id: String, pid: Int, cancel: @escaping @Sendable (Int) -> Void) -> Bool {
-        entries.withLock { e in
-            e[id]?.workerPID = pid
-            e[id]?.phase = .active
-            e[id]?.timeStart = Date().timeIntervalSince1970
-            e[id]?.acknowledged = true
-            e[id]?.cancel = cancel
-            return e[id]?.terminatedWith == nil
+        let now = Date().timeIntervalSince1970
+        return entries.withLock { e in
+            // One hash lookup, then the entry is changed in place (this runs for every task).
+            guard let i = e.index(forKey: id) else { return false }
+            e.values[i].workerPID = pid
+            e.values[i].phase = .active
+            e.values[i].timeStart = now
+            e.values[i].acknowledged = true
+            e.values[i].cancel = cancel
+            return e.values[i].terminatedWith == nil
         }
     }
 

@@ -27,6 +27,11 @@ struct TaskRun: Sendable {
 
     /// Waits for the body or a limit, whichever comes first. Cancelling the waiting task cancels the body.
     func wait() async -> Ending {
+        if soft == nil && hard == nil {
+            // No limits to race against: wait for the body directly (no watcher tasks), which
+            // is most tasks and most of the per-task overhead otherwise.
+            return .finished(await withTaskCancellationHandler { await body.result } onCancel: { body.cancel() })
+        }
         let softHit = TimeoutFlag()
         let ending: Ending = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Ending, Never>) in

@@ -35,8 +35,8 @@ extension Worker {
         }
         let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\nbilliard.exceptions.WorkerLostError: \(reason)\n"
         live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
+        keepForRetry(d, live)
         await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
-        await keepForRetry(d, live)
         return false
     }
 }

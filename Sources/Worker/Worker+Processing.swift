@@ -68,10 +68,15 @@ extension Worker {
 
     /// Runs one received message to its end: ETA, revoke and expiry checks, rate limit, a pool
     /// slot, early ack, the task body, and its result.
-    func process(_ d: Delivery, _ live: Live) async {
+    ///
+    /// Its prefetch slot is given back as Celery's QoS does: when the message is acked (at start,
+    /// or after the run with `acks_late`), and as soon as it turns out to wait for an ETA (Celery
+    /// raises the prefetch count for those), so ETA tasks never starve the worker of work.
+    func process(_ d: Delivery, _ live: Live, slot: PrefetchSlot) async {
         let m = d.message
         defer { requests.remove(m.id) }
         if let eta = m.eta {
+            if Date() < eta { slot.release() }
             while Date() < eta {
                 if stopping.load(ordering: .relaxed) || Task.isCancelled {
                     await restore(d, live)
@@ -98,7 +103,10 @@ extension Worker {
         let acksLate = (tasks[m.name]?.options.acksLate ?? false) || settings.acksLate
         // Default (Celery's acks_late=False): ack when the task starts. acks_late: after it ran,
         // so a worker killed mid-task leaves the message in `unacked` to be restored.
-        if !acksLate { await ack(d, live) }
+        if !acksLate {
+            await ack(d, live)
+            slot.release()
+        }
         let settled = await execute(d, live)
         if acksLate && !settled {
             // Celery acks a late task only after its result is stored.
@@ -175,8 +183,8 @@ extension Worker {
             logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")
             let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\n\(error.type): \(error.message)\n"
             live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
+            keepForRetry(d, live)
             await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
-            await keepForRetry(d, live)
         }
         return false
     }
@@ -205,11 +213,10 @@ extension Worker {
     }
 
     /// Keeps the original message of a failed task (bounded, with a TTL) so `qmon retry` can
-    /// re-send it exactly.
-    func keepForRetry(_ d: Delivery, _ live: Live) async {
-        await retryingRedis("keep the message of \(d.label) for retry") {
-            _ = try await live.broker.transaction(FailedTaskStore.recordCommands(taskID: d.message.id, rawMessage: d.raw))
-        }
+    /// re-send it exactly. Queued before the FAILURE result, so whoever sees the failure can
+    /// already retry it.
+    func keepForRetry(_ d: Delivery, _ live: Live) {
+        live.writes.write(RedisConnection.wrapTransaction(FailedTaskStore.recordCommands(taskID: d.message.id, rawMessage: d.raw)))
     }
 
     /// Acks a message that will not run and stores its final state.

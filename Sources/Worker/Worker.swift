@@ -200,12 +200,13 @@ public final class Worker: Service, Sendable {
                     prefetch.release()
                     continue
                 }
+                let slot = PrefetchSlot(prefetch)
                 group.addTask {
-                    await self.process(delivery, live)
-                    // The slot is reused only once this task's ack and result are in Redis.
-                    await live.results.flushed()
-                    await live.writes.flushed()
-                    self.prefetch.release()
+                    await self.process(delivery, live, slot: slot)
+                    slot.release()
+                    // Writes run behind the work; a worker that outpaces Redis waits here.
+                    await live.results.waitIfBacklogged()
+                    await live.writes.waitIfBacklogged()
                 }
             }
         }
@@ -239,6 +240,8 @@ public final class Worker: Service, Sendable {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }
         logger.info("warm shutdown: finishing running tasks, returning held messages to their queues")
         prefetch.close()
+        // Messages waiting for a pool slot go back now, not when a running task frees one.
+        pool.close()
     }
 
     /// Grows (positive) or shrinks (negative) the pool and the prefetch window with it

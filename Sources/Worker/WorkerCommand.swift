@@ -42,7 +42,7 @@ public struct WorkerCommand: ParsableCommand {
     @Option(name: [.customShort("Q"), .long], help: ArgumentHelp("Comma-separated queues to consume (default: task_default_queue, 'celery').", valueName: "queues"))
     public var queues: String?
 
-    @Option(name: [.short, .long], help: ArgumentHelp("Tasks run at once (default: worker_concurrency, else the number of CPUs).", valueName: "n"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Tasks run at once (default: worker_concurrency, else the number of CPUs with --pool process and \(WorkerSettings.defaultAsyncConcurrency) with the async pool).", valueName: "n"))
     public var concurrency: Int?
 
     @Option(name: [.customShort("P"), .long], help: ArgumentHelp(
@@ -110,7 +110,6 @@ public struct WorkerCommand: ParsableCommand {
         let backendURL = try config.effectiveResultBackend.map { try RedisURL(parsing: $0) }
         var settings = WorkerSettings(brokerURL: brokerURL, resultBackendURL: backendURL)
         settings.queues = queues.map(queueList) ?? [config.taskDefaultQueue]
-        settings.concurrency = concurrency ?? config.workerConcurrency ?? ProcessInfo.processInfo.activeProcessorCount
         settings.prefetchMultiplier = prefetchMultiplier ?? config.workerPrefetchMultiplier
         settings.nodeName = WorkerSettings.expandNodeName(hostname ?? "celery@%h")
         settings.resultExpires = config.resultExpires
@@ -123,6 +122,10 @@ public struct WorkerCommand: ParsableCommand {
             guard let kind = WorkerPoolKind(name: name) else { throw ConfigError("worker_pool must be async or process (prefork), not '\(name)'") }
             settings.pool = kind
         }
+        // Celery's default (one per CPU) fits processes; async tasks mostly wait on I/O and cost
+        // nothing while they do, and a window of two keeps a fast worker waiting on round trips.
+        settings.concurrency = concurrency ?? config.workerConcurrency
+            ?? (settings.pool == .process ? ProcessInfo.processInfo.activeProcessorCount : WorkerSettings.defaultAsyncConcurrency)
         settings.maxTasksPerChild = maxTasksPerChild ?? config.workerMaxTasksPerChild
         settings.rejectOnWorkerLost = config.taskRejectOnWorkerLost
         return settings

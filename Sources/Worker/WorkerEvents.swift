@@ -20,7 +20,7 @@ final class WorkerEvents: Sendable {
     let publisher: EventPublisher
     let sender: EventSender
     private let taskEventsOn: Atomic<Bool>
-    private let buffer = Mutex<[CeleryEvent]>([])
+    private let buffer = Mutex<[TaskEventRecord]>([])
 
     init(publisher: EventPublisher, taskEvents: Bool) {
         self.publisher = publisher
@@ -41,25 +41,25 @@ final class WorkerEvents: Sendable {
     }
 
     /// Queues a task event built with the next clock value and the current time, if task events are on.
-    func task(_ build: (EventSender, Int, Double) -> CeleryEvent) {
+    func task(_ build: (EventSender, Int, Double) -> TaskEventRecord) {
         guard taskEventsEnabled else { return }
         let event = build(sender, publisher.nextClock(), Date().timeIntervalSince1970)
-        let full = buffer.withLock { b -> [CeleryEvent]? in
+        let full = buffer.withLock { b -> [TaskEventRecord]? in
             b.append(event)
             guard b.count >= Self.batchLimit else { return nil }
             defer { b.removeAll(keepingCapacity: true) }
             return b
         }
-        if let full { Task { await publisher.publishTaskEvents(full) } }
+        if let full { Task { await publisher.publishTaskEvents(serializedBody: TaskEventRecord.batchBody(full), count: full.count) } }
     }
 
     /// Publishes whatever task events are buffered.
     func flush() async {
-        let batch = buffer.withLock { b -> [CeleryEvent] in
+        let batch = buffer.withLock { b -> [TaskEventRecord] in
             defer { b.removeAll(keepingCapacity: true) }
             return b
         }
-        if !batch.isEmpty { await publisher.publishTaskEvents(batch) }
+        if !batch.isEmpty { await publisher.publishTaskEvents(serializedBody: TaskEventRecord.batchBody(batch), count: batch.count) }
     }
 
     /// Sends a `worker-*` event now.

@@ -54,6 +54,9 @@ public struct WorkerSettings: Sendable {
         self.resultExpires = resultExpires
     }
 
+    /// `--concurrency` of the async pool when neither flag nor config sets it.
+    public static let defaultAsyncConcurrency = 32
+
     /// The most messages held at once.
     public var prefetchLimit: Int { concurrency * prefetchMultiplier }
 

@@ -52,6 +52,15 @@ final class WriteBatcher: Sendable {
         }
     }
 
+    /// Writes queued beyond which ``waitIfBacklogged()`` waits: bounds memory when tasks finish
+    /// faster than Redis takes their results (or while it is unreachable).
+    static let backlogLimit = 4096
+
+    /// Waits for the queue to drain when more than ``backlogLimit`` writes are waiting.
+    func waitIfBacklogged() async {
+        if state.withLock({ $0.items.count > Self.backlogLimit }) { await flushed() }
+    }
+
     /// Returns once everything queued before the call is in Redis.
     func flushed() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

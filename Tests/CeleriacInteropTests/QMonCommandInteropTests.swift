@@ -108,7 +108,8 @@ import Testing
     @Test func retryResendsAFailedTaskLinkedToTheOriginal() async throws {
         let h = try InteropHarness()
         defer { h.close() }
-        // One slot and no prefetch beyond it: while demo.sleep runs, the retry waits on the list.
+        // One slot, one prefetched message: while demo.sleep runs, the retry waits on the list or
+        // reserved (unacked) by the worker, as Celery's QoS would hold it.
         let swift = try h.startSwiftWorker(arguments: ["-Q", "swiftq", "-c", "1", "--prefetch-multiplier", "1"])
         defer { swift.stopNow() }
         _ = try await Self.waitForWorkers(h, count: 1, [swift])
@@ -128,8 +129,10 @@ import Testing
         let newID = retry.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(newID.count == 36 && newID != flaky.id, "\(retry.output)")
 
-        let waiting = try #require(try await redis.send(RedisCommand("LINDEX", "swiftq", -1)).bytes, "retry not on the queue")
-        let message = try TaskMessage.decode(bytes: waiting)
+        var held = (try await redis.send(RedisCommand("HVALS", "unacked")).array ?? []).compactMap { $0.bytes }
+            .compactMap { try? UnackedEntry.decode($0).envelope }
+        if let listed = try await redis.send(RedisCommand("LINDEX", "swiftq", -1)).bytes { held.append(listed) }
+        let message = try #require(held.compactMap { try? TaskMessage.decode(bytes: $0) }.first { $0.id == newID }, "retry neither queued nor reserved")
         #expect(message.id == newID)
         #expect(message.extraHeaders[FailedTaskStore.retryOfHeader] == .string(flaky.id))
 

@@ -58,6 +58,20 @@ import Testing
         #expect(try await reserve(lists, count: 10).isEmpty)
     }
 
+    @Test func envelopesInOtherSpellingsAreRecordedToo() async throws {
+        defer { redis.close(); server.stop() }
+        // Compact separators (other clients), and an escaped routing key only a JSON decoder reads.
+        let compact = #"{"body":"W10=","headers":{},"properties":{"delivery_info":{"exchange":"","routing_key":"celery"},"delivery_tag":"t-compact"}}"#
+        let escaped = #"{"body": "W10=", "headers": {}, "properties": {"delivery_info": {"exchange": "", "routing_key": "café"}, "delivery_tag": "t-escaped"}}"#
+        for raw in [compact, escaped] { _ = try await redis.send(RedisCommand("LPUSH", "celery", Array(raw.utf8))) }
+        let taken = try await reserve(["celery"], count: 2)
+        #expect(taken.map { $0.recordedTag } == ["t-compact", "t-escaped"])
+        let entry = try #require(try await redis.send(RedisCommand("HGET", QueueKeys.unacked, "t-escaped")).bytes)
+        #expect(try UnackedEntry.decode(entry).routingKey == "café")
+        let plain = try #require(try await redis.send(RedisCommand("HGET", QueueKeys.unacked, "t-compact")).bytes)
+        #expect(try UnackedEntry.decode(plain).routingKey == "celery")
+    }
+
     @Test func repeatingAReservationWithItsTokenReturnsTheSameBatchInsteadOfTakingMore() async throws {
         defer { redis.close(); server.stop() }
         let messages = (0..<5).map { _ in message() }

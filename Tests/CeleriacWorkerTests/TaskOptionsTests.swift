@@ -80,15 +80,18 @@ import Testing
     @Test func acksLateKeepsTheMessageUnackedWhileRunning() async throws {
         let h = try await WorkerHarness(tasks: registry())
         defer { Task { await h.close() } }
-        let late = try await h.client.delay("t.late", 0.8)
-        try await Task.sleep(for: .milliseconds(200))
+        // Polled rather than timed, so a loaded machine cannot make either check flaky.
+        let late = try await h.client.delay("t.late", 2.0)
+        try await waitUntil(timeout: .seconds(10)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 1 }
         try await Task.sleep(for: .milliseconds(300))
+        #expect(try await late.state() != .success)
         #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 1, "still unacked mid-task")
         _ = try await late.get(timeout: .seconds(10))
         try await waitUntil(timeout: .seconds(5)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0 }
-        let early = try await h.client.delay("demo.sleep", 0.8)
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0, "acked at start by default")
+        let early = try await h.client.delay("demo.sleep", 5.0)
+        try await waitUntil(timeout: .seconds(10)) { try await h.redis.send(RedisCommand("LLEN", "celery")).int == 0 }
+        try await waitUntil(timeout: .seconds(4)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0 }
+        #expect(try await early.state() != .success, "acked at start by default, while it still runs")
         _ = try await early.get(timeout: .seconds(10))
     }
 

@@ -1,5 +1,6 @@
 import Celeriac
 import CeleriacWorker
+import Foundation
 import Testing
 
 @Suite struct WorkerCommandTests {
@@ -20,6 +21,12 @@ import Testing
         #expect(s.brokerURL.database == 4)
         #expect(s.queues == ["jobs"])
         #expect(s.resultBackendURL == nil)
+    }
+
+    @Test func defaultConcurrencyDependsOnThePool() throws {
+        #expect(try WorkerCommand.parse([]).settings(environment: [:]).concurrency == WorkerSettings.defaultAsyncConcurrency)
+        #expect(try WorkerCommand.parse(["--pool", "prefork"]).settings(environment: [:]).concurrency == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(try WorkerCommand.parse([]).settings(environment: ["CELERY_WORKER_CONCURRENCY": "5"]).concurrency == 5)
     }
 
     @Test func badFlagsAreRejected() {

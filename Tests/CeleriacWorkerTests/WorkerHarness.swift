@@ -18,7 +18,7 @@ final class WorkerHarness: Sendable {
         let server = try server ?? RedisServer.start()
         self.server = server
         var logger = Logger(label: "test-worker")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["HARNESS_DEBUG"] != nil ? .debug : .warning
         var settings = WorkerSettings(brokerURL: server.url, resultBackendURL: server.url, queues: queues,
                                       concurrency: concurrency, prefetchMultiplier: prefetchMultiplier, nodeName: nodeName ?? "test@\(UUID().uuidString.prefix(6))")
         settings.pollTimeout = 1

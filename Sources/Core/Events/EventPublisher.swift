@@ -97,6 +97,14 @@ public final class EventPublisher: Sendable {
 
     /// Publishes task events as one JSON array on `task.multi`, as a Celery worker flushes its
     /// buffer. An empty batch publishes nothing. Failures are logged (once per outage) and dropped.
+    /// Publishes a `task.multi` batch whose body (a JSON array of `count` events) is already
+    /// serialized; see ``EventCodec/encodeTaskBatch(serializedBody:hostname:deliveryTag:)``.
+    public func publishTaskEvents(serializedBody: [UInt8], count: Int) async {
+        guard count > 0 else { return }
+        let publication = EventCodec.encodeTaskBatch(serializedBody: serializedBody, hostname: sender.hostname, deliveryTag: Self.newDeliveryTag())
+        await send(publication, count: count)
+    }
+
     public func publishTaskEvents(_ events: [CeleryEvent]) async {
         guard !events.isEmpty else { return }
         let publication = EventCodec.encode(events, hostname: sender.hostname, deliveryTag: Self.newDeliveryTag())

@@ -21,39 +21,46 @@ enum Base64 {
     }
 
     static func encode(_ input: [UInt8], into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + (input.count + 2) / 3 * 4)
-        var i = 0
-        let n = input.count
-        input.withUnsafeBufferPointer { bytes in
-        alphabet.withUnsafeBufferPointer { a in
-            while i + 3 <= n {
-                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                out.append(a[Int(v >> 18 & 63)])
-                out.append(a[Int(v >> 12 & 63)])
-                out.append(a[Int(v >> 6 & 63)])
-                out.append(a[Int(v & 63)])
-                i += 3
+        let start = out.count
+        let count = (input.count + 2) / 3 * 4
+        // Grow once and write through a pointer: appending byte by byte was most of the cost of
+        // encoding the worker's event batches.
+        out.append(contentsOf: repeatElement(0, count: count))
+        out.withUnsafeMutableBufferPointer { whole in
+            let o = UnsafeMutableBufferPointer(rebasing: whole[start...])
+            input.withUnsafeBufferPointer { bytes in
+                alphabet.withUnsafeBufferPointer { a in
+                    let n = bytes.count
+                    var i = 0
+                    var j = 0
+                    while i + 3 <= n {
+                        let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                        o[j] = a[Int(v >> 18 & 63)]
+                        o[j + 1] = a[Int(v >> 12 & 63)]
+                        o[j + 2] = a[Int(v >> 6 & 63)]
+                        o[j + 3] = a[Int(v & 63)]
+                        i += 3
+                        j += 4
+                    }
+                    let rest = n - i
+                    if rest == 1 {
+                        let v = UInt32(bytes[i]) << 16
+                        o[j] = a[Int(v >> 18 & 63)]
+                        o[j + 1] = a[Int(v >> 12 & 63)]
+                        o[j + 2] = UInt8(ascii: "=")
+                        o[j + 3] = UInt8(ascii: "=")
+                    } else if rest == 2 {
+                        let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+                        o[j] = a[Int(v >> 18 & 63)]
+                        o[j + 1] = a[Int(v >> 12 & 63)]
+                        o[j + 2] = a[Int(v >> 6 & 63)]
+                        o[j + 3] = UInt8(ascii: "=")
+                    }
+                }
             }
-            let rest = n - i
-            if rest == 1 {
-                let v = UInt32(bytes[i]) << 16
-                out.append(a[Int(v >> 18 & 63)])
-                out.append(a[Int(v >> 12 & 63)])
-                out.append(UInt8(ascii: "="))
-                out.append(UInt8(ascii: "="))
-            } else if rest == 2 {
-                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-                out.append(a[Int(v >> 18 & 63)])
-                out.append(a[Int(v >> 12 & 63)])
-                out.append(a[Int(v >> 6 & 63)])
-                out.append(UInt8(ascii: "="))
-            }
-        }
         }
     }
 
-    /// Decodes padded standard base64, skipping ASCII whitespace; `nil` for anything else
-    /// (foreign characters, missing or misplaced padding, data after the padding).
     static func decode<C: Collection>(_ input: C) -> [UInt8]? where C.Element == UInt8 {
         if let fast = input.withContiguousStorageIfAvailable({ decodeBuffer($0) }) { return fast }
         return Array(input).withUnsafeBufferPointer { decodeBuffer($0) }

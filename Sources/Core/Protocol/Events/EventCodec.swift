@@ -95,13 +95,25 @@ public enum EventCodec {
 
     /// The envelope Celery's `EventDispatcher` publishes: header `hostname`, transient
     /// delivery mode 1, exchange `celeryev`, priority 0.
+    /// A `task.multi` publication from a body already serialized as a JSON array of events, for
+    /// publishers that write events straight to bytes (the worker's hot path).
+    public static func encodeTaskBatch(serializedBody: [UInt8], hostname: String, deliveryTag: String) -> Publication {
+        Publication(
+            routingKey: "task.multi",
+            payload: envelope(serializedBody: serializedBody, hostname: hostname, routingKey: "task.multi", deliveryTag: deliveryTag))
+    }
+
     static func envelope(body: JSONValue, hostname: String, routingKey: String, deliveryTag: String) -> [UInt8] {
+        envelope(serializedBody: body.serialized(), hostname: hostname, routingKey: routingKey, deliveryTag: deliveryTag)
+    }
+
+    static func envelope(serializedBody: [UInt8], hostname: String, routingKey: String, deliveryTag: String) -> [UInt8] {
         var properties = JSONObject()
         properties.append("delivery_mode", 1)
         properties.append("delivery_info", .object(["exchange": .string(EventChannel.exchange), "routing_key": .string(routingKey)]))
         properties.append("priority", 0)
         properties.append("body_encoding", "base64")
         properties.append("delivery_tag", .string(deliveryTag))
-        return KombuEnvelope(body: body.serialized(), headers: ["hostname": .string(hostname)], properties: properties).encoded()
+        return KombuEnvelope(body: serializedBody, headers: ["hostname": .string(hostname)], properties: properties).encoded()
     }
 }
