@@ -1,4 +1,5 @@
 import Celeriac
+import Synchronization
 
 /// One message taken off a queue: the raw bytes as they were popped, where they came from,
 /// and the decoded task. The raw bytes are what goes into `unacked` and back onto the queue,
@@ -8,6 +9,18 @@ struct Delivery: Sendable {
     let listKey: String
     let raw: [UInt8]
     let message: TaskMessage
+    /// Tells this taking of the message from a later one: a restored message comes back with the
+    /// same task id and delivery tag, and may be taken again before the first taking is over.
+    let receipt: Int
+
+    init(listKey: String, raw: [UInt8], message: TaskMessage) {
+        self.listKey = listKey
+        self.raw = raw
+        self.message = message
+        receipt = Self.receipts.add(1, ordering: .relaxed).newValue
+    }
+
+    private static let receipts = Atomic<Int>(0)
 
     var tag: String { message.deliveryTag }
     var label: String { "\(message.name)[\(message.id)]" }

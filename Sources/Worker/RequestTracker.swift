@@ -52,7 +52,13 @@ final class RequestTracker: Sendable {
         }
     }
 
-    func remove(_ id: String) { _ = entries.withLock { $0.removeValue(forKey: id) } }
+    /// Forgets `d`, unless its task id is already held again by a later taking (a restored
+    /// message received anew), whose entry must stay.
+    func remove(_ d: Delivery) {
+        entries.withLock { e in
+            if e[d.message.id]?.delivery.receipt == d.receipt { e[d.message.id] = nil }
+        }
+    }
 
     /// The signal number a terminate sent to `id`, if any.
     func terminatedSignal(_ id: String) -> Int? { entries.withLock { $0[id]?.terminatedWith } }

@@ -62,7 +62,7 @@ extension Worker {
         let m = d.message
         logger.info(expired ? "Task \(d.label) expired: not run, marked REVOKED" : "Discarding revoked task: \(d.label)")
         live.events.task { .taskRevoked($0, clock: $1, timestamp: $2, uuid: m.id, terminated: false, signum: nil, expired: expired) }
-        requests.remove(m.id)
+        requests.remove(d)
         await finish(d, .revoked(taskID: m.id, reason: expired ? "expired" : "revoked", now: Date(), parentID: m.parentID, groupID: m.group), live)
     }
 
@@ -74,7 +74,7 @@ extension Worker {
     /// raises the prefetch count for those), so ETA tasks never starve the worker of work.
     func process(_ d: Delivery, _ live: Live, slot: PrefetchSlot) async {
         let m = d.message
-        defer { requests.remove(m.id) }
+        defer { requests.remove(d) }
         if let eta = m.eta {
             if Date() < eta { slot.release() }
             while Date() < eta {
@@ -244,6 +244,8 @@ extension Worker {
         var message = d.message
         message.markRedelivered()
         let envelope = message.encoded()
+        // Forgotten before it is back on the list, where this worker may take it again at once.
+        requests.remove(d)
         // Through the write queue, behind any ack of this tag still waiting there: an ack landing
         // after the message is back could erase the record of the next worker that takes it.
         live.writes.write(RedisConnection.wrapTransaction([
@@ -253,7 +255,6 @@ extension Worker {
             RedisCommand("RPUSH", message.listKey, envelope),
         ]), afterAcks: true)
         await live.writes.flushed()
-        requests.remove(d.message.id)
         logger.info("Task \(d.label) restored to \(d.message.routingKey)")
     }
 

@@ -9,4 +9,6 @@ enum Fault: String, CaseIterable, Sendable {
     case poisonMessages = "poison-messages"
     case warmShutdown = "warm-shutdown"
     case coldShutdown = "cold-shutdown"
+    case killNinePoolChild = "kill-9-pool-child"
+    case crashingTask = "task-crashing-its-child"
 }
