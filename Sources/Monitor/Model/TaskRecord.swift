@@ -269,7 +269,7 @@ public struct TaskRecord: Sendable, Equatable {
             worker = hostname
         }
 
-        if let newState, newState != .retry, state != .retry, newState.precedence > state.precedence {
+        if let newState, newState != .retry, state != .retry, Self.precedence(newState) > Self.precedence(state) {
             // Happened before the current state: merge fields only.
             if newState == .received {
                 mergeReceivedFields(f, intern: &intern)
@@ -290,6 +290,22 @@ public struct TaskRecord: Sendable, Equatable {
         if let v = f.signum { signum = v }
         if let v = f.expired { expired = v }
         if let v = f.requeue { requeue = v }
+    }
+
+    /// ``Celeriac/TaskState/precedence`` by a switch on the case: that one goes through the
+    /// state's status string, a string comparison per event here.
+    @inline(__always)
+    static func precedence(_ state: TaskState) -> Int {
+        switch state {
+        case .success: 0
+        case .failure: 1
+        case .revoked: 3
+        case .started: 4
+        case .received: 5
+        case .rejected: 6
+        case .retry: 7
+        case .pending: 8
+        }
     }
 
     /// The `merge_rules[RECEIVED]` fields.

@@ -90,6 +90,41 @@ public struct TaskStore: Sendable {
         _modify { yield &records[position] }
     }
 
+    /// Position of `id`'s record, appending a new one (``TaskRecord/init(uuid:receivedAt:)``)
+    /// if it is not held, evicting the oldest when full.
+    ///
+    /// One hash of the id for both the lookup and the insertion: the monitor does this for
+    /// every task event.
+    mutating func position(of id: String, insertingAt receivedAt: Double) -> Int {
+        // The new record's sequence number is known before eviction: it goes after the
+        // current last one, whatever eviction removes from the front.
+        let candidate = firstSequence + records.count
+        var isNew = false
+        let seq: Int = {
+            if let existing = $0 { return existing }
+            isNew = true
+            $0 = candidate
+            return candidate
+        }(&index[id])
+        guard isNew else { return seq - firstSequence }
+        if records.count >= capacity, let oldest = records.popFirst() {
+            index.removeValue(forKey: oldest.uuid)
+            firstSequence += 1
+            evictedCount += 1
+        }
+        reserveOnceHalfFull()
+        records.append(TaskRecord(uuid: id, receivedAt: receivedAt))
+        return records.count - 1
+    }
+
+    private mutating func reserveOnceHalfFull() {
+        if reserved < capacity, records.count >= capacity / 2 {
+            records.reserveCapacity(capacity)
+            index.reserveCapacity(capacity)
+            reserved = capacity
+        }
+    }
+
     /// Appends a new record (its uuid must not be held), evicting the oldest when full.
     ///
     /// - Returns: The new record's position and the evicted record, if any.
@@ -101,11 +136,7 @@ public struct TaskStore: Sendable {
             evictedCount += 1
             evicted = oldest
         }
-        if reserved < capacity, records.count >= capacity / 2 {
-            records.reserveCapacity(capacity)
-            index.reserveCapacity(capacity)
-            reserved = capacity
-        }
+        reserveOnceHalfFull()
         index[record.uuid] = firstSequence + records.count
         records.append(record)
         return (records.count - 1, evicted)
