@@ -81,3 +81,18 @@ private typealias E = EventScript
         #expect(s.taskTypes.values.reduce(0) { $0 + $1.total } == 300)
     }
 }
+
+@Suite struct EvictionReuseTests {
+    @Test func aRecordMadeFromAnEvictedOneStartsEmpty() {
+        var s = ClusterState(configuration: .init(maxTasks: 1))
+        s.apply(E.received("a", at: 1), receivedAt: 1)
+        s.apply(E.started("a", at: 2), receivedAt: 2)
+        s.apply(E.failed("a", at: 3), receivedAt: 3)
+        // "b" takes over "a"'s timeline buffer, not its history.
+        s.apply(E.started("b", at: 4), receivedAt: 4)
+        let b = s.tasks["b"]
+        #expect(b?.timeline.map(\.kind) == [.taskStarted])
+        #expect(b?.exception == nil && b?.name == nil && b?.state == .started)
+        #expect(s.tasks.count == 1 && s.tasks.evictedCount == 1)
+    }
+}

@@ -76,6 +76,15 @@ public struct TaskRecord: Sendable, Equatable {
         self.lastEventReceivedAt = receivedAt
     }
 
+    /// An empty record that takes over `evicted`'s timeline buffer, emptied: a full store
+    /// evicts one record per new task, and handing the buffer on (instead of freeing one and
+    /// allocating another) keeps the heap from shifting while the monitor runs.
+    init(uuid: String, receivedAt: Double, reusing evicted: inout TaskRecord) {
+        self.init(uuid: uuid, receivedAt: receivedAt)
+        swap(&entries, &evicted.entries)
+        entries.removeAll(keepingCapacity: true)
+    }
+
     // MARK: Timestamps
 
     /// When `task-sent` was sent (client clock, corrected).

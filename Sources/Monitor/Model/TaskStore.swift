@@ -142,10 +142,12 @@ public struct TaskStore: Sendable {
             return candidate
         }(&index[id])
         guard isNew else { return seq - firstSequence }
-        if records.count >= capacity, let oldest = records.popFirst() {
+        if records.count >= capacity, var oldest = records.popFirst() {
             index.removeValue(forKey: oldest.uuid)
             firstSequence += 1
             evictedCount += 1
+            records.append(TaskRecord(uuid: id, receivedAt: receivedAt, reusing: &oldest))
+            return records.count - 1
         }
         reserveOnceHalfFull()
         records.append(TaskRecord(uuid: id, receivedAt: receivedAt))
