@@ -77,6 +77,12 @@ public struct ClusterState: Sendable {
     public private(set) var clock = LamportClock()
 
     private var interner = StringInterner()
+    /// The worker of the latest task event and its place in ``workers``, and the same for the
+    /// latest task name in ``taskTypes``: consecutive events mostly share both, and comparing
+    /// a name is cheaper than hashing it. Reset whenever an entry is added or removed (which
+    /// moves places).
+    private var lastWorker: (hostname: String, index: Dictionary<String, WorkerState>.Index)?
+    private var lastTaskType: (name: String, index: Dictionary<String, TaskTypeStats>.Index)?
 
     /// Creates an empty state.
     ///
@@ -131,6 +137,7 @@ public struct ClusterState: Sendable {
     private mutating func applyWorker(_ event: CeleryEvent, timestamp: Double?, clock: Int, receivedAt: Double) {
         // Celery ignores worker events without a hostname.
         guard let hostname = event.hostname, let fields = event.worker else { return }
+        lastWorker = nil
         if workers[hostname] == nil {
             // Celery does not remember a worker it first hears of through worker-offline.
             if event.kind == .workerOffline { return }
@@ -141,6 +148,7 @@ public struct ClusterState: Sendable {
     }
 
     private mutating func insertWorker(_ worker: WorkerState) {
+        lastWorker = nil
         if workers.count >= configuration.maxWorkers,
             let stalest = workers.values.min(by: { ($0.lastSeen ?? -.infinity) < ($1.lastSeen ?? -.infinity) })
         {
@@ -156,47 +164,76 @@ public struct ClusterState: Sendable {
         let hostname = event.hostname.map { interner($0) }
         // Task events are signs of life of the worker that sent them (not of task-sent's client).
         if kind != .taskSent, let hostname {
-            if workers[hostname] == nil { insertWorker(WorkerState(hostname: hostname)) }
-            workers[hostname]?.noteTaskEvent(timestamp: timestamp, receivedAt: receivedAt)
+            // At most one lookup, and no copy of the worker: this runs for every task event.
+            let i: Dictionary<String, WorkerState>.Index
+            if let last = lastWorker, last.hostname == hostname {
+                i = last.index
+            } else {
+                if workers.index(forKey: hostname) == nil { insertWorker(WorkerState(hostname: hostname)) }
+                i = workers.index(forKey: hostname)!
+                lastWorker = (hostname, i)
+            }
+            workers.values[i].noteTaskEvent(timestamp: timestamp, receivedAt: receivedAt)
         }
 
-        let position: Int
-        if let p = tasks.position(of: fields.uuid) {
-            position = p
-        } else {
-            position = tasks.append(TaskRecord(uuid: fields.uuid, receivedAt: receivedAt)).position
-        }
-        let oldName = tasks[position: position].name
-        let oldState = tasks[position: position].state
-        tasks[position: position].merge(
+        let position = tasks.position(of: fields.uuid, insertingAt: receivedAt)
+        // One in-place access to the record for the merge and the statistics: reading its
+        // name and state through the store's getter copied the whole record.
+        Self.merge(
+            &tasks[position: position], kind, fields: fields, timestamp: timestamp, hostname: hostname,
+            clock: clock, receivedAt: receivedAt, configuration: configuration, interner: &interner,
+            taskTypes: &taskTypes, lastTaskType: &lastTaskType, failures: &failures, succeeded: &succeededRate, failed: &failedRate)
+    }
+
+    private static func merge(
+        _ r: inout TaskRecord, _ kind: CeleryEventKind, fields: TaskEventFields, timestamp: Double?,
+        hostname: String?, clock: Int, receivedAt: Double, configuration: Configuration,
+        interner: inout StringInterner, taskTypes: inout [String: TaskTypeStats],
+        lastTaskType: inout (name: String, index: Dictionary<String, TaskTypeStats>.Index)?,
+        failures: inout FailureGroups, succeeded: inout RateWindow, failed: inout RateWindow
+    ) {
+        let oldName = r.name
+        let oldState = r.state
+        r.merge(
             kind, fields: fields, timestamp: timestamp, hostname: hostname, clock: clock, receivedAt: receivedAt,
             timelineLength: configuration.timelineLength, intern: &interner)
-        Self.account(
-            &tasks[position: position], oldName: oldName, oldState: oldState, at: receivedAt,
-            taskTypes: &taskTypes, maxTaskTypes: configuration.maxTaskTypes, failures: &failures,
-            succeeded: &succeededRate, failed: &failedRate)
+        account(
+            &r, oldName: oldName, oldState: oldState, at: receivedAt,
+            taskTypes: &taskTypes, lastTaskType: &lastTaskType, maxTaskTypes: configuration.maxTaskTypes,
+            failures: &failures, succeeded: &succeeded, failed: &failed)
     }
 
     /// Updates the statistics a task's change feeds: per-name state counts (every change), and
     /// once per task the success/failure rates, run time and failure group.
     private static func account(
         _ r: inout TaskRecord, oldName: String?, oldState: TaskState, at time: Double,
-        taskTypes: inout [String: TaskTypeStats], maxTaskTypes: Int, failures: inout FailureGroups,
-        succeeded: inout RateWindow, failed: inout RateWindow
+        taskTypes: inout [String: TaskTypeStats],
+        lastTaskType: inout (name: String, index: Dictionary<String, TaskTypeStats>.Index)?, maxTaskTypes: Int,
+        failures: inout FailureGroups, succeeded: inout RateWindow, failed: inout RateWindow
     ) {
         let name = r.name
         let state = r.state
-        if oldName != name || oldState != state {
-            if let oldName, oldName == name {
-                let key = statsKey(oldName, in: taskTypes, max: maxTaskTypes)
-                taskTypes[key, default: TaskTypeStats(name: key)].move(from: oldState, to: state)
+        // The name's statistics, found once (one hash of the name per event, no copies); a
+        // new name is added here, so later steps never need `default:`.
+        var statsIndex: Dictionary<String, TaskTypeStats>.Index?
+        if let name {
+            if let last = lastTaskType, last.name == name {
+                statsIndex = last.index
             } else {
-                if let oldName {
-                    taskTypes[statsKey(oldName, in: taskTypes, max: maxTaskTypes)]?.move(from: oldState, to: nil)
+                let i = Self.statsIndex(for: name, in: &taskTypes, max: maxTaskTypes)
+                lastTaskType = (name, i)
+                statsIndex = i
+            }
+        }
+        if oldName != name || oldState != state {
+            if let oldName, oldName == name, let statsIndex {
+                taskTypes.values[statsIndex].move(from: oldState, to: state)
+            } else {
+                if let oldName, let i = taskTypes.index(forKey: statsKey(oldName, in: taskTypes, max: maxTaskTypes)) {
+                    taskTypes.values[i].move(from: oldState, to: nil)
                 }
-                if let name {
-                    let key = statsKey(name, in: taskTypes, max: maxTaskTypes)
-                    taskTypes[key, default: TaskTypeStats(name: key)].move(from: nil, to: state)
+                if let statsIndex {
+                    taskTypes.values[statsIndex].move(from: nil, to: state)
                 }
             }
         }
@@ -209,20 +246,18 @@ public struct ClusterState: Sendable {
             r.accounted.insert(.failed)
             failed.record(at: time)
         }
-        if let name {
-            let key = statsKey(name, in: taskTypes, max: maxTaskTypes)
+        if let statsIndex {
             if state == .success, !r.accounted.contains(.typeSucceeded) {
                 r.accounted.insert(.typeSucceeded)
-                taskTypes[key, default: TaskTypeStats(name: key)].recordSucceeded(at: time)
+                taskTypes.values[statsIndex].recordSucceeded(at: time)
             }
             if state == .failure, !r.accounted.contains(.typeFailed) {
                 r.accounted.insert(.typeFailed)
-                taskTypes[key, default: TaskTypeStats(name: key)]
-                    .recordFailed(taskID: r.uuid, exception: r.exception, at: time)
+                taskTypes.values[statsIndex].recordFailed(taskID: r.uuid, exception: r.exception, at: time)
             }
             if let runtime = r.runtime, !r.accounted.contains(.runtime) {
                 r.accounted.insert(.runtime)
-                taskTypes[key, default: TaskTypeStats(name: key)].recordRuntime(seconds: runtime)
+                taskTypes.values[statsIndex].recordRuntime(seconds: runtime)
             }
         }
         if state == .failure {
@@ -240,8 +275,20 @@ public struct ClusterState: Sendable {
 
     /// `name`, or ``otherTaskTypesName`` once ``Configuration/maxTaskTypes`` names have stats.
     private static func statsKey(_ name: String, in taskTypes: [String: TaskTypeStats], max: Int) -> String {
-        if taskTypes[name] != nil || taskTypes.count < max { return name }
+        if taskTypes.index(forKey: name) != nil || taskTypes.count < max { return name }
         return otherTaskTypesName
+    }
+
+    /// Where the statistics of `name` (or of ``otherTaskTypesName`` when the names are
+    /// full) are, created empty if new.
+    private static func statsIndex(
+        for name: String, in taskTypes: inout [String: TaskTypeStats], max: Int
+    ) -> Dictionary<String, TaskTypeStats>.Index {
+        if let i = taskTypes.index(forKey: name) { return i }
+        let key = taskTypes.count < max ? name : otherTaskTypesName
+        if let i = taskTypes.index(forKey: key) { return i }
+        taskTypes[key] = TaskTypeStats(name: key)
+        return taskTypes.index(forKey: key)!
     }
 
     // MARK: Other inputs
@@ -265,6 +312,7 @@ public struct ClusterState: Sendable {
     @discardableResult
     public mutating func mergeStats(_ stats: JSONValue, hostname: String) -> Bool {
         guard workers[hostname] != nil else { return false }
+        lastWorker = nil
         workers[hostname]?.merge(stats: stats)
         return true
     }

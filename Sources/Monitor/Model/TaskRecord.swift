@@ -76,6 +76,15 @@ public struct TaskRecord: Sendable, Equatable {
         self.lastEventReceivedAt = receivedAt
     }
 
+    /// An empty record that takes over `evicted`'s timeline buffer, emptied: a full store
+    /// evicts one record per new task, and handing the buffer on (instead of freeing one and
+    /// allocating another) keeps the heap from shifting while the monitor runs.
+    init(uuid: String, receivedAt: Double, reusing evicted: inout TaskRecord) {
+        self.init(uuid: uuid, receivedAt: receivedAt)
+        swap(&entries, &evicted.entries)
+        entries.removeAll(keepingCapacity: true)
+    }
+
     // MARK: Timestamps
 
     /// When `task-sent` was sent (client clock, corrected).
@@ -269,7 +278,7 @@ public struct TaskRecord: Sendable, Equatable {
             worker = hostname
         }
 
-        if let newState, newState != .retry, state != .retry, newState.precedence > state.precedence {
+        if let newState, newState != .retry, state != .retry, Self.precedence(newState) > Self.precedence(state) {
             // Happened before the current state: merge fields only.
             if newState == .received {
                 mergeReceivedFields(f, intern: &intern)
@@ -290,6 +299,22 @@ public struct TaskRecord: Sendable, Equatable {
         if let v = f.signum { signum = v }
         if let v = f.expired { expired = v }
         if let v = f.requeue { requeue = v }
+    }
+
+    /// ``Celeriac/TaskState/precedence`` by a switch on the case: that one goes through the
+    /// state's status string, a string comparison per event here.
+    @inline(__always)
+    static func precedence(_ state: TaskState) -> Int {
+        switch state {
+        case .success: 0
+        case .failure: 1
+        case .revoked: 3
+        case .started: 4
+        case .received: 5
+        case .rejected: 6
+        case .retry: 7
+        case .pending: 8
+        }
     }
 
     /// The `merge_rules[RECEIVED]` fields.

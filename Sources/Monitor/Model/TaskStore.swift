@@ -18,8 +18,19 @@ public struct TaskStore: Sendable {
     private var index: [String: Int] = [:]
     /// Sequence number of `records.first`.
     private var firstSequence = 0
-    /// Slots reserved up front once half full, so a full store holds no growth slack.
+    /// The latest ids looked up by ``position(of:insertingAt:)`` with their sequence numbers,
+    /// 32 slots by a cheap hash of the id: a task's events arrive close together, so most are
+    /// found here without hashing the whole id into `index` (and a likely cache miss there).
+    private var recent = [(id: String, seq: Int)](repeating: ("", -1), count: 32)
+    /// Capacity reserved once half full (all of it up front for the ring of stores up to
+    /// ``upFrontReservation`` records), so a full store holds no growth slack.
     private var reserved = 0
+
+    /// Stores up to this many records reserve their whole ring when created: it is written in
+    /// order, so its memory is address space until records arrive (an empty monitor stays
+    /// small), and filling the store never copies the ring while events stream in. (The index
+    /// is written at random places, so reserving it would make all of it resident at once.)
+    static let upFrontReservation = 1 << 20
 
     /// Creates an empty store.
     ///
@@ -27,6 +38,7 @@ public struct TaskStore: Sendable {
     public init(capacity: Int = 100_000) {
         precondition(capacity >= 1, "TaskStore capacity must be at least 1")
         self.capacity = capacity
+        if capacity <= Self.upFrontReservation { records.reserveCapacity(capacity) }
     }
 
     /// Number of records held.
@@ -62,8 +74,9 @@ public struct TaskStore: Sendable {
     public func approximateBytesPerTask(sample: Int = 1024) -> Int {
         guard !records.isEmpty else { return MemoryLayout<TaskRecord>.stride }
         let held = records.count
-        // Ring slots, including reserved ones not filled yet.
-        let inline = MemoryLayout<TaskRecord>.stride * max(reserved, held) / held
+        // Ring slots in use: reserved ones not reached yet are address space, not memory,
+        // until written (the ring is written in order). A full store has used all of them.
+        let inline = MemoryLayout<TaskRecord>.stride
         // The index's hash table: a power-of-two bucket count at most 75 % full, each bucket a
         // String key and an Int, plus one metadata bit.
         var buckets = 1
@@ -90,6 +103,65 @@ public struct TaskStore: Sendable {
         _modify { yield &records[position] }
     }
 
+    /// Position of `id`'s record, appending a new one (``TaskRecord/init(uuid:receivedAt:)``)
+    /// if it is not held, evicting the oldest when full.
+    ///
+    /// One hash of the id for both the lookup and the insertion: the monitor does this for
+    /// every task event.
+    mutating func position(of id: String, insertingAt receivedAt: Double) -> Int {
+        let slot = Self.recentSlot(id)
+        let hint = recent[slot]
+        // A hint is right if it names this id and its record was not evicted since: sequence
+        // numbers are never reused, and records only leave from the front.
+        if hint.seq >= firstSequence, hint.id == id { return hint.seq - firstSequence }
+        let p = lookUpOrAppend(id, receivedAt: receivedAt)
+        recent[slot] = (id, firstSequence + p)
+        return p
+    }
+
+    /// A cheap spread of an id's last eight bytes (a uuid's most varying part) over `recent`.
+    @inline(__always)
+    private static func recentSlot(_ id: String) -> Int {
+        let tail =
+            id.utf8.withContiguousStorageIfAvailable { b -> UInt64 in
+                guard b.count >= 8 else { return b.reduce(UInt64(b.count)) { $0 &* 31 &+ UInt64($1) } }
+                return UnsafeRawBufferPointer(b).loadUnaligned(fromByteOffset: b.count - 8, as: UInt64.self)
+            } ?? UInt64(id.utf8.count)
+        return Int(truncatingIfNeeded: (tail &* 0x9E37_79B9_7F4A_7C15) >> 59)
+    }
+
+    private mutating func lookUpOrAppend(_ id: String, receivedAt: Double) -> Int {
+        // The new record's sequence number is known before eviction: it goes after the
+        // current last one, whatever eviction removes from the front.
+        let candidate = firstSequence + records.count
+        var isNew = false
+        let seq: Int = {
+            if let existing = $0 { return existing }
+            isNew = true
+            $0 = candidate
+            return candidate
+        }(&index[id])
+        guard isNew else { return seq - firstSequence }
+        if records.count >= capacity, var oldest = records.popFirst() {
+            index.removeValue(forKey: oldest.uuid)
+            firstSequence += 1
+            evictedCount += 1
+            records.append(TaskRecord(uuid: id, receivedAt: receivedAt, reusing: &oldest))
+            return records.count - 1
+        }
+        reserveOnceHalfFull()
+        records.append(TaskRecord(uuid: id, receivedAt: receivedAt))
+        return records.count - 1
+    }
+
+    private mutating func reserveOnceHalfFull() {
+        if reserved < capacity, records.count >= capacity / 2 {
+            records.reserveCapacity(capacity)
+            index.reserveCapacity(capacity)
+            reserved = capacity
+        }
+    }
+
     /// Appends a new record (its uuid must not be held), evicting the oldest when full.
     ///
     /// - Returns: The new record's position and the evicted record, if any.
@@ -101,11 +173,7 @@ public struct TaskStore: Sendable {
             evictedCount += 1
             evicted = oldest
         }
-        if reserved < capacity, records.count >= capacity / 2 {
-            records.reserveCapacity(capacity)
-            index.reserveCapacity(capacity)
-            reserved = capacity
-        }
+        reserveOnceHalfFull()
         index[record.uuid] = firstSequence + records.count
         records.append(record)
         return (records.count - 1, evicted)

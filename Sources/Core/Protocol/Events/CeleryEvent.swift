@@ -7,10 +7,35 @@
 /// those fields. To change an event, edit a copy of ``fields`` and build a new one with
 /// ``init(fields:)``; to create one as a worker, use the builders such as
 /// ``taskSucceeded(_:clock:timestamp:uuid:result:runtime:)``, which emit Celery's field order.
+///
+/// An event decoded by ``EventCodec`` on its fast path keeps its object's JSON text rather than
+/// the parsed object: a monitor reads only the typed view, and building the ``fields`` tree for
+/// every event was most of its decoding cost. ``fields`` parses that text when asked (so read
+/// it once and keep the result if you need it repeatedly). Equality and hashing are by
+/// ``fields``, from which everything else is computed.
 public struct CeleryEvent: Sendable, Hashable {
     /// Every field exactly as sent, in the sender's order (`hostname, utcoffset, pid, clock,
     /// <type fields>, timestamp, type` for Celery).
-    public let fields: JSONObject
+    public var fields: JSONObject {
+        switch storage {
+        case .object(let o): return o
+        case .text(let bytes):
+            // The fast decoder checked this text against JSON's grammar before keeping it, and
+            // it is one object, so the general parser accepts it; `[:]` is unreachable.
+            guard case .object(let o)? = try? JSONParser.parse(bytes) else { return JSONObject() }
+            return o
+        }
+    }
+
+    /// Where ``fields`` comes from.
+    enum Storage: Sendable {
+        /// Parsed (built by a sender, or decoded by the general path).
+        case object(JSONObject)
+        /// The event object's JSON text, checked, sharing the message body's buffer.
+        case text(ArraySlice<UInt8>)
+    }
+
+    private let storage: Storage
     /// The event type, taken from the `type` field (never from the channel).
     public let kind: CeleryEventKind
     /// Sender's node name: `w1@host` for workers, `gen<pid>@host` for clients and pool children.
@@ -55,7 +80,7 @@ public struct CeleryEvent: Sendable, Hashable {
 
     /// Computes the typed view of fields whose `type` (and `uuid`, if needed) were checked.
     private init(checked fields: JSONObject, kind: CeleryEventKind) {
-        self.fields = fields
+        self.storage = .object(fields)
         self.kind = kind
         // One pass for the five envelope fields (first member with a key wins, as the
         // subscript reads): five lookups by name cost a monitor more than the rest of an event.
@@ -114,6 +139,30 @@ public struct CeleryEvent: Sendable, Hashable {
         f.append("type", .string(type))
         self.init(checked: f, kind: CeleryEventKind(type: type))
     }
+
+    /// An event whose typed view was read straight from its JSON text by ``EventFastDecoder``.
+    init(
+        text: ArraySlice<UInt8>, kind: CeleryEventKind, hostname: String?, utcoffset: Double?, pid: Int?,
+        clock: Int?, timestamp: Double?, task: TaskEventFields?
+    ) {
+        self.storage = .text(text)
+        self.kind = kind
+        self.hostname = hostname
+        self.utcoffset = utcoffset
+        self.pid = pid
+        self.clock = clock
+        self.timestamp = timestamp
+        self.task = task
+        self.worker = nil
+    }
+
+    public static func == (a: CeleryEvent, b: CeleryEvent) -> Bool {
+        // Everything else is computed from the fields; equal texts are equal fields.
+        if case .text(let x) = a.storage, case .text(let y) = b.storage, x.elementsEqual(y) { return true }
+        return a.kind == b.kind && a.fields == b.fields
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(fields) }
 
     private static let dispatcherKeys: Set<String> = ["hostname", "utcoffset", "pid", "clock", "timestamp", "type"]
 }

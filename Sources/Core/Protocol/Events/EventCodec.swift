@@ -27,6 +27,15 @@ public enum EventCodec {
     ///   `wrongType` (a body or array item that is not an object), `missingField` (an event
     ///   without `type`, a Celery task event without `uuid`).
     public static func decode(channel: String?, payload: [UInt8]) throws(ProtocolError) -> [CeleryEvent] {
+        // Celery's task events, well formed: read straight into typed events. Everything
+        // else (worker and custom events, errors, unusual envelopes) takes the general path.
+        if let events = EventFastDecoder.decode(payload) { return events }
+        return try decodeGeneral(channel: channel, payload: payload)
+    }
+
+    /// ``decode(channel:payload:)`` through ``KombuEnvelope`` and ``JSONParser`` trees: the
+    /// reference the fast path must agree with, and the path for everything it declines.
+    static func decodeGeneral(channel: String?, payload: [UInt8]) throws(ProtocolError) -> [CeleryEvent] {
         let envelope = try KombuEnvelope.decode(payload)
         do throws(ProtocolError) {
             return try decode(body: envelope.bodyJSON())
