@@ -61,12 +61,17 @@ enum MessageReservation {
                  cjson.encode(type(info.routing_key) == 'string' and info.routing_key or '')
         end
         local out, scores, entries, owners = {}, {}, {}, {}
+        -- One by one, so a batch of big messages stops at about a megabyte: the script copies
+        -- each message into its unacked entry and the last-pop list, and a hundred 1 MB messages
+        -- at once would stall Redis for everyone.
+        local bytes = 0
         for i = 1, lists do
-          if want <= 0 then break end
-          local got = redis.call('RPOP', KEYS[i], want)
-          if got then
-            want = want - #got
-            for _, raw in ipairs(got) do
+          while want > 0 and bytes < 1048576 do
+            local raw = redis.call('RPOP', KEYS[i])
+            if not raw then break end
+            want = want - 1
+            bytes = bytes + #raw
+            do
               local tag, exchange, key = parsed(raw)
               if tag and tag ~= '' then
                 scores[#scores + 1] = ARGV[2]

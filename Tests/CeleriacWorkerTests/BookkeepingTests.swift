@@ -58,6 +58,21 @@ import Testing
         #expect(try await reserve(lists, count: 10).isEmpty)
     }
 
+    @Test func aBatchOfBigMessagesStopsAtAboutAMegabyte() async throws {
+        defer { redis.close(); server.stop() }
+        var options = TaskSendOptions()
+        options.queue = "celery"
+        let big = (0..<3).map { _ in
+            TaskMessage.make(name: "demo.echo", args: [.string(String(repeating: "x", count: 600_000))], kwargs: [:], options: options,
+                             origin: "gen1@test", now: Date(), newID: { UUID().uuidString.lowercased() })
+        }
+        for m in big { _ = try await redis.send(RedisBroker.publishCommand(m)) }
+        let taken = try await reserve(["celery"], count: 10)
+        #expect(taken.count == 2, "the second message crosses a megabyte, so the batch ends there")
+        #expect(try await redis.send(RedisCommand("LLEN", "celery")).int == 1)
+        #expect(try await reserve(["celery"], count: 10).count == 1)
+    }
+
     @Test func envelopesInOtherSpellingsAreRecordedToo() async throws {
         defer { redis.close(); server.stop() }
         // Compact separators (other clients), and an escaped routing key only a JSON decoder reads.
