@@ -169,7 +169,7 @@ struct RedisClientTests {
         let pop = Task { try await client.send(RedisCommand("BRPOP", key, 0)) }
         // Wait until the BRPOP is really blocked on the server.
         let admin = try RedisConnection(url: server.url)
-        try await waitUntil(timeout: .seconds(2)) {
+        try await waitUntil(timeout: .seconds(10)) {
             try admin.send(RedisCommand("INFO", "clients")).string?.contains("blocked_clients:1") == true
         }
         // Timed without awaiting, so a busy cooperative pool cannot skew it: the server must
