@@ -4,7 +4,7 @@ import Celeriac
 ///
 /// kombu pops one message per BRPOP and then records it in `unacked` with a second round trip,
 /// so a worker killed between the two loses that message, and every message costs two round
-/// trips. This script pops up to `count` messages (RPOP with a count, lists in consume order) and
+/// trips. This script pops up to `count` messages (lists in consume order, stopping at about a megabyte) and
 /// writes the same bookkeeping kombu writes — `unacked_index` score, the `unacked` entry
 /// `[envelope, exchange, routing_key]` — plus Celeriac's owner record, before it returns. A message
 /// is therefore never off its list without being recorded, and a busy worker pays one round trip
@@ -71,22 +71,20 @@ enum MessageReservation {
             if not raw then break end
             want = want - 1
             bytes = bytes + #raw
-            do
-              local tag, exchange, key = parsed(raw)
-              if tag and tag ~= '' then
-                scores[#scores + 1] = ARGV[2]
-                scores[#scores + 1] = tag
-                entries[#entries + 1] = tag
-                entries[#entries + 1] = '[' .. raw .. ', ' .. exchange .. ', ' .. key .. ']'
-                owners[#owners + 1] = tag
-                owners[#owners + 1] = ARGV[3]
-              else
-                tag = ''
-              end
-              out[#out + 1] = KEYS[i]
-              out[#out + 1] = raw
-              out[#out + 1] = tag
+            local tag, exchange, key = parsed(raw)
+            if tag and tag ~= '' then
+              scores[#scores + 1] = ARGV[2]
+              scores[#scores + 1] = tag
+              entries[#entries + 1] = tag
+              entries[#entries + 1] = '[' .. raw .. ', ' .. exchange .. ', ' .. key .. ']'
+              owners[#owners + 1] = tag
+              owners[#owners + 1] = ARGV[3]
+            else
+              tag = ''
             end
+            out[#out + 1] = KEYS[i]
+            out[#out + 1] = raw
+            out[#out + 1] = tag
           end
         end
         if #scores > 0 then

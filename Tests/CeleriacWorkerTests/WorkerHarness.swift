@@ -18,6 +18,7 @@ final class WorkerHarness: Sendable {
         let server = try server ?? RedisServer.start()
         self.server = server
         var logger = Logger(label: "test-worker")
+        // HARNESS_DEBUG=1 shows the worker's own log lines when a test needs explaining.
         logger.logLevel = ProcessInfo.processInfo.environment["HARNESS_DEBUG"] != nil ? .debug : .warning
         var settings = WorkerSettings(brokerURL: server.url, resultBackendURL: server.url, queues: queues,
                                       concurrency: concurrency, prefetchMultiplier: prefetchMultiplier, nodeName: nodeName ?? "test@\(UUID().uuidString.prefix(6))")
