@@ -219,14 +219,13 @@ public final class Worker: Service, Sendable {
     /// orphan sweep restores it.
     private func reserve(_ live: Live, keys: [String], count: Int) async -> [MessageReservation.Reserved] {
         let token = UUID().uuidString
-        var delay = Duration.milliseconds(50)
+        var backoff = Self.redisRetryBackoff
         while true {
             do {
                 let command = MessageReservation.command(lists: keys, count: count, now: Date().timeIntervalSince1970, owner: owner, token: token)
                 return MessageReservation.parse(try await live.consumer.send(command))
             } catch where error.isConnectionProblem && !stopping.load(ordering: .relaxed) {
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
+                try? await Task.sleep(for: backoff.next())
             } catch {
                 if !error.isConnectionProblem { logger.error("reserving messages failed: \(error)") }
                 return []
@@ -333,17 +332,19 @@ public final class Worker: Service, Sendable {
         return QueueKeys.consumeOrder(queues: Array(queues[(i + 1)...] + queues[...i]))
     }
 
+    /// How long a step that must not be lost waits between tries while Redis is unreachable.
+    static let redisRetryBackoff = RedisBackoff(.milliseconds(50)...(.seconds(2)))
+
     /// Runs a Redis step until it succeeds: during an outage the client already logged one line
     /// and is reconnecting, and giving up here would lose a result or leave a message dangling.
     func retryingRedis(_ what: String, _ body: () async throws -> Void) async {
-        var delay = Duration.milliseconds(50)
+        var backoff = Self.redisRetryBackoff
         while true {
             do {
                 try await body()
                 return
             } catch let error as RedisError where error.isConnectionProblem {
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
+                try? await Task.sleep(for: backoff.next())
             } catch {
                 logger.error("could not \(what): \(error)")
                 return

@@ -130,11 +130,11 @@ final class WriteBatcher: Sendable {
     }
 
     private func send(_ commands: [RedisCommand]) async {
-        var delay = Duration.milliseconds(50)
+        var backoff = Worker.redisRetryBackoff
         while true {
             do throws(RedisError) {
                 let replies = try await client.pipeline(commands)
-                if replies.contains(where: { if case .error(let m) = $0 { m.hasPrefix("LOADING") } else { false } }) {
+                if replies.contains(where: { if case .error(let m) = $0 { RedisError.isLoadingReply(m) } else { false } }) {
                     // The server restarted and is still reading its data: every write here is
                     // idempotent, so the whole batch is sent again shortly.
                     throw RedisError(.server, "LOADING")
@@ -146,8 +146,7 @@ final class WriteBatcher: Sendable {
             } catch let error where error.isConnectionProblem {
                 // The client logged the outage once and is reconnecting; giving up would lose
                 // results or leave messages recorded as held.
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
+                try? await Task.sleep(for: backoff.next())
             } catch {
                 logger.error("could not write \(commands.count) bookkeeping command(s): \(error)")
                 return

@@ -2,17 +2,17 @@
 ///
 /// Starts at the lower bound and doubles up to the upper bound, so a brief restart is bridged
 /// within tens of milliseconds while a long outage costs one attempt every few seconds.
-struct RedisBackoff {
+public struct RedisBackoff: Sendable {
     private let range: ClosedRange<Duration>
     private var current: Duration
 
-    init(_ range: ClosedRange<Duration>) {
+    public init(_ range: ClosedRange<Duration>) {
         self.range = range
         current = max(range.lowerBound, .milliseconds(1))
     }
 
     /// The delay before the next attempt; each call doubles the following one.
-    mutating func next() -> Duration {
+    public mutating func next() -> Duration {
         let delay = min(current, range.upperBound)
         current = min(current * 2, range.upperBound)
         return delay

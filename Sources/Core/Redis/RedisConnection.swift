@@ -298,7 +298,7 @@ public final class RedisConnection {
             close()
             throw RedisError(error.code, "while pinging \(url): \(error.message)")
         }
-        if case .error(let message) = ping, message.hasPrefix("LOADING") {
+        if case .error(let message) = ping, RedisError.isLoadingReply(message) {
             close()
             throw RedisError(.connectionFailed, "\(url) is not serving yet: \(scrub(message))")
         }

@@ -71,7 +71,11 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     }
 
     /// A `-LOADING` reply: the server restarted and is reading its data back; retry shortly.
-    public var isLoading: Bool { code == .server && message.hasPrefix("LOADING") }
+    public var isLoading: Bool { code == .server && Self.isLoadingReply(message) }
+
+    /// Whether an error reply is Redis's `-LOADING` (shared by the reconnect check and callers
+    /// that read error replies out of a pipeline).
+    public static func isLoadingReply(_ message: String) -> Bool { message.hasPrefix("LOADING") }
 
     public var description: String { "RedisError.\(code): \(message)" }
 }
