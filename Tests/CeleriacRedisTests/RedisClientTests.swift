@@ -160,7 +160,9 @@ struct RedisClientTests {
             ($0 as? RedisError)?.code == .connectionLost
         }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3), "\(elapsed)")
+        // The upper bound only proves the wait is bounded (nil would wait forever); the unit
+        // phase runs hundreds of tests at once on two cores, where 300 ms has taken 3.7 s.
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(15), "\(elapsed)")
     }
 
     @Test func closeInterruptsBlockingPopAndFailsLaterRequests() async throws {
