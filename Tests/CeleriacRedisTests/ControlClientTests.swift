@@ -104,7 +104,7 @@ struct ControlClientTests {
         let elapsed = ContinuousClock.now - started
         #expect(replies == ["a@test": ["ok": "pong"], "b@test": ["ok": "pong"]], "stale replies with another ticket are dropped")
         #expect(elapsed >= .milliseconds(550), "without a destination it collects until the timeout")
-        #expect(elapsed < .seconds(3))
+        #expect(elapsed < .seconds(15), "bounded by the timeout, with a loaded machine's margin")
 
         let command = try #require(workers.received.first)
         #expect(command.method == "ping")
@@ -175,8 +175,9 @@ struct ControlClientTests {
         defer { workers.stop() }
         let control = try await control()
         let started = ContinuousClock.now
-        #expect(try await control.revoke(["id-1"]) == [:])
-        #expect(ContinuousClock.now - started < .milliseconds(500), "no reply: returns at once")
+        // A long timeout makes "returns at once" measurable on a loaded machine.
+        #expect(try await control.revoke(["id-1"], timeout: .seconds(30)) == [:])
+        #expect(ContinuousClock.now - started < .seconds(10), "no reply: returns without waiting out the timeout")
         try await control.revoke(["id-1", "id-2"], terminate: true, signal: "SIGKILL", destination: ["a@test"])
         try await control.heartbeat()
         try await control.poolGrow(n: 2)

@@ -142,7 +142,8 @@ struct RedisConnectionTests {
             #expect(error.isConnectionProblem)
         }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3))
+        // The upper bound only proves the timeout fires; a loaded two-core machine adds seconds.
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(15))
         #expect(!silent.isConnected)
     }
 

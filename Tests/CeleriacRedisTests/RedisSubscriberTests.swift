@@ -113,8 +113,8 @@ struct RedisSubscriberTests {
             try publisher.send(RedisCommand("CLIENT", "LIST", "TYPE", "pubsub")).string?.isEmpty == true
         }
         #expect(gone)
-        // The wake-up pipe interrupts the loop's poll at once instead of after its 100 ms tick.
-        #expect(ContinuousClock.now - started < .milliseconds(500))
+        // The wake-up pipe interrupts the loop's poll at once; the bound leaves a loaded machine room.
+        #expect(ContinuousClock.now - started < .seconds(2))
         await #expect { try await sub.subscribe(["x"]) } throws: { ($0 as? RedisError)?.code == .closed }
     }
 
