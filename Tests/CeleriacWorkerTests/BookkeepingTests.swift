@@ -87,6 +87,34 @@ import Testing
         #expect(try UnackedEntry.decode(plain).routingKey == "celery")
     }
 
+    @Test func fieldsAreReadFromThePropertiesHoweverLongTheMessageOrThePropertiesAre() async throws {
+        defer { redis.close(); server.stop() }
+        // Decoys with the same names earlier in the message: the script must record the values in
+        // the properties, which kombu writes last.
+        var decoyHeaders = TaskSendOptions()
+        decoyHeaders.headers = ["delivery_tag": "decoy-tag", "exchange": "decoy-exchange", "routing_key": "decoy-key"]
+        // A big message: the properties are in the part of it the script searches first.
+        var big = decoyHeaders
+        big.queue = "celery"
+        // A queue name so long that `exchange` lies before that part: the script must fall back
+        // to the whole message and still find the last occurrence.
+        var longQueue = decoyHeaders
+        longQueue.queue = String(repeating: "q", count: 2_000)
+        let messages = [
+            TaskMessage.make(name: "demo.echo", args: [.string(String(repeating: "x", count: 20_000))], options: big,
+                             origin: "gen1@test", now: Date(), newID: { UUID().uuidString.lowercased() }),
+            TaskMessage.make(name: "demo.echo", args: [1], options: longQueue,
+                             origin: "gen1@test", now: Date(), newID: { UUID().uuidString.lowercased() }),
+        ]
+        for m in messages { _ = try await redis.send(RedisBroker.publishCommand(m)) }
+        let taken = try await reserve(messages.map(\.listKey), count: 2)
+        #expect(taken.map { $0.recordedTag } == messages.map { Optional($0.deliveryTag) })
+        for m in messages {
+            let entry = try await redis.send(RedisCommand("HGET", QueueKeys.unacked, m.deliveryTag)).bytes
+            #expect(entry == UnackedEntry.encode(envelopeBytes: m.encoded(), exchange: "", routingKey: m.routingKey))
+        }
+    }
+
     @Test func repeatingAReservationWithItsTokenReturnsTheSameBatchInsteadOfTakingMore() async throws {
         defer { redis.close(); server.stop() }
         let messages = (0..<5).map { _ in message() }

@@ -161,24 +161,20 @@ extension TaskMessage {
     ]
 
     /// Decodes a task message from envelope bytes.
+    ///
+    /// Tries ``TaskMessageFastDecoder`` first, which reads the envelope in one pass and gives
+    /// the same message; anything it is unsure of goes through the general path below.
     /// - Throws: ``ProtocolError``; see ``decode(_:)``.
     public static func decode(bytes: [UInt8], maxSize: Int? = nil) throws(ProtocolError) -> TaskMessage {
-        try decode(KombuEnvelope.decode(bytes, maxSize: maxSize))
+        if maxSize.map({ bytes.count <= $0 }) ?? true, let message = TaskMessageFastDecoder.decode(bytes) {
+            return message
+        }
+        return try decode(KombuEnvelope.decode(bytes, maxSize: maxSize))
     }
 
-    /// Decodes a protocol v2 task message from its envelope.
-    /// - Throws: ``ProtocolError``: `unsupportedProtocol` without a `task` header (v1),
-    ///   `unsupportedContentType` for non-JSON bodies, `missingField` without `id` or
-    ///   `delivery_tag`, `wrongType` for mistyped fields, `invalidJSON` for a bad body.
-    public static func decode(_ envelope: KombuEnvelope) throws(ProtocolError) -> TaskMessage {
-        let h = FieldReader(envelope.headers, path: "headers")
-        guard envelope.headers["task"] != nil else {
-            throw ProtocolError(.unsupportedProtocol, "headers.task missing (task protocol v1 is not supported)")
-        }
-        let name = try h.requiredString("task")
-        let id = try h.requiredString("id")
-
-        let body = try envelope.bodyJSON()
+    /// The body `[args, kwargs, embed]` as Celery sends it; kwargs and embed may be `null`,
+    /// embed may be missing.
+    static func bodyParts(_ body: JSONValue) throws(ProtocolError) -> (args: [JSONValue], kwargs: JSONObject, embed: JSONObject) {
         guard case .array(let parts) = body else {
             throw ProtocolError.wrongType("body", expected: "list [args, kwargs, embed]", got: body)
         }
@@ -202,6 +198,22 @@ extension TaskMessage {
             default: throw ProtocolError.wrongType("body[2] (embed)", expected: "object", got: parts[2])
             }
         }
+        return (args, kwargs, embed)
+    }
+
+    /// Decodes a protocol v2 task message from its envelope.
+    /// - Throws: ``ProtocolError``: `unsupportedProtocol` without a `task` header (v1),
+    ///   `unsupportedContentType` for non-JSON bodies, `missingField` without `id` or
+    ///   `delivery_tag`, `wrongType` for mistyped fields, `invalidJSON` for a bad body.
+    public static func decode(_ envelope: KombuEnvelope) throws(ProtocolError) -> TaskMessage {
+        let h = FieldReader(envelope.headers, path: "headers")
+        guard envelope.headers["task"] != nil else {
+            throw ProtocolError(.unsupportedProtocol, "headers.task missing (task protocol v1 is not supported)")
+        }
+        let name = try h.requiredString("task")
+        let id = try h.requiredString("id")
+
+        let (args, kwargs, embed) = try bodyParts(envelope.bodyJSON())
 
         let p = FieldReader(envelope.properties, path: "properties")
         let info = FieldReader(try p.object("delivery_info") ?? [:], path: "properties.delivery_info")

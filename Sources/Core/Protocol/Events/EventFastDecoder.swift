@@ -27,9 +27,9 @@ enum EventFastDecoder {
 
     /// The base64-decoded body of a kombu envelope whose content type is JSON.
     private static func envelopeBody(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
-        var c = EventJSONCursor(bytes)
+        var c = JSONCursor(bytes)
         guard c.expect(0x7B) else { return nil }  // {
-        var body: EventJSONCursor.StringToken?
+        var body: JSONCursor.StringToken?
         var base64 = false
         var seen: UInt8 = 0
         c.skipWhitespace()
@@ -73,7 +73,7 @@ enum EventFastDecoder {
 
     /// Scans the `properties` object; whether `body_encoding` is exactly `"base64"` (`nil`:
     /// malformed, or absent, or anything the general decoder should judge).
-    private static func bodyEncodingIsBase64(_ c: inout EventJSONCursor) -> Bool? {
+    private static func bodyEncodingIsBase64(_ c: inout JSONCursor) -> Bool? {
         guard c.expect(0x7B) else { return nil }
         c.skipWhitespace()
         if c.current == 0x7D { return nil }
@@ -97,7 +97,7 @@ enum EventFastDecoder {
 
     /// One event object or an array of them, filling `body`'s events.
     private static func events(in bytes: UnsafeRawBufferPointer, body: [UInt8]) -> [CeleryEvent]? {
-        var c = EventJSONCursor(bytes)
+        var c = JSONCursor(bytes)
         c.skipWhitespace()
         switch c.current {
         case 0x7B:
@@ -127,7 +127,7 @@ enum EventFastDecoder {
     }
 
     /// One event object at the cursor.
-    private static func event(_ c: inout EventJSONCursor, body: [UInt8]) -> CeleryEvent? {
+    private static func event(_ c: inout JSONCursor, body: [UInt8]) -> CeleryEvent? {
         let start = c.i
         guard c.expect(0x7B) else { return nil }
         var values = EventValues()
@@ -238,14 +238,14 @@ private struct EventValues {
 
     /// A string value; `nil` if absent or not a string; sets `failed` if the value is malformed.
     @inline(__always)
-    func string(_ k: EventKey, _ c: EventJSONCursor, _ failed: inout Bool) -> String? {
+    func string(_ k: EventKey, _ c: JSONCursor, _ failed: inout Bool) -> String? {
         let t = self[k]
         guard t.shape == .string || t.shape == .escapedString else {
             // Not a string, so nil; a scalar is still checked (`null` is the usual one here).
             if t.shape == .scalar, c.scalarValue(start: Int(t.start), end: Int(t.end)) == nil { failed = true }
             return nil
         }
-        let token = EventJSONCursor.StringToken(start: Int(t.start), end: Int(t.end), hasEscapes: t.shape == .escapedString)
+        let token = JSONCursor.StringToken(start: Int(t.start), end: Int(t.end), hasEscapes: t.shape == .escapedString)
         guard let s = c.text(token) else {
             failed = true
             return nil
@@ -255,7 +255,7 @@ private struct EventValues {
 
     /// A number or literal; `.null` if absent or not a scalar; sets `failed` if malformed.
     @inline(__always)
-    func scalar(_ k: EventKey, _ c: EventJSONCursor, _ failed: inout Bool) -> JSONValue {
+    func scalar(_ k: EventKey, _ c: JSONCursor, _ failed: inout Bool) -> JSONValue {
         let t = self[k]
         guard t.shape == .scalar else { return .null }
         guard let v = c.scalarValue(start: Int(t.start), end: Int(t.end)) else {
@@ -267,7 +267,7 @@ private struct EventValues {
 
     /// The typed event, or `nil` to let the general decoder handle it (not a Celery task
     /// event, no string `type` or `uuid`, or a value the parser reads differently).
-    func event(json: ArraySlice<UInt8>, cursor c: EventJSONCursor) -> CeleryEvent? {
+    func event(json: ArraySlice<UInt8>, cursor c: JSONCursor) -> CeleryEvent? {
         var failed = false
         guard self[.type].shape == .string, let type = string(.type, c, &failed) else { return nil }
         let kind = CeleryEventKind(type: type)

@@ -1,4 +1,5 @@
-/// A validating cursor over JSON bytes for ``EventFastDecoder``: it finds token boundaries and
+/// A validating cursor over JSON bytes for the fast decoders (``EventFastDecoder``,
+/// ``TaskMessageFastDecoder``): it finds token boundaries and
 /// checks the grammar without building ``JSONValue`` trees, and hands scalar tokens that need
 /// real decoding (numbers, strings with escapes) to ``JSONParser`` itself, so every value it
 /// produces is exactly what the general parser would have produced.
@@ -7,7 +8,7 @@
 /// ``maximumDepth``, an escaped key) makes a method return `nil` or `false`, and the caller
 /// falls back to the general decoder, which produces the typed error. So the cursor may be
 /// stricter than ``JSONParser`` but never more lenient.
-struct EventJSONCursor {
+struct JSONCursor {
     /// Deepest nesting skipped; deeper input goes to the general parser (whose limit is 512).
     static let maximumDepth = 64
 
@@ -188,6 +189,24 @@ struct EventJSONCursor {
 
     private func generalScalar(_ p: UnsafeRawPointer, _ n: Int) -> JSONValue? {
         try? JSONParser.parse(UnsafeRawBufferPointer(start: p, count: n))
+    }
+
+    /// The value at the cursor (after whitespace) as ``JSONParser`` reads it, the cursor moved
+    /// past it; `nil` if malformed. Containers are grammar-checked, then parsed from their span.
+    mutating func value() -> JSONValue? {
+        skipWhitespace()
+        guard let c = current else { return nil }
+        switch c {
+        case 0x22:
+            guard let t = string() else { return nil }
+            return text(t).map(JSONValue.string)
+        case 0x7B, 0x5B:
+            let start = i
+            guard skipValue() else { return nil }
+            return try? JSONParser.parse(UnsafeRawBufferPointer(start: base + start, count: i - start))
+        default:
+            return scalar()
+        }
     }
 
     // MARK: Skipping
