@@ -8,13 +8,30 @@ import Foundation
 struct InProcessExecutor: TaskExecutor {
     func run(context: TaskContext, task: RegisteredTask, args: [JSONValue], kwargs: JSONObject, limits: TimeLimit,
              started: @Sendable (Int, @escaping @Sendable (Int) -> Void) async -> Bool) async -> TaskRun.Ending? {
-        // The body runs in its own task so a terminate (revoke --terminate) can cancel it alone.
+        let pid = Int(ProcessInfo.processInfo.processIdentifier)
+        if limits.soft == nil && limits.hard == nil {
+            // No limit to race against (most tasks): the body runs in this task, and a terminate
+            // cancels this task while the body runs (``BodyCanceller``).
+            let canceller = BodyCanceller()
+            guard await started(pid, { _ in canceller.cancel() }) else { return nil }
+            return await canceller.run {
+                do {
+                    return .finished(.success(try await TaskContext.$current.withValue(context) {
+                        try await task.body(TaskArguments(args: args, kwargs: kwargs))
+                    }))
+                } catch {
+                    return .finished(.failure(error))
+                }
+            }
+        }
+        // With limits the body runs in its own task, so it can be abandoned at the hard limit
+        // while this one reports the limit.
         let body = Task { () async throws -> JSONValue in
             try await TaskContext.$current.withValue(context) {
                 try await task.body(TaskArguments(args: args, kwargs: kwargs))
             }
         }
-        guard await started(Int(ProcessInfo.processInfo.processIdentifier), { _ in body.cancel() }) else {
+        guard await started(pid, { _ in body.cancel() }) else {
             body.cancel()
             return nil
         }
