@@ -52,6 +52,7 @@ let package = Package(
             name: "CeleriacWorker",
             dependencies: [
                 "Celeriac",
+                .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
