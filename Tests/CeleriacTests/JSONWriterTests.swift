@@ -54,6 +54,22 @@ import Testing
         #expect(JSONValue.string("abcdefgh\u{e9}ijklmnop\u{1F600}").jsonString == #""abcdefgh\u00e9ijklmnop\ud83d\ude00""#)
     }
 
+    /// `write(_:into:)` appends scalars without a scratch buffer; the bytes must be the same.
+    @Test func appendingToABufferWritesWhatSerializedWrites() {
+        let values: [JSONValue] = [
+            .null, .bool(true), .bool(false), .int(0), .int(-7), .int(.max), .int(.min), .bigInt("123456789012345678901234"),
+            .double(0.1), .double(-0.0), .double(1e16), .double(1.5e-7), .double(.nan), .double(.infinity), .double(-.infinity),
+            .string(""), .string("plain ascii, long enough for words"), .string("quote\"d"), .string("back\\slash"),
+            .string("tab\there"), .string("caf\u{e9}"), .string("\u{1F600}"), .string("del\u{7F}"), .string("1234567"),
+            .array([1, "x"]), .object(["k": [.null]]),
+        ]
+        for value in values {
+            var out: [UInt8] = [0x41, 0x42]
+            JSONWriter.write(value, into: &out)
+            #expect(out == [0x41, 0x42] + value.serialized(), "\(value)")
+        }
+    }
+
     @Test func writesPythonSeparatorsAndCompactStyle() {
         let value: JSONValue = .object(["k\u{e9}": [1, 2.5, nil, true, false, .object(JSONObject()), []], "b": -0.0])
         #expect(value.jsonString == #"{"k\u00e9": [1, 2.5, null, true, false, {}, []], "b": -0.0}"#)

@@ -26,9 +26,47 @@ public struct JSONWriter {
     ///   - style: Separator style; ``Style/python`` by default.
     ///   - buffer: Where the UTF-8 (in fact ASCII) bytes are appended.
     public static func write(_ value: JSONValue, style: Style = .python, into buffer: inout [UInt8]) {
+        // Scalars, which builders of messages and events write one field at a time, go
+        // straight into the buffer: a scratch sink per field was a malloc and a copy each.
+        switch value {
+        case .null: buffer.append(contentsOf: "null".utf8); return
+        case .bool(let b): buffer.append(contentsOf: (b ? "true" : "false").utf8); return
+        case .int(let i): buffer.append(contentsOf: String(i).utf8); return
+        case .double(let d) where d.isFinite:
+            PythonFloat.write(d, into: &buffer)
+            return
+        case .string(let s):
+            if appendPlain(s, to: &buffer) { return }
+        default: break
+        }
         var sink = ByteSink(capacity: 512)
         writeValue(value, compact: style == .compact, into: &sink)
         sink.withBytes { buffer.append(contentsOf: $0) }
+    }
+
+    /// Appends `"s"` when no byte of `s` needs escaping; `false` (nothing appended) otherwise.
+    private static func appendPlain(_ s: String, to buffer: inout [UInt8]) -> Bool {
+        var s = s
+        return s.withUTF8 { utf8 -> Bool in
+            let n = utf8.count
+            if let start = utf8.baseAddress {
+                let raw = UnsafeRawPointer(start)
+                var k = 0
+                while k &+ 8 <= n {
+                    guard isPlainASCII(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)) else { return false }
+                    k += 8
+                }
+                while k < n {
+                    let c = utf8[k]
+                    guard c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C else { return false }
+                    k += 1
+                }
+            }
+            buffer.append(0x22)
+            buffer.append(contentsOf: utf8)
+            buffer.append(0x22)
+            return true
+        }
     }
 
     /// The serialized bytes as a new array.
