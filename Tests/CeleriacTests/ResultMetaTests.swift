@@ -96,6 +96,27 @@ import Testing
         #expect(retry.children == (try Self.decode("result_RETRY.json")).children)
     }
 
+    /// ``ResultMeta/encoded()`` writes field by field; it must equal the object's serialization.
+    @Test func encodedIsTheSerializedObject() throws {
+        let now = Date(timeIntervalSince1970: 1_700_000_000.123456)
+        var extended = ResultMeta.success(taskID: "id", result: ["a": [1, 2.5]], now: now, parentID: "p", groupID: "g")
+        extended.extended = .init(name: "n\u{e9}", args: [1, "x"], kwargs: .object(["k": .null]), worker: nil, retries: 3, queue: "q")
+        var withExtra = ResultMeta.success(taskID: "id", result: 1, now: now)
+        withExtra.extra = ["status2": "x", "task_id": "replaced in place"]
+        let metas: [ResultMeta] = [
+            .success(taskID: "id", result: .string("caf\u{e9} \"quoted\"\n"), now: now),
+            .success(taskID: "id", result: .double(0.1), now: now, parentID: "", groupID: ""),
+            .failure(taskID: "id", exception: ExceptionInfo(type: "KeyError", message: "k"), traceback: "Traceback\n  \u{1F600}", now: now),
+            .revoked(taskID: "id", reason: "terminated", children: .null, now: now, parentID: "p"),
+            .retry(taskID: "id", exception: ExceptionInfo(type: "E", message: "m"), traceback: nil, groupID: "g"),
+            .started(taskID: "id", pid: 1, hostname: "w@h"),
+            extended, withExtra,
+        ]
+        for meta in metas {
+            #expect(meta.encoded() == meta.jsonValue.serialized(), "\(meta)")
+        }
+    }
+
     @Test func extendedFieldsGoBeforeTaskID() throws {
         var meta = ResultMeta.success(taskID: "id", result: 1, now: Date(timeIntervalSince1970: 0), parentID: "p")
         meta.extended = .init(name: "wireapp.add", args: [1], kwargs: .object([:]), worker: "w1@vm", retries: 0, queue: "celery")

@@ -179,6 +179,48 @@ public struct ResultMeta: Sendable, Hashable {
         return .object(o)
     }
 
-    /// The bytes to `SETEX`/`PUBLISH`.
-    public func encoded() -> [UInt8] { jsonValue.serialized() }
+    /// The bytes to `SETEX`/`PUBLISH`: ``jsonValue`` serialized, written field by field
+    /// without building the object first (a worker writes one per task).
+    public func encoded() -> [UInt8] {
+        // `extra` may replace a key in place; that ordering is the object's to get right.
+        guard extra.isEmpty else { return jsonValue.serialized() }
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"status": "#.utf8)
+        JSONWriter.write(.string(status.rawValue), into: &out)
+        out.append(contentsOf: #", "result": "#.utf8)
+        JSONWriter.write(result, into: &out)
+        out.append(contentsOf: #", "traceback": "#.utf8)
+        JSONWriter.write(traceback.map { .string($0) } ?? .null, into: &out)
+        out.append(contentsOf: #", "children": "#.utf8)
+        JSONWriter.write(children, into: &out)
+        out.append(contentsOf: #", "date_done": "#.utf8)
+        JSONWriter.write(dateDone.map { .string(CeleryDate.format($0)) } ?? .null, into: &out)
+        if let groupID, !groupID.isEmpty {
+            out.append(contentsOf: #", "group_id": "#.utf8)
+            JSONWriter.write(.string(groupID), into: &out)
+        }
+        if let parentID, !parentID.isEmpty {
+            out.append(contentsOf: #", "parent_id": "#.utf8)
+            JSONWriter.write(.string(parentID), into: &out)
+        }
+        if let e = extended {
+            out.append(contentsOf: #", "name": "#.utf8)
+            JSONWriter.write(e.name.map { .string($0) } ?? .null, into: &out)
+            out.append(contentsOf: #", "args": "#.utf8)
+            JSONWriter.write(e.args, into: &out)
+            out.append(contentsOf: #", "kwargs": "#.utf8)
+            JSONWriter.write(e.kwargs, into: &out)
+            out.append(contentsOf: #", "worker": "#.utf8)
+            JSONWriter.write(e.worker.map { .string($0) } ?? .null, into: &out)
+            out.append(contentsOf: #", "retries": "#.utf8)
+            JSONWriter.write(e.retries.map { .int($0) } ?? .null, into: &out)
+            out.append(contentsOf: #", "queue": "#.utf8)
+            JSONWriter.write(e.queue.map { .string($0) } ?? .null, into: &out)
+        }
+        out.append(contentsOf: #", "task_id": "#.utf8)
+        JSONWriter.write(.string(taskID), into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }
