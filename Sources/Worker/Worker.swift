@@ -97,10 +97,41 @@ public final class Worker: Service, Sendable {
         return o
     }
 
+    /// Attempts at the first broker connection before the worker gives up, as Celery's
+    /// `broker_connection_max_retries` (100).
+    static let startupConnectAttempts = 100
+
+    /// The first connection, retried as Celery's `broker_connection_retry_on_startup` does: a
+    /// broker that is not up yet (refused, timing out, still loading its data) is tried again
+    /// with a growing delay and one log line per attempt, so a worker started before its Redis
+    /// (a compose file, a reboot) simply waits for it. A wrong password or URL fails at once.
+    private func connectAtStartup() async throws -> RedisClient {
+        var backoff = RedisBackoff(.seconds(2)...(.seconds(30)))
+        var attempt = 0
+        while true {
+            let failure: RedisError
+            do {
+                return try await RedisClient.connect(url: settings.brokerURL, options: options("consumer"), logger: logger)
+            } catch {
+                failure = error
+            }
+            attempt += 1
+            guard failure.isConnectionProblem || failure.isLoading, attempt < Self.startupConnectAttempts,
+                !stopping.load(ordering: .relaxed)
+            else { throw failure }
+            let delay = backoff.next()
+            logger.error("consumer: Cannot connect to \(settings.brokerURL): \(failure.message). Trying again in \(delay.components.seconds).00 seconds... (\(attempt)/\(Self.startupConnectAttempts))")
+            let until = ContinuousClock.now + delay
+            while ContinuousClock.now < until && !stopping.load(ordering: .relaxed) {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
     public func run() async throws {
         defer { finished.store(true, ordering: .relaxed) }
         try revoked.load()
-        let consumer = try await RedisClient.connect(url: settings.brokerURL, options: options("consumer"), logger: logger)
+        let consumer = try await connectAtStartup()
         let broker = try await RedisClient.connect(url: settings.brokerURL, options: options("broker"), logger: logger)
         var backend: RedisResultBackend?
         if let url = settings.resultBackendURL {

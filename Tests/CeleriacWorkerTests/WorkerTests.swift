@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 import CeleriacWorker
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -17,6 +18,32 @@ import Testing
         #expect(try await h.client.send("demo.add", kwargs: ["x": 1, "y": 2]).get(timeout: .seconds(10)) == .int(3))
         // The benchmark's no-op takes any arguments and returns None.
         #expect(try await h.client.send("demo.noop", args: [1, "x"], kwargs: ["k": 2]).get(timeout: .seconds(10)) == .null)
+    }
+
+    /// Celery's `broker_connection_retry_on_startup`: a worker started before its Redis waits for
+    /// it (a log line per attempt) instead of exiting, and then works normally.
+    @Test func aWorkerStartedBeforeItsRedisWaitsForIt() async throws {
+        let server = try RedisServer.start()
+        server.stop()
+        var settings = WorkerSettings(brokerURL: server.url, resultBackendURL: server.url, nodeName: "early@test")
+        settings.mingle = false
+        let worker = Worker(settings: settings, tasks: DemoTasks.registry, logger: Logger(label: "test-early"))
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!worker.hasStopped, "still trying, not exited")
+        #expect(!worker.isReady)
+        try server.restart()
+        defer { server.stop() }
+        try await waitUntil(timeout: .seconds(30)) { worker.isReady || worker.hasStopped }
+        #expect(worker.isReady)
+        var config = CeleriacConfig()
+        config.brokerURL = server.urlString
+        let client = try await CeleriacClient.connect(config: config, logger: Logger(label: "test-early-client"))
+        defer { client.close() }
+        #expect(try await client.delay("demo.add", 2, 3).get(as: Int.self, timeout: .seconds(10)) == 5)
+        worker.beginShutdown()
+        try await running.value
     }
 
     @Test func sendManyPublishesABatchWhoseResultsAllArrive() async throws {
