@@ -22,12 +22,21 @@ extension Worker {
         if reserved.recordedTag != d.tag {
             if let stale = reserved.recordedTag { live.writes.ack(stale) }
             let entry = UnackedEntry.encode(envelopeBytes: raw, exchange: message.exchange, routingKey: message.routingKey)
-            await retryingRedis("record \(d.label) as unacked") {
-                _ = try await live.broker.transaction([
-                    RedisCommand("ZADD", QueueKeys.unackedIndex, Date().timeIntervalSince1970, d.tag),
-                    RedisCommand("HSET", QueueKeys.unacked, d.tag, entry),
-                    RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, owner),
-                ])
+            let record = [
+                RedisCommand("ZADD", QueueKeys.unackedIndex, Date().timeIntervalSince1970, d.tag),
+                RedisCommand("HSET", QueueKeys.unacked, d.tag, entry),
+                RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, owner),
+            ]
+            if acksLate(message) {
+                // acks_late promises the message outlives a crash from here on: recorded first.
+                await retryingRedis("record \(d.label) as unacked") {
+                    _ = try await live.broker.transaction(record)
+                }
+            } else {
+                // Acked as it starts, so the record only covers the moment until then: it goes
+                // through the write queue, which sends it before that ack, instead of costing an
+                // idle worker's first task a round trip of its own.
+                live.writes.write(RedisConnection.wrapTransaction(record))
             }
         }
         let m = message
@@ -55,6 +64,11 @@ extension Worker {
         requests.add(d, phase: scheduled ? .scheduled : .reserved)
         logger.info("Task \(d.label) received\(scheduled ? " (eta \(CeleryDate.format(m.eta!)))" : "")")
         return d
+    }
+
+    /// Whether `m` is acked after it ran (the task's `acks_late`, or the worker's default).
+    func acksLate(_ m: TaskMessage) -> Bool {
+        (tasks[m.name]?.options.acksLate ?? false) || settings.acksLate
     }
 
     /// Acks a revoked or expired message without running it: REVOKED result and `task-revoked`.
@@ -100,7 +114,7 @@ extension Worker {
         }
         defer { pool.release() }
         if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }
-        let acksLate = (tasks[m.name]?.options.acksLate ?? false) || settings.acksLate
+        let acksLate = acksLate(m)
         // Default (Celery's acks_late=False): ack when the task starts. acks_late: after it ran,
         // so a worker killed mid-task leaves the message in `unacked` to be restored.
         if !acksLate {
