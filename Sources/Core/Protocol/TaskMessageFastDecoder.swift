@@ -22,43 +22,12 @@ enum TaskMessageFastDecoder {
 
     private static func decode(in bytes: UnsafeRawBufferPointer) -> TaskMessage? {
         var c = JSONCursor(bytes)
-        guard c.expect(0x7B) else { return nil }  // {
-        c.skipWhitespace()
-        if c.current == 0x7D { return nil }
-        var body: JSONCursor.StringToken?
         var headers = Headers()
         var properties = Properties()
-        var seen: UInt8 = 0
-        repeat {
-            guard let key = c.string(), !key.hasEscapes, c.expect(0x3A) else { return nil }
-            let bit: UInt8
-            if c.matches(key, "body") {
-                bit = 1
-                guard let t = c.string(), !t.hasEscapes else { return nil }
-                body = t
-            } else if c.matches(key, "content-type") {
-                bit = 2
-                // The general path accepts only JSON bodies (or an empty type).
-                guard let t = c.string(),
-                    c.matches(t, "application/json") || c.matches(t, "application/x-json") || t.count == 0
-                else { return nil }
-            } else if c.matches(key, "content-encoding") {
-                bit = 4
-                guard c.string() != nil else { return nil }
-            } else if c.matches(key, "headers") {
-                bit = 8
-                guard headers.read(&c) else { return nil }
-            } else if c.matches(key, "properties") {
-                bit = 16
-                guard properties.read(&c) else { return nil }
-            } else {
-                bit = 0
-                guard c.skipValue() else { return nil }
-            }
-            if seen & bit != 0 { return nil }
-            seen |= bit
-        } while c.expect(0x2C)
-        guard c.expect(0x7D), c.atEndOfDocument(), let body, seen & 24 == 24 else { return nil }
+        guard let body = KombuEnvelopeScan.body(
+            &c, requireHeadersAndProperties: true,
+            headers: { headers.read(&$0) }, properties: { properties.read(&$0) })
+        else { return nil }
 
         let bodyBytes: [UInt8]
         if properties.base64Body {
@@ -101,16 +70,9 @@ enum TaskMessageFastDecoder {
         var extra = JSONObject()
 
         /// Reads the headers object at the cursor; `false` sends the message to the general path.
-        mutating func read(_ c: inout JSONCursor) -> Bool {
-            guard c.expect(0x7B) else { return false }
-            c.skipWhitespace()
-            if c.current == 0x7D {
-                c.i += 1
-                return true
-            }
+        mutating func read(_ cursor: inout JSONCursor) -> Bool {
             var seen: UInt32 = 0
-            repeat {
-                guard let key = c.string(), !key.hasEscapes, c.expect(0x3A) else { return false }
+            return KombuEnvelopeScan.members(&cursor) { key, c in
                 let bit: UInt32
                 // Celery's order, so a matching key is usually found after few comparisons.
                 if c.matches(key, "lang") { bit = 1 << 0; guard readString(&c, into: &lang) else { return false } }
@@ -142,8 +104,8 @@ enum TaskMessageFastDecoder {
                 }
                 if seen & bit != 0 { return false }
                 seen |= bit
-            } while c.expect(0x2C)
-            return c.expect(0x7D)
+                return true
+            }
         }
     }
 
@@ -158,16 +120,9 @@ enum TaskMessageFastDecoder {
         var base64Body = false
         var extra = JSONObject()
 
-        mutating func read(_ c: inout JSONCursor) -> Bool {
-            guard c.expect(0x7B) else { return false }
-            c.skipWhitespace()
-            if c.current == 0x7D {
-                c.i += 1
-                return true
-            }
+        mutating func read(_ cursor: inout JSONCursor) -> Bool {
             var seen: UInt32 = 0
-            repeat {
-                guard let key = c.string(), !key.hasEscapes, c.expect(0x3A) else { return false }
+            return KombuEnvelopeScan.members(&cursor) { key, c in
                 let bit: UInt32
                 if c.matches(key, "correlation_id") { bit = 1 << 0; guard readString(&c, into: &correlationID) else { return false } }
                 else if c.matches(key, "reply_to") { bit = 1 << 1; guard readString(&c, into: &replyTo) else { return false } }
@@ -210,8 +165,8 @@ enum TaskMessageFastDecoder {
                 }
                 if seen & bit != 0 { return false }
                 seen |= bit
-            } while c.expect(0x2C)
-            return c.expect(0x7D)
+                return true
+            }
         }
     }
 

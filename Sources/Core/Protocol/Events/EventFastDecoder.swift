@@ -28,69 +28,35 @@ enum EventFastDecoder {
     /// The base64-decoded body of a kombu envelope whose content type is JSON.
     private static func envelopeBody(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
         var c = JSONCursor(bytes)
-        guard c.expect(0x7B) else { return nil }  // {
-        var body: JSONCursor.StringToken?
         var base64 = false
-        var seen: UInt8 = 0
-        c.skipWhitespace()
-        if c.current == 0x7D { return nil }  // {} has no body
-        repeat {
-            guard let key = c.string(), c.expect(0x3A) else { return nil }
-            let bit: UInt8
-            if c.matches(key, "body") {
-                bit = 1
-                guard let t = c.string(), !t.hasEscapes else { return nil }
-                body = t
-            } else if c.matches(key, "content-type") {
-                bit = 2
-                guard let t = c.string(),
-                    c.matches(t, "application/json") || c.matches(t, "application/x-json") || t.count == 0
-                else { return nil }
-            } else if c.matches(key, "content-encoding") {
-                bit = 4
-                guard c.string() != nil else { return nil }
-            } else if c.matches(key, "headers") {
-                bit = 8
-                c.skipWhitespace()
-                guard c.current == 0x7B, c.skipValue() else { return nil }
-            } else if c.matches(key, "properties") {
-                bit = 16
-                guard let isBase64 = bodyEncodingIsBase64(&c), isBase64 else { return nil }
-                base64 = true
-            } else if !key.hasEscapes {
-                bit = 0
-                guard c.skipValue() else { return nil }
-            } else {
-                return nil
-            }
-            // A repeated key the general parser would resolve (last value wins): leave it to it.
-            if seen & bit != 0 { return nil }
-            seen |= bit
-        } while c.expect(0x2C)
-        guard c.expect(0x7D), c.atEndOfDocument(), base64, let body else { return nil }
+        guard let body = KombuEnvelopeScan.body(
+                &c, requireHeadersAndProperties: false,
+                headers: { cursor in
+                    cursor.skipWhitespace()
+                    return cursor.current == 0x7B && cursor.skipValue()
+                },
+                properties: { cursor in
+                    base64 = bodyEncodingIsBase64(&cursor) == true
+                    return base64
+                }),
+            base64
+        else { return nil }
         return Base64.decode(c.bytes(body))
     }
 
     /// Scans the `properties` object; whether `body_encoding` is exactly `"base64"` (`nil`:
     /// malformed, or absent, or anything the general decoder should judge).
     private static func bodyEncodingIsBase64(_ c: inout JSONCursor) -> Bool? {
-        guard c.expect(0x7B) else { return nil }
-        c.skipWhitespace()
-        if c.current == 0x7D { return nil }
         var found: Bool?
-        repeat {
-            guard let key = c.string(), !key.hasEscapes, c.expect(0x3A) else { return nil }
-            if c.matches(key, "body_encoding") {
-                guard found == nil else { return nil }
-                c.skipWhitespace()
-                guard c.current == 0x22, let t = c.string() else { return nil }
-                found = c.matches(t, "base64")
-            } else {
-                guard c.skipValue() else { return nil }
-            }
-        } while c.expect(0x2C)
-        guard c.expect(0x7D) else { return nil }
-        return found
+        let read = KombuEnvelopeScan.members(&c) { key, cursor in
+            guard cursor.matches(key, "body_encoding") else { return cursor.skipValue() }
+            guard found == nil else { return false }
+            cursor.skipWhitespace()
+            guard cursor.current == 0x22, let t = cursor.string() else { return false }
+            found = cursor.matches(t, "base64")
+            return true
+        }
+        return read ? found : nil
     }
 
     // MARK: Body
