@@ -45,6 +45,16 @@ public final class RedisBroker: Sendable {
 
     /// The LPUSH for `message`, for callers that pipeline many.
     public static func publishCommand(_ message: TaskMessage) -> RedisCommand {
-        RedisCommand("LPUSH", QueueKeys.list(queue: message.routingKey, priority: message.priority), message.encoded())
+        RedisCommand("LPUSH", QueueKeys.list(queue: message.routingKey, priority: message.priority),
+                     TaskMessageWriter.encode(message))
+    }
+
+    /// The LPUSHes for `messages`, in order, encoded by one reused ``TaskMessageWriter``.
+    public static func publishCommands(_ messages: [TaskMessage]) -> [RedisCommand] {
+        var writer = TaskMessageWriter()
+        return messages.map { message in
+            RedisCommand("LPUSH", QueueKeys.list(queue: message.routingKey, priority: message.priority),
+                         writer.encode(message))
+        }
     }
 }

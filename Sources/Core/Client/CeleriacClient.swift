@@ -92,7 +92,7 @@ public final class CeleriacClient: Sendable {
         var options = options
         if options.queue == nil { options.queue = config.taskDefaultQueue }
         let message = TaskMessage.make(name: name, args: args, kwargs: kwargs, options: options, origin: origin,
-                                       now: Date(), newID: { UUID().uuidString.lowercased() })
+                                       now: Date(), newID: RandomUUID.string)
         if let waiter, !options.ignoreResult {
             try await waiter.subscribe(message.id)
         }
@@ -130,14 +130,14 @@ public final class CeleriacClient: Sendable {
             var options = signature.options
             if options.queue == nil { options.queue = config.taskDefaultQueue }
             messages.append(TaskMessage.make(name: signature.name, args: signature.args, kwargs: signature.kwargs, options: options,
-                                             origin: origin, now: now, newID: { UUID().uuidString.lowercased() }))
+                                             origin: origin, now: now, newID: RandomUUID.string))
         }
         if let waiter {
             let ids = messages.filter { $0.ignoreResult != true }.map(\.id)
             if !ids.isEmpty { try await waiter.subscribe(ids) }
         }
         for queue in Set(messages.map(\.routingKey)) { try await broker.declare(queue: queue) }
-        _ = try await broker.client.pipeline(messages.map(RedisBroker.publishCommand))
+        _ = try await broker.client.pipeline(RedisBroker.publishCommands(messages))
         if let events {
             for message in messages { await events.publish(taskSentEvent(message, publisher: events)) }
         }
