@@ -86,15 +86,17 @@ public final class CeleriacClient: Sendable {
     ///
     /// With ``CeleriacConfig/taskSendSentEvent`` on, a `task-sent` event follows the publish
     /// (on `/<db>.celeryev/task.sent`, hostname ``origin``), as Celery's client sends it.
-    /// Subscribes to the result channel before publishing (unless results are ignored), as
-    /// Celery's client does, so ``AsyncResult/get(timeout:)`` cannot miss a fast result.
+    /// Requests the result channel subscription before publishing (unless results are ignored)
+    /// but, as Celery's client, does not wait for Redis to confirm it: that would be a second
+    /// round trip per send. ``AsyncResult/get(timeout:)`` cannot miss a fast result all the same,
+    /// because it waits for the confirmation and then reads the stored result (see ``ResultWaiter``).
     public func send(_ name: String, args: [JSONValue] = [], kwargs: JSONObject = [:], options: TaskSendOptions = .init()) async throws -> AsyncResult {
         var options = options
         if options.queue == nil { options.queue = config.taskDefaultQueue }
         let message = TaskMessage.make(name: name, args: args, kwargs: kwargs, options: options, origin: origin,
                                        now: Date(), newID: RandomUUID.string)
         if let waiter, !options.ignoreResult {
-            try await waiter.subscribe(message.id)
+            waiter.requestSubscriptions([message.id])
         }
         try await broker.publish(message)
         if let events { await events.publish(taskSentEvent(message, publisher: events)) }
@@ -118,8 +120,8 @@ public final class CeleriacClient: Sendable {
 
     /// Sends many tasks in one pipelined round trip: the bulk API for producers that enqueue
     /// thousands at once. Each message is exactly what ``send(_:args:kwargs:options:)`` would
-    /// publish (a Python worker cannot tell them apart); result subscriptions are made first, in
-    /// one batch, so no result can be missed.
+    /// publish (a Python worker cannot tell them apart); result subscriptions are requested
+    /// first, in one SUBSCRIBE, and confirmed when a result is waited for, as with `send`.
     /// - Returns: One ``AsyncResult`` per signature, in order.
     public func sendMany(_ signatures: [Signature]) async throws -> [AsyncResult] {
         guard !signatures.isEmpty else { return [] }
@@ -134,7 +136,7 @@ public final class CeleriacClient: Sendable {
         }
         if let waiter {
             let ids = messages.filter { $0.ignoreResult != true }.map(\.id)
-            if !ids.isEmpty { try await waiter.subscribe(ids) }
+            if !ids.isEmpty { waiter.requestSubscriptions(ids) }
         }
         for queue in Set(messages.map(\.routingKey)) { try await broker.declare(queue: queue) }
         _ = try await broker.client.pipeline(RedisBroker.publishCommands(messages))
