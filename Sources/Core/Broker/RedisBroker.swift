@@ -49,12 +49,9 @@ public final class RedisBroker: Sendable {
                      TaskMessageWriter.encode(message))
     }
 
-    /// The LPUSHes for `messages`, in order, encoded by one reused ``TaskMessageWriter``.
-    public static func publishCommands(_ messages: [TaskMessage]) -> [RedisCommand] {
-        var writer = TaskMessageWriter()
-        return messages.map { message in
-            RedisCommand("LPUSH", QueueKeys.list(queue: message.routingKey, priority: message.priority),
-                         writer.encode(message))
-        }
+    /// The LPUSH for `message`, encoded by a ``TaskMessageWriter`` the caller reuses across a batch.
+    static func publishCommand(_ message: TaskMessage, writer: inout TaskMessageWriter) -> RedisCommand {
+        RedisCommand("LPUSH", QueueKeys.list(queue: message.routingKey, priority: message.priority),
+                     writer.encode(message))
     }
 }
