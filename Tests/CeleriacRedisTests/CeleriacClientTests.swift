@@ -75,6 +75,19 @@ struct CeleriacClientTests {
         #expect(try await result.get(timeout: .seconds(20)) == "done")
     }
 
+    @Test func anUnreadableStoredResultFailsTheWaitInsteadOfTimingOut() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let client = try await connect(broker: server, backend: server)
+        defer { client.close() }
+        let writer = try RedisConnection(url: server.url)
+        _ = try writer.send(RedisCommand("SET", RedisResultBackend.key(for: "garbled"), "not json"))
+        let result = try await client.send("demo.noop", options: TaskSendOptions(taskID: "garbled"))
+        let started = ContinuousClock.now
+        await #expect(throws: ProtocolError.self) { try await result.get(timeout: .seconds(60)) }
+        #expect(ContinuousClock.now - started < .seconds(30), "the read's error ends the wait")
+    }
+
     @Test func aWaitStartsOnlyOnceRedisConfirmedTheSubscription() async throws {
         let server = try RedisServer.start()
         defer { server.stop() }

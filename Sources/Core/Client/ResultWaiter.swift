@@ -31,7 +31,9 @@ final class ResultWaiter: Sendable {
         /// unsubscribed and requested again meanwhile) does not confirm the newer one.
         var nextRequest: UInt64 = 0
         var arrived: [String: ResultMeta] = [:]
-        var waiting: [String: [UUID: Waiter]] = [:]
+        var waiting: [String: [UInt64: Waiter]] = [:]
+        /// Tells apart concurrent waits for one task.
+        var nextWaiter: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -165,12 +167,10 @@ final class ResultWaiter: Sendable {
             await forget(taskID, confirmed: false)
             return kept
         }
-        // Only after the confirmation: see the type's comment.
-        if let stored = try await backend.meta(for: taskID), stored.status.isReady {
-            await forget(taskID, confirmed: false)
-            return stored
+        let token = state.withLock { s -> UInt64 in
+            defer { s.nextWaiter += 1 }
+            return s.nextWaiter
         }
-        let token = UUID()
         let meta = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ResultMeta, any Error>) in
                 let timer: Task<Void, Never>? = timeout.map { timeout in
@@ -188,6 +188,17 @@ final class ResultWaiter: Sendable {
                 if let early {
                     timer?.cancel()
                     continuation.resume(returning: early)
+                    return
+                }
+                // Only after the confirmation (see the type's comment), and with the waiter
+                // already registered: whichever of this read and the published message comes
+                // first completes the wait, so the read costs no latency.
+                backend.meta(for: taskID) { [weak self] stored in
+                    switch stored {
+                    case .success(let meta?) where meta.status.isReady: self?.deliver(meta)
+                    case .success: break
+                    case .failure(let error): self?.fail(taskID, token, error)
+                    }
                 }
             }
         } onCancel: {
@@ -197,7 +208,7 @@ final class ResultWaiter: Sendable {
         return meta
     }
 
-    private func fail(_ taskID: String, _ token: UUID, _ error: any Error) {
+    private func fail(_ taskID: String, _ token: UInt64, _ error: any Error) {
         let waiter = state.withLock { s -> Waiter? in
             let w = s.waiting[taskID]?.removeValue(forKey: token)
             if s.waiting[taskID]?.isEmpty == true { s.waiting[taskID] = nil }

@@ -82,6 +82,19 @@ public final class RedisClient: Sendable {
         return replies[0]
     }
 
+    /// Sends one command without waiting: `completion` runs on the connection thread with its
+    /// reply (an error reply as ``RedisError/Code/server``), so a caller that only reacts to
+    /// the reply saves the hop back to a task. It must return quickly: the thread reads the
+    /// next reply only after it.
+    func send(_ command: RedisCommand, completion: @escaping @Sendable (Result<RedisReply, RedisError>) -> Void) {
+        core.submit([command]) { result in
+            completion(result.flatMap { replies in
+                if case .error(let message) = replies[0] { return .failure(RedisError(.server, message)) }
+                return .success(replies[0])
+            })
+        }
+    }
+
     /// Sends the commands back to back and returns all replies.
     ///
     /// - Parameter commands: The commands; they are written contiguously, but other callers'
