@@ -26,7 +26,8 @@ final class ResultWaiter: Sendable {
     }
 
     private struct State {
-        var subscriptions: [String: Subscription] = [:]
+        /// Keyed by prehashed ids: a bulk producer can have hundreds of thousands pending.
+        var subscriptions: [PrehashedKey: Subscription] = [:]
         /// Numbers SUBSCRIBE requests, so a late confirmation of an old request (the channel was
         /// unsubscribed and requested again meanwhile) does not confirm the newer one.
         var nextRequest: UInt64 = 0
@@ -63,18 +64,19 @@ final class ResultWaiter: Sendable {
     /// Requests subscriptions to the result channels of `taskIDs` not yet subscribed, in one
     /// SUBSCRIBE, and returns at once: ``waitReady(_:timeout:)`` waits for the confirmation.
     func requestSubscriptions(_ taskIDs: [String]) {
-        let (fresh, request) = state.withLock { s -> ([String], UInt64) in
+        let keys = taskIDs.map(PrehashedKey.init)
+        let (fresh, request) = state.withLock { s -> ([PrehashedKey], UInt64) in
             let request = s.nextRequest
             s.nextRequest += 1
-            let fresh = taskIDs.filter { id in
-                guard s.subscriptions[id] == nil else { return false }
-                s.subscriptions[id] = .pending(request: request, confirmedWaiters: [])
+            let fresh = keys.filter { key in
+                guard s.subscriptions[key] == nil else { return false }
+                s.subscriptions[key] = .pending(request: request, confirmedWaiters: [])
                 return true
             }
             return (fresh, request)
         }
         guard !fresh.isEmpty, let subscriber else { return }
-        subscriber.subscribe(fresh.map(RedisResultBackend.key(for:))) { [weak self] result in
+        subscriber.subscribe(fresh.map { RedisResultBackend.key(for: $0.string) }) { [weak self] result in
             self?.settle(fresh, request: request, result)
         }
     }
@@ -91,46 +93,48 @@ final class ResultWaiter: Sendable {
     }
 
     private func awaitConfirmation(_ taskID: String) async throws {
-        if state.withLock({ if case .confirmed? = $0.subscriptions[taskID] { true } else { false } }) { return }
+        let key = PrehashedKey(taskID)
+        if state.withLock({ if case .confirmed? = $0.subscriptions[key] { true } else { false } }) { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let newRequest = state.withLock { s -> UInt64? in
-                switch s.subscriptions[taskID] {
+                switch s.subscriptions[key] {
                 case .confirmed?:
                     continuation.resume()
                     return nil
                 case .pending(let request, var waiters)?:
                     waiters.append(continuation)
-                    s.subscriptions[taskID] = .pending(request: request, confirmedWaiters: waiters)
+                    s.subscriptions[key] = .pending(request: request, confirmedWaiters: waiters)
                     return nil
                 case nil:
                     let request = s.nextRequest
                     s.nextRequest += 1
-                    s.subscriptions[taskID] = .pending(request: request, confirmedWaiters: [continuation])
+                    s.subscriptions[key] = .pending(request: request, confirmedWaiters: [continuation])
                     return request
                 }
             }
             guard let newRequest else { return }
             guard let subscriber else {
-                settle([taskID], request: newRequest, .failure(RedisError(.closed, "the result subscriber is closed")))
+                settle([key], request: newRequest, .failure(RedisError(.closed, "the result subscriber is closed")))
                 return
             }
             subscriber.subscribe([RedisResultBackend.key(for: taskID)]) { [weak self] result in
-                self?.settle([taskID], request: newRequest, result)
+                self?.settle([key], request: newRequest, result)
             }
         }
     }
 
     /// Records the outcome of SUBSCRIBE number `request` and resumes whoever waited for it;
     /// channels unsubscribed or requested again meanwhile are left alone.
-    private func settle(_ taskIDs: [String], request: UInt64, _ result: Result<Void, RedisError>) {
+    private func settle(_ keys: [PrehashedKey], request: UInt64, _ result: Result<Void, RedisError>) {
         var resumed: [CheckedContinuation<Void, any Error>] = []
         state.withLock { s in
-            for id in taskIDs {
-                guard case .pending(request, let waiters)? = s.subscriptions[id] else { continue }
+            for key in keys {
+                guard let index = s.subscriptions.index(forKey: key),
+                      case .pending(request, let waiters) = s.subscriptions.values[index] else { continue }
                 resumed += waiters
                 switch result {
-                case .success: s.subscriptions[id] = .confirmed
-                case .failure: s.subscriptions[id] = nil
+                case .success: s.subscriptions.values[index] = .confirmed
+                case .failure: s.subscriptions.remove(at: index)
                 }
             }
         }
@@ -148,7 +152,7 @@ final class ResultWaiter: Sendable {
     func forget(_ taskID: String, confirmed: Bool = true) async {
         let was = state.withLock { s -> Bool in
             s.arrived[taskID] = nil
-            return s.subscriptions.removeValue(forKey: taskID) != nil && s.waiting[taskID] == nil
+            return s.subscriptions.removeValue(forKey: PrehashedKey(taskID)) != nil && s.waiting[taskID] == nil
         }
         guard was, let subscriber else { return }
         let channel = RedisResultBackend.key(for: taskID)
@@ -220,7 +224,7 @@ final class ResultWaiter: Sendable {
 
     private func deliver(_ meta: ResultMeta) {
         let waiters = state.withLock { s -> [Waiter] in
-            guard s.subscriptions[meta.taskID] != nil else { return [] }
+            guard s.subscriptions[PrehashedKey(meta.taskID)] != nil else { return [] }
             let ws = s.waiting.removeValue(forKey: meta.taskID).map { Array($0.values) } ?? []
             if ws.isEmpty { s.arrived[meta.taskID] = meta }
             return ws

@@ -236,7 +236,8 @@ final class RedisSubscriberCore: Sendable {
 
     /// Everything only the loop thread touches.
     private struct Loop {
-        var channels: Set<String> = []
+        /// Can hold every result channel of a bulk producer, hence the prehashed keys.
+        var channels: Set<PrehashedKey> = []
         var patterns: Set<String> = []
         var awaiting: [Awaiting] = []
     }
@@ -317,12 +318,12 @@ final class RedisSubscriberCore: Sendable {
         var names = request.names
         switch request.kind {
         case .subscribe:
-            loop.channels.formUnion(names)
+            loop.channels.formUnion(names.lazy.map(PrehashedKey.init))
         case .psubscribe:
             loop.patterns.formUnion(names)
         case .unsubscribe:
-            if names.isEmpty { names = loop.channels.sorted() }
-            loop.channels.subtract(names)
+            if names.isEmpty { names = loop.channels.map(\.string).sorted() }
+            loop.channels.subtract(names.lazy.map(PrehashedKey.init))
         case .punsubscribe:
             if names.isEmpty { names = loop.patterns.sorted() }
             loop.patterns.subtract(names)
@@ -347,7 +348,7 @@ final class RedisSubscriberCore: Sendable {
     /// confirmed it.
     private func replay(_ loop: inout Loop, on connection: RedisConnection) throws(RedisError) {
         if !loop.channels.isEmpty {
-            let names = loop.channels.sorted()
+            let names = loop.channels.map(\.string).sorted()
             try connection.append(RedisCommand("SUBSCRIBE", arguments: names))
             loop.awaiting.append(Awaiting(remaining: names.count, action: .replay))
         }
