@@ -138,6 +138,32 @@ struct CeleriacClientTests {
         }
     }
 
+    @Test func aBatchSentWithoutSubscriptionsIsSubscribedOnlyWhenAResultIsWaitedFor() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let client = try await connect(broker: server, backend: server)
+        defer { client.close() }
+        let writer = try await RedisClient.connect(url: server.url, logger: logger)
+        defer { writer.close() }
+        let probe = try RedisConnection(url: server.url)
+        let results = try await client.sendMany((0..<50).map { CeleriacClient.Signature("demo.echo", args: [.int($0)]) },
+                                                subscribingResults: false)
+        #expect(try probe.send(RedisCommand("LLEN", "celery")).int == 50)
+        // Nothing is subscribed; a control batch sent the default way is.
+        let control = try await client.sendMany([CeleriacClient.Signature("demo.noop")])
+        try await waitUntil(timeout: .seconds(20)) {
+            try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: control[0].id))).array?.last?.int == 1
+        }
+        for result in results {
+            #expect(try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: result.id))).array?.last?.int == 0)
+        }
+        // Results stored before anyone waits are still found by get().
+        for (n, result) in results.enumerated() { try await storeResult(result.id, .int(n), on: writer) }
+        for (n, result) in results.enumerated() {
+            #expect(try await result.get(timeout: .seconds(20)) == .int(n))
+        }
+    }
+
     @Test func aCollectedResultIsUnsubscribedAfterwards() async throws {
         let server = try RedisServer.start()
         defer { server.stop() }

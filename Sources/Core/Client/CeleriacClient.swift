@@ -122,8 +122,14 @@ public final class CeleriacClient: Sendable {
     /// thousands at once. Each message is exactly what ``send(_:args:kwargs:options:)`` would
     /// publish (a Python worker cannot tell them apart); result subscriptions are requested
     /// as the messages go out and confirmed when a result is waited for, as with `send`.
+    ///
+    /// With `subscribingResults` false no result channel is subscribed now: for producers that
+    /// rarely wait, this saves the client and Redis a subscription per task (about a third of
+    /// the cost of a bulk send, and channels that stay subscribed until their result is
+    /// collected). ``AsyncResult/get(timeout:)`` then subscribes when called, one round trip
+    /// more, and still cannot miss the result (it reads the stored one after subscribing).
     /// - Returns: One ``AsyncResult`` per signature, in order.
-    public func sendMany(_ signatures: [Signature]) async throws -> [AsyncResult] {
+    public func sendMany(_ signatures: [Signature], subscribingResults: Bool = true) async throws -> [AsyncResult] {
         guard !signatures.isEmpty else { return [] }
         let now = Date()
         var queues = Set<String>()
@@ -145,7 +151,7 @@ public final class CeleriacClient: Sendable {
                 let message = TaskMessage.make(name: signature.name, args: signature.args, kwargs: signature.kwargs,
                                                options: options, origin: origin, now: now, newID: RandomUUID.string)
                 ids.append(message.id)
-                if message.ignoreResult != true { subscribe.append(message.id) }
+                if subscribingResults, message.ignoreResult != true { subscribe.append(message.id) }
                 commands.append(RedisBroker.publishCommand(message, writer: &writer))
                 if events != nil { published.append(message) }
             }
