@@ -54,6 +54,36 @@ struct RedisClientTests {
         #expect(try await client.pipeline([]) == [])
     }
 
+    @Test func chunkedPipelineKeepsOrderAcrossChunksAndReturnsEveryReply() async throws {
+        let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
+        defer { client.close() }
+        let key = "\(#function):list"
+        var made: [Int] = []
+        let replies = try await client.pipeline(chunks: 7) { chunk in
+            made.append(chunk)
+            // Uneven chunk sizes, an empty one, and an error reply in the middle.
+            if chunk == 3 { return [] }
+            if chunk == 4 { return [RedisCommand("INCR", key)] }
+            return (0..<(chunk + 1) * 40).map { RedisCommand("RPUSH", key, "\(chunk)-\($0)") }
+        }
+        #expect(made == Array(0..<7), "chunks are made once each, in order")
+        var expected: [String] = []
+        for chunk in 0..<7 where chunk != 3 && chunk != 4 {
+            for n in 0..<(chunk + 1) * 40 { expected.append("\(chunk)-\(n)") }
+        }
+        let pushed = replies.filter { $0.errorMessage == nil }
+        #expect(pushed.map(\.int) == Array(1...expected.count))
+        #expect(replies.count == expected.count + 1)
+        #expect(replies[40 + 80 + 120].errorMessage != nil, "the INCR on a list fails in place")
+        let stored = try await client.send(RedisCommand("LRANGE", key, 0, -1))
+        #expect(stored.array?.compactMap(\.string) == expected)
+        #expect(try await client.pipeline(chunks: 0) { _ in [] } == [])
+        client.close()
+        await #expect { _ = try await client.pipeline(chunks: 2) { _ in [RedisCommand("PING")] } } throws: {
+            ($0 as? RedisError)?.code == .closed
+        }
+    }
+
     @Test func transactionRunsAtomicallyAndThrowsWhenDiscarded() async throws {
         let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
         defer { client.close() }

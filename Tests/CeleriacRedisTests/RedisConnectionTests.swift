@@ -1,4 +1,4 @@
-import Celeriac
+@testable import Celeriac
 import CeleriacTestSupport
 import Foundation
 import Testing
@@ -40,6 +40,19 @@ struct RedisConnectionTests {
         #expect(replies[0] == .integer(1))
         #expect(replies[999] == .integer(1000))
         #expect(replies[1000].array?.map { $0.string } == (0..<1000).map { "item-\($0)" })
+    }
+
+    @Test func writesCommandsAsRESPWithEmptyAndManyArguments() throws {
+        var out: [UInt8] = []
+        RedisConnection.writeRESP([Array("SET".utf8), [], Array("0123456789".utf8)], into: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "*3\r\n$3\r\nSET\r\n$0\r\n\r\n$10\r\n0123456789\r\n")
+        let key = "\(#function):set"
+        let members = (0..<2_000).map { "m\($0)" } + [""]
+        #expect(try connection.send(RedisCommand("SADD", arguments: [key] + members)).int == members.count)
+        #expect(try connection.send(RedisCommand("SISMEMBER", key, "")).int == 1)
+        // A buffer grown by a large value is dropped, and the next small command still goes out whole.
+        _ = try connection.send(RedisCommand("SET", "\(#function):big", [UInt8](repeating: 7, count: 3 << 20)))
+        #expect(try connection.send(RedisCommand("STRLEN", "\(#function):big")).int == 3 << 20)
     }
 
     @Test func runsMultiExecAtomically() throws {

@@ -102,6 +102,34 @@ struct RedisSubscriberTests {
         #expect(collector.events == [.message(channel: b, payload: [2])])
     }
 
+    @Test func subscribeWithoutWaitingReportsTheConfirmationThroughItsCallback() async throws {
+        let sub = try await subscriber()
+        let a = "\(#function):a"
+        let b = "\(#function):b"
+        let outcomes = EventCollector()
+        // Fire-and-forget requests, then one awaited: requests are written in call order, so the
+        // callbacks have run (with success) by the time the awaited one returns.
+        sub.subscribe([a, b]) { result in
+            if case .success = result { outcomes.handler(.message(channel: "confirmed", payload: [])) }
+        }
+        sub.unsubscribe([b]) { result in
+            if case .success = result { outcomes.handler(.message(channel: "unsubscribed", payload: [])) }
+        }
+        try await sub.subscribe(["\(#function):sync"])
+        #expect(outcomes.events.map { if case .message(let c, _) = $0 { c } else { "" } } == ["confirmed", "unsubscribed"])
+        #expect(try publish(a, [1]) == 1)
+        #expect(try publish(b, [2]) == 0)
+        try await waitUntil(timeout: .seconds(5)) { collector.events.count == 1 }
+        sub.close()
+        // After close the callback still runs exactly once, with the error.
+        sub.subscribe(["\(#function):late"]) { result in
+            if case .failure(let error) = result, error.code == .closed {
+                outcomes.handler(.message(channel: "closed", payload: []))
+            }
+        }
+        try await waitUntil(timeout: .seconds(5)) { outcomes.events.count == 3 }
+    }
+
     @Test func closeIsPromptAndIdempotent() async throws {
         let sub = try await subscriber()
         try await sub.subscribe(["\(#function):c"])

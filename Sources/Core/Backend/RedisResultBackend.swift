@@ -35,4 +35,15 @@ public final class RedisResultBackend: Sendable {
         guard let bytes = reply.bytes else { return nil }
         return try ResultMeta.decode(bytes)
     }
+
+    /// Reads the stored meta of `taskID` without waiting: `completion` runs on the client's
+    /// connection thread with the meta (`nil` while unknown) or the error.
+    func meta(for taskID: String, completion: @escaping @Sendable (Result<ResultMeta?, any Error>) -> Void) {
+        client.send(RedisCommand("GET", Self.key(for: taskID))) { reply in
+            completion(Result {
+                guard let bytes = try reply.get().bytes else { return nil }
+                return try ResultMeta.decode(bytes)
+            })
+        }
+    }
 }

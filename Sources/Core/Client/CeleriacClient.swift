@@ -86,15 +86,17 @@ public final class CeleriacClient: Sendable {
     ///
     /// With ``CeleriacConfig/taskSendSentEvent`` on, a `task-sent` event follows the publish
     /// (on `/<db>.celeryev/task.sent`, hostname ``origin``), as Celery's client sends it.
-    /// Subscribes to the result channel before publishing (unless results are ignored), as
-    /// Celery's client does, so ``AsyncResult/get(timeout:)`` cannot miss a fast result.
+    /// Requests the result channel subscription before publishing (unless results are ignored)
+    /// but, as Celery's client, does not wait for Redis to confirm it: that would be a second
+    /// round trip per send. ``AsyncResult/get(timeout:)`` cannot miss a fast result all the same,
+    /// because it waits for the confirmation and then reads the stored result (see ``ResultWaiter``).
     public func send(_ name: String, args: [JSONValue] = [], kwargs: JSONObject = [:], options: TaskSendOptions = .init()) async throws -> AsyncResult {
         var options = options
         if options.queue == nil { options.queue = config.taskDefaultQueue }
         let message = TaskMessage.make(name: name, args: args, kwargs: kwargs, options: options, origin: origin,
-                                       now: Date(), newID: { UUID().uuidString.lowercased() })
+                                       now: Date(), newID: RandomUUID.string)
         if let waiter, !options.ignoreResult {
-            try await waiter.subscribe(message.id)
+            waiter.requestSubscriptions([message.id])
         }
         try await broker.publish(message)
         if let events { await events.publish(taskSentEvent(message, publisher: events)) }
@@ -116,33 +118,55 @@ public final class CeleriacClient: Sendable {
         }
     }
 
-    /// Sends many tasks in one pipelined round trip: the bulk API for producers that enqueue
+    /// Sends many tasks pipelined, in chunks queued as they are built: the bulk API for producers that enqueue
     /// thousands at once. Each message is exactly what ``send(_:args:kwargs:options:)`` would
-    /// publish (a Python worker cannot tell them apart); result subscriptions are made first, in
-    /// one batch, so no result can be missed.
+    /// publish (a Python worker cannot tell them apart); result subscriptions are requested
+    /// as the messages go out and confirmed when a result is waited for, as with `send`.
+    ///
+    /// With `subscribingResults` false no result channel is subscribed now: for producers that
+    /// rarely wait, this saves the client and Redis a subscription per task (about a third of
+    /// the cost of a bulk send, and channels that stay subscribed until their result is
+    /// collected). ``AsyncResult/get(timeout:)`` then subscribes when called, one round trip
+    /// more, and still cannot miss the result (it reads the stored one after subscribing).
     /// - Returns: One ``AsyncResult`` per signature, in order.
-    public func sendMany(_ signatures: [Signature]) async throws -> [AsyncResult] {
+    public func sendMany(_ signatures: [Signature], subscribingResults: Bool = true) async throws -> [AsyncResult] {
         guard !signatures.isEmpty else { return [] }
         let now = Date()
-        var messages: [TaskMessage] = []
-        messages.reserveCapacity(signatures.count)
-        for signature in signatures {
-            var options = signature.options
-            if options.queue == nil { options.queue = config.taskDefaultQueue }
-            messages.append(TaskMessage.make(name: signature.name, args: signature.args, kwargs: signature.kwargs, options: options,
-                                             origin: origin, now: now, newID: { UUID().uuidString.lowercased() }))
+        var queues = Set<String>()
+        for signature in signatures { queues.insert(signature.options.queue ?? config.taskDefaultQueue) }
+        for queue in queues { try await broker.declare(queue: queue) }
+        var ids: [String] = []
+        ids.reserveCapacity(signatures.count)
+        var published: [TaskMessage] = []
+        var writer = TaskMessageWriter()
+        let chunkSize = Self.sendManyChunk
+        // Each chunk is built, subscribed and queued while the Redis thread sends the previous one.
+        _ = try await broker.client.pipeline(chunks: (signatures.count + chunkSize - 1) / chunkSize) { chunk in
+            var commands: [RedisCommand] = []
+            var subscribe: [String] = []
+            commands.reserveCapacity(chunkSize)
+            for signature in signatures[chunk * chunkSize..<min(signatures.count, (chunk + 1) * chunkSize)] {
+                var options = signature.options
+                if options.queue == nil { options.queue = config.taskDefaultQueue }
+                let message = TaskMessage.make(name: signature.name, args: signature.args, kwargs: signature.kwargs,
+                                               options: options, origin: origin, now: now, newID: RandomUUID.string)
+                ids.append(message.id)
+                if subscribingResults, message.ignoreResult != true { subscribe.append(message.id) }
+                commands.append(RedisBroker.publishCommand(message, writer: &writer))
+                if events != nil { published.append(message) }
+            }
+            if let waiter, !subscribe.isEmpty { waiter.requestSubscriptions(subscribe) }
+            return commands
         }
-        if let waiter {
-            let ids = messages.filter { $0.ignoreResult != true }.map(\.id)
-            if !ids.isEmpty { try await waiter.subscribe(ids) }
-        }
-        for queue in Set(messages.map(\.routingKey)) { try await broker.declare(queue: queue) }
-        _ = try await broker.client.pipeline(messages.map(RedisBroker.publishCommand))
         if let events {
-            for message in messages { await events.publish(taskSentEvent(message, publisher: events)) }
+            for message in published { await events.publish(taskSentEvent(message, publisher: events)) }
         }
-        return messages.map { AsyncResult(id: $0.id, client: self) }
+        return ids.map { AsyncResult(id: $0, client: self) }
     }
+
+    /// Messages per pipelined request in ``sendMany(_:)``: small enough that the Redis thread
+    /// starts sending early, large enough that waking it is rare.
+    static let sendManyChunk = 128
 
     /// `task-sent` for a published message, with the fields Celery's `send_task_message` sends.
     private func taskSentEvent(_ message: TaskMessage, publisher: EventPublisher) -> CeleryEvent {

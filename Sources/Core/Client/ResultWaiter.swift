@@ -4,21 +4,37 @@ import Foundation
 
 /// Waits for task results through pub/sub, as Celery's Redis result consumer does.
 ///
-/// A task's channel is subscribed before the task is sent (or, for a task sent elsewhere,
-/// before the first GET), so a result published in between cannot be missed. Ready results that
-/// arrive before anyone waits are kept until collected. After a Redis outage the subscriber
-/// replays its subscriptions and every waiter re-reads its key, since messages published during
-/// the outage are gone.
+/// A sent task's channel subscription is *requested* as the task is sent, without waiting for
+/// Redis to confirm it (as Celery's client does): waiting cost a round trip per send. A result
+/// therefore cannot be missed only because a wait first makes sure the subscription is
+/// confirmed and *then* reads the stored result: a result published before the confirmation
+/// was stored before it (the worker SETs, then PUBLISHes), so that read finds it, and one
+/// published after is delivered. Ready results that arrive before anyone waits are kept until
+/// collected. After a Redis outage the subscriber replays its subscriptions and every waiter
+/// re-reads its key, since messages published during the outage are gone.
 final class ResultWaiter: Sendable {
     private struct Waiter {
         let continuation: CheckedContinuation<ResultMeta, any Error>
         let timer: Task<Void, Never>?
     }
 
+    /// One task's result channel, from the SUBSCRIBE request to Redis' confirmation.
+    private enum Subscription {
+        /// Requested by SUBSCRIBE number `request`; `confirmedWaiters` resume once it is confirmed.
+        case pending(request: UInt64, confirmedWaiters: [CheckedContinuation<Void, any Error>])
+        case confirmed
+    }
+
     private struct State {
-        var subscribed: Set<String> = []
+        /// Keyed by prehashed ids: a bulk producer can have hundreds of thousands pending.
+        var subscriptions: [PrehashedKey: Subscription] = [:]
+        /// Numbers SUBSCRIBE requests, so a late confirmation of an old request (the channel was
+        /// unsubscribed and requested again meanwhile) does not confirm the newer one.
+        var nextRequest: UInt64 = 0
         var arrived: [String: ResultMeta] = [:]
-        var waiting: [String: [UUID: Waiter]] = [:]
+        var waiting: [String: [UInt64: Waiter]] = [:]
+        /// Tells apart concurrent waits for one task.
+        var nextWaiter: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -45,45 +61,120 @@ final class ResultWaiter: Sendable {
 
     private var subscriber: RedisSubscriber? { subscriberBox.withLock { $0 } }
 
-    /// Subscribes to `taskID`'s result channel unless already subscribed.
-    func subscribe(_ taskID: String) async throws(RedisError) {
-        try await subscribe([taskID])
-    }
-
-    /// Subscribes to the result channels of `taskIDs` not yet subscribed, in one SUBSCRIBE.
-    func subscribe(_ taskIDs: [String]) async throws(RedisError) {
-        let fresh = state.withLock { s in taskIDs.filter { s.subscribed.insert($0).inserted } }
+    /// Requests subscriptions to the result channels of `taskIDs` not yet subscribed, in one
+    /// SUBSCRIBE, and returns at once: ``waitReady(_:timeout:)`` waits for the confirmation.
+    func requestSubscriptions(_ taskIDs: [String]) {
+        let keys = taskIDs.map(PrehashedKey.init)
+        let (fresh, request) = state.withLock { s -> ([PrehashedKey], UInt64) in
+            let request = s.nextRequest
+            s.nextRequest += 1
+            let fresh = keys.filter { key in
+                guard s.subscriptions[key] == nil else { return false }
+                s.subscriptions[key] = .pending(request: request, confirmedWaiters: [])
+                return true
+            }
+            return (fresh, request)
+        }
         guard !fresh.isEmpty, let subscriber else { return }
-        do {
-            try await subscriber.subscribe(fresh.map(RedisResultBackend.key(for:)))
-        } catch {
-            state.withLock { s in for id in fresh { s.subscribed.remove(id) } }
-            throw error
+        subscriber.subscribe(fresh.map { RedisResultBackend.key(for: $0.string) }) { [weak self] result in
+            self?.settle(fresh, request: request, result)
         }
     }
 
-    /// Drops interest in `taskID`: unsubscribes and forgets any result kept for it.
-    func forget(_ taskID: String) async {
+    /// Returns once `taskID`'s channel subscription is confirmed, requesting it if needed.
+    /// A failed request (e.g. the connection broke while it was in flight) is repeated once,
+    /// which waits out an outage up to ``RedisOptions/maxOutageWait``.
+    func confirmSubscription(_ taskID: String) async throws {
+        do {
+            try await awaitConfirmation(taskID)
+        } catch is RedisError {
+            try await awaitConfirmation(taskID)
+        }
+    }
+
+    private func awaitConfirmation(_ taskID: String) async throws {
+        let key = PrehashedKey(taskID)
+        if state.withLock({ if case .confirmed? = $0.subscriptions[key] { true } else { false } }) { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let newRequest = state.withLock { s -> UInt64? in
+                switch s.subscriptions[key] {
+                case .confirmed?:
+                    continuation.resume()
+                    return nil
+                case .pending(let request, var waiters)?:
+                    waiters.append(continuation)
+                    s.subscriptions[key] = .pending(request: request, confirmedWaiters: waiters)
+                    return nil
+                case nil:
+                    let request = s.nextRequest
+                    s.nextRequest += 1
+                    s.subscriptions[key] = .pending(request: request, confirmedWaiters: [continuation])
+                    return request
+                }
+            }
+            guard let newRequest else { return }
+            guard let subscriber else {
+                settle([key], request: newRequest, .failure(RedisError(.closed, "the result subscriber is closed")))
+                return
+            }
+            subscriber.subscribe([RedisResultBackend.key(for: taskID)]) { [weak self] result in
+                self?.settle([key], request: newRequest, result)
+            }
+        }
+    }
+
+    /// Records the outcome of SUBSCRIBE number `request` and resumes whoever waited for it;
+    /// channels unsubscribed or requested again meanwhile are left alone.
+    private func settle(_ keys: [PrehashedKey], request: UInt64, _ result: Result<Void, RedisError>) {
+        var resumed: [CheckedContinuation<Void, any Error>] = []
+        state.withLock { s in
+            for key in keys {
+                guard let index = s.subscriptions.index(forKey: key),
+                      case .pending(request, let waiters) = s.subscriptions.values[index] else { continue }
+                resumed += waiters
+                switch result {
+                case .success: s.subscriptions.values[index] = .confirmed
+                case .failure: s.subscriptions.remove(at: index)
+                }
+            }
+        }
+        for continuation in resumed {
+            switch result {
+            case .success: continuation.resume()
+            case .failure(let error): continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Drops interest in `taskID`: unsubscribes and forgets any result kept for it. With
+    /// `confirmed` false the UNSUBSCRIBE is only requested, so a caller that already has its
+    /// result does not wait a round trip for it.
+    func forget(_ taskID: String, confirmed: Bool = true) async {
         let was = state.withLock { s -> Bool in
             s.arrived[taskID] = nil
-            return s.subscribed.remove(taskID) != nil && s.waiting[taskID] == nil
+            return s.subscriptions.removeValue(forKey: PrehashedKey(taskID)) != nil && s.waiting[taskID] == nil
         }
-        if was { try? await subscriber?.unsubscribe([RedisResultBackend.key(for: taskID)]) }
+        guard was, let subscriber else { return }
+        let channel = RedisResultBackend.key(for: taskID)
+        if confirmed {
+            try? await subscriber.unsubscribe([channel])
+        } else {
+            subscriber.unsubscribe([channel]) { _ in }
+        }
     }
 
     /// Waits until `taskID` reaches a ready state (SUCCESS, FAILURE, REVOKED).
     /// - Throws: ``ResultTimeoutError`` after `timeout`, or the Redis error that prevented waiting.
     func waitReady(_ taskID: String, timeout: Duration?) async throws -> ResultMeta {
-        try await subscribe(taskID)
+        try await confirmSubscription(taskID)
         if let kept = state.withLock({ $0.arrived[taskID] }) {
-            await forget(taskID)
+            await forget(taskID, confirmed: false)
             return kept
         }
-        if let stored = try await backend.meta(for: taskID), stored.status.isReady {
-            await forget(taskID)
-            return stored
+        let token = state.withLock { s -> UInt64 in
+            defer { s.nextWaiter += 1 }
+            return s.nextWaiter
         }
-        let token = UUID()
         let meta = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ResultMeta, any Error>) in
                 let timer: Task<Void, Never>? = timeout.map { timeout in
@@ -101,16 +192,27 @@ final class ResultWaiter: Sendable {
                 if let early {
                     timer?.cancel()
                     continuation.resume(returning: early)
+                    return
+                }
+                // Only after the confirmation (see the type's comment), and with the waiter
+                // already registered: whichever of this read and the published message comes
+                // first completes the wait, so the read costs no latency.
+                backend.meta(for: taskID) { [weak self] stored in
+                    switch stored {
+                    case .success(let meta?) where meta.status.isReady: self?.deliver(meta)
+                    case .success: break
+                    case .failure(let error): self?.fail(taskID, token, error)
+                    }
                 }
             }
         } onCancel: {
             self.fail(taskID, token, CancellationError())
         }
-        await forget(taskID)
+        await forget(taskID, confirmed: false)
         return meta
     }
 
-    private func fail(_ taskID: String, _ token: UUID, _ error: any Error) {
+    private func fail(_ taskID: String, _ token: UInt64, _ error: any Error) {
         let waiter = state.withLock { s -> Waiter? in
             let w = s.waiting[taskID]?.removeValue(forKey: token)
             if s.waiting[taskID]?.isEmpty == true { s.waiting[taskID] = nil }
@@ -122,7 +224,7 @@ final class ResultWaiter: Sendable {
 
     private func deliver(_ meta: ResultMeta) {
         let waiters = state.withLock { s -> [Waiter] in
-            guard s.subscribed.contains(meta.taskID) else { return [] }
+            guard s.subscriptions[PrehashedKey(meta.taskID)] != nil else { return [] }
             let ws = s.waiting.removeValue(forKey: meta.taskID).map { Array($0.values) } ?? []
             if ws.isEmpty { s.arrived[meta.taskID] = meta }
             return ws

@@ -76,7 +76,8 @@ public struct JSONWriter {
         return sink.withBytes { Array($0) }
     }
 
-    private static func writeValue(_ value: JSONValue, compact: Bool, into buffer: inout ByteSink) {
+    /// Internal so ``TaskMessageWriter`` can write a message's parts straight into its own sink.
+    static func writeValue(_ value: JSONValue, compact: Bool, into buffer: inout ByteSink) {
         switch value {
         case .null:
             appendASCII("null", to: &buffer)
@@ -121,7 +122,7 @@ public struct JSONWriter {
         buffer.append(UnsafeRawPointer(text.utf8Start), count: text.utf8CodeUnitCount)
     }
 
-    private static func writeInteger(_ value: Int, into buffer: inout ByteSink) {
+    static func writeInteger(_ value: Int, into buffer: inout ByteSink) {
         if value < 0 { buffer.append(0x2D) }
         var magnitude = value.magnitude
         if magnitude < 10 {
@@ -153,7 +154,8 @@ public struct JSONWriter {
         buffer.append(hexDigit(unit))
     }
 
-    private static func writeString(_ string: String, into buffer: inout ByteSink) {
+    /// Internal so ``TaskMessageWriter`` can write header strings without a ``JSONValue``.
+    static func writeString(_ string: String, into buffer: inout ByteSink) {
         buffer.append(0x22)
         let done: Void? = string.utf8.withContiguousStorageIfAvailable { writeEscaped($0, into: &buffer) }
         if done == nil {

@@ -22,41 +22,47 @@ enum Base64 {
 
     static func encode(_ input: [UInt8], into out: inout [UInt8]) {
         let start = out.count
-        let count = (input.count + 2) / 3 * 4
+        let count = encodedCount(input.count)
         // Grow once and write through a pointer: appending byte by byte was most of the cost of
         // encoding the worker's event batches.
         out.append(contentsOf: repeatElement(0, count: count))
         out.withUnsafeMutableBufferPointer { whole in
-            let o = UnsafeMutableBufferPointer(rebasing: whole[start...])
-            input.withUnsafeBufferPointer { bytes in
-                alphabet.withUnsafeBufferPointer { a in
-                    let n = bytes.count
-                    var i = 0
-                    var j = 0
-                    while i + 3 <= n {
-                        let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                        o[j] = a[Int(v >> 18 & 63)]
-                        o[j + 1] = a[Int(v >> 12 & 63)]
-                        o[j + 2] = a[Int(v >> 6 & 63)]
-                        o[j + 3] = a[Int(v & 63)]
-                        i += 3
-                        j += 4
-                    }
-                    let rest = n - i
-                    if rest == 1 {
-                        let v = UInt32(bytes[i]) << 16
-                        o[j] = a[Int(v >> 18 & 63)]
-                        o[j + 1] = a[Int(v >> 12 & 63)]
-                        o[j + 2] = UInt8(ascii: "=")
-                        o[j + 3] = UInt8(ascii: "=")
-                    } else if rest == 2 {
-                        let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-                        o[j] = a[Int(v >> 18 & 63)]
-                        o[j + 1] = a[Int(v >> 12 & 63)]
-                        o[j + 2] = a[Int(v >> 6 & 63)]
-                        o[j + 3] = UInt8(ascii: "=")
-                    }
-                }
+            input.withUnsafeBufferPointer { bytes in encode(bytes, to: whole.baseAddress! + start) }
+        }
+    }
+
+    /// The length of the encoding of `count` bytes, padding included.
+    static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// Writes the encoding of `input` to `o`, which must have room for ``encodedCount(_:)``
+    /// bytes: for writers that size their output once (``TaskMessageWriter``).
+    static func encode(_ input: UnsafeBufferPointer<UInt8>, to o: UnsafeMutablePointer<UInt8>) {
+        alphabet.withUnsafeBufferPointer { a in
+            let n = input.count
+            var i = 0
+            var j = 0
+            while i + 3 <= n {
+                let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                o[j] = a[Int(v >> 18 & 63)]
+                o[j + 1] = a[Int(v >> 12 & 63)]
+                o[j + 2] = a[Int(v >> 6 & 63)]
+                o[j + 3] = a[Int(v & 63)]
+                i += 3
+                j += 4
+            }
+            let rest = n - i
+            if rest == 1 {
+                let v = UInt32(input[i]) << 16
+                o[j] = a[Int(v >> 18 & 63)]
+                o[j + 1] = a[Int(v >> 12 & 63)]
+                o[j + 2] = UInt8(ascii: "=")
+                o[j + 3] = UInt8(ascii: "=")
+            } else if rest == 2 {
+                let v = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+                o[j] = a[Int(v >> 18 & 63)]
+                o[j + 1] = a[Int(v >> 12 & 63)]
+                o[j + 2] = a[Int(v >> 6 & 63)]
+                o[j + 3] = UInt8(ascii: "=")
             }
         }
     }

@@ -82,6 +82,19 @@ public final class RedisClient: Sendable {
         return replies[0]
     }
 
+    /// Sends one command without waiting: `completion` runs on the connection thread with its
+    /// reply (an error reply as ``RedisError/Code/server``), so a caller that only reacts to
+    /// the reply saves the hop back to a task. It must return quickly: the thread reads the
+    /// next reply only after it.
+    func send(_ command: RedisCommand, completion: @escaping @Sendable (Result<RedisReply, RedisError>) -> Void) {
+        core.submit([command]) { result in
+            completion(result.flatMap { replies in
+                if case .error(let message) = replies[0] { return .failure(RedisError(.server, message)) }
+                return .success(replies[0])
+            })
+        }
+    }
+
     /// Sends the commands back to back and returns all replies.
     ///
     /// - Parameter commands: The commands; they are written contiguously, but other callers'
@@ -91,6 +104,23 @@ public final class RedisClient: Sendable {
     public func pipeline(_ commands: [RedisCommand]) async throws(RedisError) -> [RedisReply] {
         if commands.isEmpty { return [] }
         return try await core.submit(commands).get()
+    }
+
+    /// Sends `count` chunks of commands made one at a time by `chunk(0)`, `chunk(1)`, …: each is
+    /// queued for the connection thread as soon as it is made, so sending one overlaps making
+    /// the next (a bulk producer's encoding and Redis' work run side by side instead of in
+    /// turn). Chunks are written in order, contiguously within a chunk.
+    ///
+    /// - Returns: All replies, in command order; error replies are `.error` values.
+    /// - Throws: The first connection error of any chunk; ``RedisError/Code/closed`` after
+    ///   ``close()``. Chunks queued before the failure may have run.
+    public func pipeline(chunks count: Int, _ chunk: (Int) -> [RedisCommand]) async throws(RedisError) -> [RedisReply] {
+        let gatherer = RedisReplyGatherer(chunks: count)
+        for index in 0..<count {
+            let commands = chunk(index)
+            core.submit(commands) { gatherer.complete(index, $0) }
+        }
+        return try await gatherer.replies().get()
     }
 
     /// Runs the commands atomically with MULTI … EXEC.
@@ -116,7 +146,9 @@ public final class RedisClient: Sendable {
 /// The thread owns the `RedisConnection`; everything else is in ``state``. `RedisClient` holds
 /// this object and closes it from `deinit`; the thread holds it until it exits.
 final class RedisClientCore: Sendable {
-    typealias Completion = CheckedContinuation<Result<[RedisReply], RedisError>, Never>
+    /// Runs once per request, on the connection thread or the caller's, with its replies or
+    /// the error that prevented them.
+    typealias Completion = @Sendable (Result<[RedisReply], RedisError>) -> Void
 
     struct Request: Sendable {
         let commands: [RedisCommand]
@@ -149,14 +181,18 @@ final class RedisClientCore: Sendable {
     // MARK: - Called from any task
 
     func submit(_ commands: [RedisCommand]) async -> Result<[RedisReply], RedisError> {
-        await withCheckedContinuation { (completion: Completion) in
-            let accepted = state.withLockAndSignal { state -> Bool in
-                guard !state.closed else { return false }
-                state.queue.append(Request(commands: commands, completion: completion, enqueued: .now))
-                return true
-            }
-            if !accepted { completion.resume(returning: .failure(closedError)) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Result<[RedisReply], RedisError>, Never>) in
+            submit(commands) { continuation.resume(returning: $0) }
         }
+    }
+
+    func submit(_ commands: [RedisCommand], completion: @escaping Completion) {
+        let accepted = state.withLockAndSignal { state -> Bool in
+            guard !state.closed else { return false }
+            state.queue.append(Request(commands: commands, completion: completion, enqueued: .now))
+            return true
+        }
+        if !accepted { completion(.failure(closedError)) }
     }
 
     func close() {
@@ -167,7 +203,7 @@ final class RedisClientCore: Sendable {
             defer { state.queue = [] }
             return state.queue
         }
-        for request in pending { request.completion.resume(returning: .failure(closedError)) }
+        for request in pending { request.completion(.failure(closedError)) }
     }
 
     private var closedError: RedisError { RedisError(.closed, "redis \(options.name) client was closed") }
@@ -210,7 +246,7 @@ final class RedisClientCore: Sendable {
             defer { state.queue = [] }
             return state.queue
         }
-        for request in leftovers { request.completion.resume(returning: .failure(closedError)) }
+        for request in leftovers { request.completion(.failure(closedError)) }
     }
 
     /// Writes the batch as one pipeline and completes each request with its replies. Returns
@@ -221,7 +257,7 @@ final class RedisClientCore: Sendable {
                 for command in request.commands { try connection.append(command) }
             }
         } catch {
-            for request in batch { request.completion.resume(returning: .failure(error)) }
+            for request in batch { request.completion(.failure(error)) }
             return error
         }
         let descriptor = connection.fileDescriptor
@@ -232,21 +268,21 @@ final class RedisClientCore: Sendable {
         if closedAlready {
             // Nothing was written yet: fail without sending.
             state.withLock { $0.activeDescriptor = -1 }
-            for request in batch { request.completion.resume(returning: .failure(closedError)) }
+            for request in batch { request.completion(.failure(closedError)) }
             connection.markBroken("closed")
             return nil
         }
         var failure: RedisError?
         for request in batch {
             if let failure {
-                request.completion.resume(returning: .failure(failure))
+                request.completion(.failure(failure))
                 continue
             }
             var replies: [RedisReply] = []
             replies.reserveCapacity(request.commands.count)
             do {
                 for _ in request.commands { replies.append(try connection.readReply()) }
-                request.completion.resume(returning: .success(replies))
+                request.completion(.success(replies))
             } catch {
                 let closed = state.withLock { $0.closed }
                 let reported =
@@ -254,7 +290,7 @@ final class RedisClientCore: Sendable {
                     ? RedisError(.closed, "redis \(options.name) client was closed while a request was in flight")
                     : error
                 failure = reported
-                request.completion.resume(returning: .failure(reported))
+                request.completion(.failure(reported))
             }
         }
         state.withLock { $0.activeDescriptor = -1 }
@@ -289,9 +325,8 @@ final class RedisClientCore: Sendable {
                     (state.closed, expire(&state, outageStart: outageStart))
                 }
                 for request in expired {
-                    request.completion.resume(
-                        returning: .failure(
-                            RedisError(.connectionLost, "redis \(options.name) at \(url) still unreachable: \(reason)")))
+                    request.completion(
+                        .failure(RedisError(.connectionLost, "redis \(options.name) at \(url) still unreachable: \(reason)")))
                 }
                 if isClosed { return false }
             }

@@ -26,6 +26,8 @@ public final class RedisConnection {
     private var context: UnsafeMutablePointer<redisContext>?
     /// Why the connection is unusable, when it is.
     private var brokenReason: String?
+    /// Scratch space for ``append(_:)``.
+    private var resp: [UInt8] = []
 
     /// Connects, authenticates and selects the database.
     ///
@@ -125,35 +127,49 @@ public final class RedisConnection {
     }
 
     /// Adds a command to hiredis' output buffer; nothing is written yet.
+    ///
+    /// The command is written as RESP into ``resp`` (reused, so appending allocates nothing)
+    /// and handed over with `redisAppendFormattedCommand`, which copies it once into the
+    /// output buffer: `redisAppendCommandArgv` needed a contiguous copy, two index arrays and
+    /// its own formatted copy, which showed in bulk sends of kilobyte messages.
     func append(_ command: RedisCommand) throws(RedisError) {
         let context = try usableContext()
-        // One contiguous buffer, plus a trailing byte so the base address is never nil.
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(command.arguments.reduce(1) { $0 + $1.count })
-        var lengths: [Int] = []
-        lengths.reserveCapacity(command.arguments.count)
-        for argument in command.arguments {
-            buffer.append(contentsOf: argument)
-            lengths.append(argument.count)
+        resp.removeAll(keepingCapacity: true)
+        Self.writeRESP(command.arguments, into: &resp)
+        let status = resp.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
-        buffer.append(0)
-        let status = buffer.withUnsafeBufferPointer { bytes -> Int32 in
-            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(lengths.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append(base + offset)
-                offset += length
-            }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    redisAppendCommandArgv(context, Int32(lengths.count), argv.baseAddress, argvlen.baseAddress)
-                }
-            }
-        }
+        // One huge value should not pin its buffer for the connection's lifetime.
+        if resp.capacity > Self.retainedRESPCapacity { resp = [] }
         if status != REDIS_OK { throw fail(context) }
     }
+
+    /// The RESP request form: `*<count>\r\n` then `$<length>\r\n<bytes>\r\n` per argument.
+    static func writeRESP(_ arguments: [[UInt8]], into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + arguments.reduce(16) { $0 + $1.count + 16 })
+        out.append(UInt8(ascii: "*"))
+        writeDecimal(arguments.count, into: &out)
+        for argument in arguments {
+            out.append(UInt8(ascii: "$"))
+            writeDecimal(argument.count, into: &out)
+            out.append(contentsOf: argument)
+            out.append(13)
+            out.append(10)
+        }
+    }
+
+    /// `value` in decimal followed by CRLF.
+    private static func writeDecimal(_ value: Int, into out: inout [UInt8]) {
+        if value < 10 {
+            out.append(0x30 + UInt8(value))
+        } else {
+            out.append(contentsOf: String(value).utf8)
+        }
+        out.append(13)
+        out.append(10)
+    }
+
+    private static let retainedRESPCapacity = 1 << 20
 
     /// Flushes the output buffer if needed and blocks until one reply is read.
     func readReply() throws(RedisError) -> RedisReply {

@@ -67,9 +67,24 @@ public final class RedisSubscriber: Sendable {
         try await core.submit(.subscribe, channels).get()
     }
 
+    /// Subscribes to channels without waiting: `whenConfirmed` runs on the loop thread once
+    /// Redis confirmed every one of them (or with the error that prevented it). For callers
+    /// that must not spend a round trip here, such as a client that publishes a task while
+    /// its result subscription is on the way; requests are written in call order, so a later
+    /// ``unsubscribe(_:)`` of the same channel still comes after it.
+    public func subscribe(_ channels: [String], whenConfirmed: @escaping @Sendable (Result<Void, RedisError>) -> Void) {
+        core.submit(.subscribe, channels, completion: whenConfirmed)
+    }
+
     /// Unsubscribes from channels (all of them when `channels` is empty); returns once confirmed.
     public func unsubscribe(_ channels: [String]) async throws(RedisError) {
         try await core.submit(.unsubscribe, channels).get()
+    }
+
+    /// Unsubscribes from channels (all of them when `channels` is empty) without waiting;
+    /// `whenConfirmed` runs on the loop thread once Redis confirmed.
+    public func unsubscribe(_ channels: [String], whenConfirmed: @escaping @Sendable (Result<Void, RedisError>) -> Void) {
+        core.submit(.unsubscribe, channels, completion: whenConfirmed)
     }
 
     /// Subscribes to glob-style patterns such as `celeryev.*`; returns once confirmed.
@@ -92,7 +107,9 @@ public final class RedisSubscriber: Sendable {
 /// The state shared between ``RedisSubscriber``'s callers and its loop thread, plus the
 /// wake-up pipe that lets callers interrupt the loop's `poll`.
 final class RedisSubscriberCore: Sendable {
-    typealias Completion = CheckedContinuation<Result<Void, RedisError>, Never>
+    /// Runs once per request, on the loop thread or the caller's: with success once Redis
+    /// confirmed every name, else with the error.
+    typealias Completion = @Sendable (Result<Void, RedisError>) -> Void
 
     enum Kind: String, Sendable {
         case subscribe = "SUBSCRIBE"
@@ -155,15 +172,19 @@ final class RedisSubscriberCore: Sendable {
     // MARK: - Called from any task
 
     func submit(_ kind: Kind, _ names: [String]) async -> Result<Void, RedisError> {
-        if names.isEmpty && (kind == .subscribe || kind == .psubscribe) { return .success(()) }
-        return await withCheckedContinuation { (completion: Completion) in
-            let accepted = state.withLock { state -> Bool in
-                guard !state.closed else { return false }
-                state.queue.append(Request(kind: kind, names: names, completion: completion, enqueued: .now))
-                return true
-            }
-            if accepted { wake() } else { completion.resume(returning: .failure(closedError)) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, RedisError>, Never>) in
+            submit(kind, names) { continuation.resume(returning: $0) }
         }
+    }
+
+    func submit(_ kind: Kind, _ names: [String], completion: @escaping Completion) {
+        if names.isEmpty && (kind == .subscribe || kind == .psubscribe) { return completion(.success(())) }
+        let accepted = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.queue.append(Request(kind: kind, names: names, completion: completion, enqueued: .now))
+            return true
+        }
+        if accepted { wake() } else { completion(.failure(closedError)) }
     }
 
     func close() {
@@ -175,7 +196,7 @@ final class RedisSubscriberCore: Sendable {
             return state.queue
         }
         wake()
-        for request in pending { request.completion.resume(returning: .failure(closedError)) }
+        for request in pending { request.completion(.failure(closedError)) }
     }
 
     private var closedError: RedisError { RedisError(.closed, "redis \(options.name) subscriber was closed") }
@@ -215,7 +236,8 @@ final class RedisSubscriberCore: Sendable {
 
     /// Everything only the loop thread touches.
     private struct Loop {
-        var channels: Set<String> = []
+        /// Can hold every result channel of a bulk producer, hence the prehashed keys.
+        var channels: Set<PrehashedKey> = []
         var patterns: Set<String> = []
         var awaiting: [Awaiting] = []
     }
@@ -280,7 +302,7 @@ final class RedisSubscriberCore: Sendable {
             defer { state.queue = [] }
             return state.queue
         }
-        for request in leftovers { request.completion.resume(returning: .failure(closedError)) }
+        for request in leftovers { request.completion(.failure(closedError)) }
     }
 
     /// Makes the socket visible to ``close()`` (or hides it, with -1). If the subscriber was
@@ -296,12 +318,12 @@ final class RedisSubscriberCore: Sendable {
         var names = request.names
         switch request.kind {
         case .subscribe:
-            loop.channels.formUnion(names)
+            loop.channels.formUnion(names.lazy.map(PrehashedKey.init))
         case .psubscribe:
             loop.patterns.formUnion(names)
         case .unsubscribe:
-            if names.isEmpty { names = loop.channels.sorted() }
-            loop.channels.subtract(names)
+            if names.isEmpty { names = loop.channels.map(\.string).sorted() }
+            loop.channels.subtract(names.lazy.map(PrehashedKey.init))
         case .punsubscribe:
             if names.isEmpty { names = loop.patterns.sorted() }
             loop.patterns.subtract(names)
@@ -309,13 +331,13 @@ final class RedisSubscriberCore: Sendable {
         if names.isEmpty {
             // "Unsubscribe from all" with nothing subscribed: Redis would answer with a reply
             // naming no channel; there is nothing to wait for.
-            request.completion.resume(returning: .success(()))
+            request.completion(.success(()))
             return
         }
         do {
             try connection.append(RedisCommand(request.kind.rawValue, arguments: names))
         } catch {
-            request.completion.resume(returning: .failure(error))
+            request.completion(.failure(error))
             throw error
         }
         // Redis confirms each argument separately, duplicates included.
@@ -326,7 +348,7 @@ final class RedisSubscriberCore: Sendable {
     /// confirmed it.
     private func replay(_ loop: inout Loop, on connection: RedisConnection) throws(RedisError) {
         if !loop.channels.isEmpty {
-            let names = loop.channels.sorted()
+            let names = loop.channels.map(\.string).sorted()
             try connection.append(RedisCommand("SUBSCRIBE", arguments: names))
             loop.awaiting.append(Awaiting(remaining: names.count, action: .replay))
         }
@@ -367,7 +389,7 @@ final class RedisSubscriberCore: Sendable {
             guard !loop.awaiting.isEmpty else { return }
             let head = loop.awaiting.removeFirst()
             if case .user(let completion) = head.action {
-                completion.resume(returning: .failure(RedisError(.server, message)))
+                completion(.failure(RedisError(.server, message)))
             }
             settle(&loop)
         default:
@@ -380,7 +402,7 @@ final class RedisSubscriberCore: Sendable {
         while let head = loop.awaiting.first, head.remaining <= 0 {
             loop.awaiting.removeFirst()
             switch head.action {
-            case .user(let completion): completion.resume(returning: .success(()))
+            case .user(let completion): completion(.success(()))
             case .replay: break
             case .reconnected: handler(.reconnected)
             }
@@ -389,7 +411,7 @@ final class RedisSubscriberCore: Sendable {
 
     private func failAwaiting(_ loop: inout Loop, with error: RedisError) {
         for entry in loop.awaiting {
-            if case .user(let completion) = entry.action { completion.resume(returning: .failure(error)) }
+            if case .user(let completion) = entry.action { completion(.failure(error)) }
         }
         loop.awaiting = []
     }
@@ -416,9 +438,8 @@ final class RedisSubscriberCore: Sendable {
                     (state.closed, expire(&state, outageStart: outageStart))
                 }
                 for request in expired {
-                    request.completion.resume(
-                        returning: .failure(
-                            RedisError(.connectionLost, "redis \(options.name) at \(url) still unreachable: \(reason)")))
+                    request.completion(
+                        .failure(RedisError(.connectionLost, "redis \(options.name) at \(url) still unreachable: \(reason)")))
                 }
                 if closed { return false }
             }
