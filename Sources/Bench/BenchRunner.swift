@@ -200,6 +200,11 @@ public struct BenchRunner: Sendable {
         progress("enqueue: Swift sendMany, batches of \(plan.bulkBatch)")
         var bulk: [Double] = []
         for _ in 0..<plan.runs { bulk.append(try await clients.bulkSends(count: plan.swiftBulkSends, batch: plan.bulkBatch)) }
+        progress("enqueue: Swift sendMany without result subscriptions")
+        var bulkUnsubscribed: [Double] = []
+        for _ in 0..<plan.runs {
+            bulkUnsubscribed.append(try await clients.bulkSends(count: plan.swiftBulkSends, batch: plan.bulkBatch, subscribingResults: false))
+        }
         progress("enqueue: Python delay()")
         let py = try await python.run("py_enqueue.py", [String(plan.pythonSends), String(plan.runs)], variables: pythonVariables)
         try await redis.flushAll()
@@ -212,6 +217,11 @@ public struct BenchRunner: Sendable {
             Measurement(
                 id: "enqueue.bulk", section: "Enqueue", title: "one client, bulk `sendMany` (\(FigureFormat.grouped(plan.bulkBatch)) per batch) vs `delay()`",
                 unit: "tasks/s", higherIsBetter: true, swift: Sample(bulk), python: pyRates, target: .atLeast(100_000)),
+            Measurement(
+                id: "enqueue.bulk_unsubscribed", section: "Enqueue",
+                title: "one client, `sendMany(subscribingResults: false)` vs `delay()`", unit: "tasks/s", higherIsBetter: true,
+                swift: Sample(bulkUnsubscribed), python: pyRates, target: .atLeast(100_000),
+                note: "For producers that rarely wait: no result subscription per task; `get()` subscribes when called (one more round trip then). Python's `delay()` always subscribes."),
         ]
     }
 

@@ -33,8 +33,9 @@ public struct ClientBenchmark: Sendable {
         return Double(count) / seconds
     }
 
-    /// Tasks per second sending `count` no-op tasks with `sendMany` in batches of `batch`.
-    public func bulkSends(count: Int, batch: Int) async throws -> Double {
+    /// Tasks per second sending `count` no-op tasks with `sendMany` in batches of `batch`,
+    /// subscribing to each result (the default) or not.
+    public func bulkSends(count: Int, batch: Int, subscribingResults: Bool = true) async throws -> Double {
         let client = try await connect()
         defer { client.close() }
         let signatures = Array(repeating: CeleriacClient.Signature(DrainBenchmark.task), count: batch)
@@ -43,7 +44,7 @@ public struct ClientBenchmark: Sendable {
         var sent = 0
         while sent < count {
             let n = min(batch, count - sent)
-            _ = try await client.sendMany(n == batch ? signatures : Array(signatures.prefix(n)))
+            _ = try await client.sendMany(n == batch ? signatures : Array(signatures.prefix(n)), subscribingResults: subscribingResults)
             sent += n
         }
         let seconds = (ContinuousClock.now - start).inSeconds
