@@ -90,7 +90,7 @@ public struct BenchRunner: Sendable {
                 id: "redis.commands.\(config.id)", section: "Redis per task", title: "commands per task, \(config.title)",
                 unit: "commands", higherIsBetter: false, swift: Sample(swift.map(\.commandsPerTask)),
                 python: Sample(py.map(\.commandsPerTask)),
-                note: config.id == "plain" ? "From `INFO commandstats` and `total_reads_processed` over each drain run (the benchmark's own polls left out). A round trip is one read by Redis, however many commands it carries." : nil))
+                note: config.id == "plain" ? "From `INFO commandstats` and `total_reads_processed` over each drain run (the benchmark's own polls left out); commands a Lua script calls count too (Swift's reservation script does one `RPOP` per message). A round trip is one read by Redis, however many commands it carries." : nil))
             redisRows.append(Measurement(
                 id: "redis.round_trips.\(config.id)", section: "Redis per task", title: "round trips per task, \(config.title)",
                 unit: "reads", higherIsBetter: false, swift: Sample(swift.map(\.roundTripsPerTask)),
