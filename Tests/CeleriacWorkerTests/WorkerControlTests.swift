@@ -70,15 +70,17 @@ import Testing
         let control = try await h.control()
         defer { Task { await control.close() } }
         var options = TaskSendOptions()
-        options.countdown = 1.5
+        // Due well after the checks below, however loaded the machine (at 1.5 s it once ran
+        // before `inspect scheduled` could see it).
+        options.countdown = 8
         let delayed = try await h.client.send("demo.add", args: [1, 2], options: options)
-        try await waitUntil(timeout: .seconds(5)) {
+        try await waitUntil(timeout: .seconds(7)) {
             let scheduled = try await control.broadcast("scheduled", timeout: .seconds(1), limit: 1)
             return scheduled["w1@test"]?.arrayValue?.first?["request"]?["id"] == .string(delayed.id)
         }
         let reply = try await control.broadcast("revoke", arguments: ["task_id": .string(delayed.id)], timeout: .seconds(3), limit: 1)
         #expect(reply["w1@test"] == ["ok": .string("tasks {'\(delayed.id)'} flagged as revoked")])
-        let meta = try await delayed.wait(timeout: .seconds(10))
+        let meta = try await delayed.wait(timeout: .seconds(20))
         #expect(meta.status == .revoked)
         #expect(meta.exception?.message == ["revoked"])
 

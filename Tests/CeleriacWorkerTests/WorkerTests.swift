@@ -180,12 +180,14 @@ import Testing
     @Test func warmShutdownFinishesRunningTasksAndRestoresHeldOnes() async throws {
         let h = try await WorkerHarness(concurrency: 1, prefetchMultiplier: 4)
         defer { Task { await h.close() } }
-        let running = try await h.client.delay("demo.sleep", 1.0)
+        // Long enough that the shutdown surely begins while it runs, however loaded the machine:
+        // if it ended first, the held tasks would run instead of going back.
+        let running = try await h.client.delay("demo.sleep", 4.0)
         var waiting: [AsyncResult] = []
         for i in 0..<3 { waiting.append(try await h.client.delay("demo.add", i, 1)) }
         try await waitUntil(timeout: .seconds(5)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 3 }
         try await h.stopWorker()
-        #expect(try await running.get(timeout: .seconds(5)) == .double(1.0))
+        #expect(try await running.get(timeout: .seconds(10)) == .double(4.0))
         #expect(try await h.llen("celery") == 3)
         #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0)
         let restored = try #require(try await h.redis.send(RedisCommand("LINDEX", "celery", -1)).bytes)
