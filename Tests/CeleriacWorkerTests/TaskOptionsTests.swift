@@ -132,7 +132,7 @@ import Testing
         #expect(byDefault.exception?.type == "SoftTimeLimitExceeded")
         let control = try await h.control()
         defer { Task { await control.close() } }
-        let reply = try await control.broadcast("time_limit", arguments: ["task_name": "t.stubborn", "hard": 0.4], timeout: .seconds(3), limit: 1)
+        let reply = try await control.broadcast("time_limit", arguments: ["task_name": "t.stubborn", "hard": 0.4], timeout: .seconds(15), limit: 1)
         #expect(reply["w1@test"] == ["ok": "time limits set successfully"])
         let stubborn = try await h.client.delay("t.stubborn").wait(timeout: .seconds(10))
         #expect(stubborn.exception?.type == "TimeLimitExceeded")

@@ -18,20 +18,20 @@ import Testing
         defer { Task { await h.close() } }
         let control = try await h.control()
         defer { Task { await control.close() } }
-        #expect(try only(await control.broadcast("ping", timeout: .seconds(3), limit: 1), "w1@test") == ["ok": "pong"])
-        let registered = try only(await control.broadcast("registered", timeout: .seconds(3), limit: 1), "w1@test")
+        #expect(try only(await control.broadcast("ping", timeout: .seconds(15), limit: 1), "w1@test") == ["ok": "pong"])
+        let registered = try only(await control.broadcast("registered", timeout: .seconds(15), limit: 1), "w1@test")
         #expect(registered == .array(DemoTasks.registry.names.map(JSONValue.string)))
         _ = try await h.client.delay("demo.add", 1, 2).get(timeout: .seconds(10))
-        let stats = try only(await control.broadcast("stats", timeout: .seconds(3), limit: 1), "w1@test")
+        let stats = try only(await control.broadcast("stats", timeout: .seconds(15), limit: 1), "w1@test")
         #expect(stats["total"]?["demo.add"] == .int(1))
         #expect(stats["pid"] == .int(Int(ProcessInfo.processInfo.processIdentifier)))
         #expect(stats["clock"]?.stringValue != nil, "stats.clock is a string, as Celery sends it")
         #expect(stats["pool"]?["max-concurrency"] == .int(4))
-        let queues = try only(await control.broadcast("active_queues", timeout: .seconds(3), limit: 1), "w1@test")
+        let queues = try only(await control.broadcast("active_queues", timeout: .seconds(15), limit: 1), "w1@test")
         #expect(queues.arrayValue?.first?["name"] == "celery")
-        let unknown = try only(await control.broadcast("no_such_command", timeout: .seconds(3), limit: 1), "w1@test")
+        let unknown = try only(await control.broadcast("no_such_command", timeout: .seconds(15), limit: 1), "w1@test")
         #expect(unknown == ["error": "KeyError('no_such_command')"])
-        let clock = try only(await control.broadcast("clock", timeout: .seconds(3), limit: 1), "w1@test")
+        let clock = try only(await control.broadcast("clock", timeout: .seconds(15), limit: 1), "w1@test")
         #expect((clock["clock"]?.intValue ?? 0) > 0)
     }
 
@@ -41,7 +41,7 @@ import Testing
         let control = try await h.control()
         defer { Task { await control.close() } }
         #expect(try await control.broadcast("ping", destination: ["someone@else"], timeout: .milliseconds(500)).isEmpty)
-        #expect(try await control.broadcast("ping", destination: ["w1@test"], timeout: .seconds(3)).keys.sorted() == ["w1@test"])
+        #expect(try await control.broadcast("ping", destination: ["w1@test"], timeout: .seconds(15)).keys.sorted() == ["w1@test"])
     }
 
     @Test func revokeWithTerminateEndsARunningTask() async throws {
@@ -51,16 +51,16 @@ import Testing
         defer { Task { await control.close() } }
         let sleeper = try await h.client.delay("demo.sleep", 30)
         try await waitUntil(timeout: .seconds(10)) {
-            let active = try await control.broadcast("active", timeout: .seconds(1), limit: 1)
+            let active = try await control.broadcast("active", timeout: .seconds(5), limit: 1)
             return active["w1@test"]?.arrayValue?.first?["id"] == .string(sleeper.id)
         }
         let reply = try await control.broadcast("revoke", arguments: ["task_id": .string(sleeper.id), "terminate": true, "signal": "SIGTERM"],
-                                                timeout: .seconds(3), limit: 1)
+                                                timeout: .seconds(15), limit: 1)
         #expect(reply["w1@test"] == ["ok": .string("terminate: \(sleeper.id)")])
         let meta = try await sleeper.wait(timeout: .seconds(10))
         #expect(meta.status == .revoked)
         #expect(meta.exception?.message == ["terminated"])
-        let revoked = try await control.broadcast("revoked", timeout: .seconds(3), limit: 1)
+        let revoked = try await control.broadcast("revoked", timeout: .seconds(15), limit: 1)
         #expect(revoked["w1@test"] == .array([.string(sleeper.id)]))
     }
 
@@ -70,15 +70,16 @@ import Testing
         let control = try await h.control()
         defer { Task { await control.close() } }
         var options = TaskSendOptions()
-        // Due well after the checks below, however loaded the machine (at 1.5 s it once ran
-        // before `inspect scheduled` could see it).
-        options.countdown = 8
+        // Due well after the checks below, however loaded the machine (at 1.5 s and at 8 s it
+        // once ran before `inspect scheduled` and the revoke got through); the revoke marks it
+        // REVOKED at once, so the test does not wait for it.
+        options.countdown = 30
         let delayed = try await h.client.send("demo.add", args: [1, 2], options: options)
-        try await waitUntil(timeout: .seconds(7)) {
-            let scheduled = try await control.broadcast("scheduled", timeout: .seconds(1), limit: 1)
+        try await waitUntil(timeout: .seconds(20)) {
+            let scheduled = try await control.broadcast("scheduled", timeout: .seconds(5), limit: 1)
             return scheduled["w1@test"]?.arrayValue?.first?["request"]?["id"] == .string(delayed.id)
         }
-        let reply = try await control.broadcast("revoke", arguments: ["task_id": .string(delayed.id)], timeout: .seconds(3), limit: 1)
+        let reply = try await control.broadcast("revoke", arguments: ["task_id": .string(delayed.id)], timeout: .seconds(15), limit: 1)
         #expect(reply["w1@test"] == ["ok": .string("tasks {'\(delayed.id)'} flagged as revoked")])
         let meta = try await delayed.wait(timeout: .seconds(20))
         #expect(meta.status == .revoked)
@@ -86,7 +87,7 @@ import Testing
 
         // An id no worker has seen is marked REVOKED in the backend at once (children null), as Celery 5.7 does.
         let stranger = UUID().uuidString.lowercased()
-        _ = try await control.broadcast("revoke", arguments: ["task_id": .array([.string(stranger)])], timeout: .seconds(3), limit: 1)
+        _ = try await control.broadcast("revoke", arguments: ["task_id": .array([.string(stranger)])], timeout: .seconds(15), limit: 1)
         let stored = try #require(try await h.client.result(id: stranger).meta())
         #expect(stored.status == .revoked)
         #expect(stored.children == .null)
@@ -130,12 +131,12 @@ import Testing
         defer { Task { await h.close() } }
         let control = try await h.control()
         defer { Task { await control.close() } }
-        #expect(try await control.broadcast("enable_events", timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "task events enabled"])
-        #expect(try await control.broadcast("enable_events", timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "task events already enabled"])
+        #expect(try await control.broadcast("enable_events", timeout: .seconds(15), limit: 1)["w1@test"] == ["ok": "task events enabled"])
+        #expect(try await control.broadcast("enable_events", timeout: .seconds(15), limit: 1)["w1@test"] == ["ok": "task events already enabled"])
         let r = try await h.client.delay("demo.mul", 2, 3)
         _ = try await r.get(timeout: .seconds(10))
         for await event in receiver.events where event.type == "task-succeeded" && event.task?.uuid == r.id { break }
-        #expect(try await control.broadcast("disable_events", timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "task events disabled"])
+        #expect(try await control.broadcast("disable_events", timeout: .seconds(15), limit: 1)["w1@test"] == ["ok": "task events disabled"])
     }
 
     @Test func rateLimitCommandSlowsATaskType() async throws {
@@ -143,16 +144,16 @@ import Testing
         defer { Task { await h.close() } }
         let control = try await h.control()
         defer { Task { await control.close() } }
-        let reply = try await control.broadcast("rate_limit", arguments: ["task_name": "demo.add", "rate_limit": "2/s"], timeout: .seconds(3), limit: 1)
+        let reply = try await control.broadcast("rate_limit", arguments: ["task_name": "demo.add", "rate_limit": "2/s"], timeout: .seconds(15), limit: 1)
         #expect(reply["w1@test"] == ["ok": "new rate limit set successfully"])
-        let registered = try await control.broadcast("registered", timeout: .seconds(3), limit: 1)
+        let registered = try await control.broadcast("registered", timeout: .seconds(15), limit: 1)
         #expect(registered["w1@test"]?.arrayValue?.contains("demo.add [rate_limit=2/s]") == true)
         let started = Date()
         var results: [AsyncResult] = []
         for i in 0..<5 { results.append(try await h.client.delay("demo.add", i, 1)) }
         for r in results { _ = try await r.get(timeout: .seconds(10)) }
         #expect(Date().timeIntervalSince(started) >= 1.8, "5 tasks at 2/s take about 2 s")
-        let unknown = try await control.broadcast("rate_limit", arguments: ["task_name": "nope", "rate_limit": "1/s"], timeout: .seconds(3), limit: 1)
+        let unknown = try await control.broadcast("rate_limit", arguments: ["task_name": "nope", "rate_limit": "1/s"], timeout: .seconds(15), limit: 1)
         #expect(unknown["w1@test"] == ["error": "unknown task"])
     }
 
@@ -161,10 +162,10 @@ import Testing
         defer { Task { await h.close() } }
         let control = try await h.control()
         defer { Task { await control.close() } }
-        #expect(try await control.broadcast("pool_grow", arguments: ["n": 2], timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "pool will grow"])
-        let stats = try await control.broadcast("stats", timeout: .seconds(3), limit: 1)
+        #expect(try await control.broadcast("pool_grow", arguments: ["n": 2], timeout: .seconds(15), limit: 1)["w1@test"] == ["ok": "pool will grow"])
+        let stats = try await control.broadcast("stats", timeout: .seconds(15), limit: 1)
         #expect(stats["w1@test"]?["pool"]?["max-concurrency"] == .int(3))
-        #expect(try await control.broadcast("add_consumer", arguments: ["queue": "extra"], timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "add consumer extra"])
+        #expect(try await control.broadcast("add_consumer", arguments: ["queue": "extra"], timeout: .seconds(15), limit: 1)["w1@test"] == ["ok": "add consumer extra"])
         var options = TaskSendOptions()
         options.queue = "extra"
         #expect(try await h.client.send("demo.add", args: [20, 22], options: options).get(timeout: .seconds(10)) == .int(42))
@@ -186,7 +187,7 @@ import Testing
         _ = try await h.redis.send(RedisCommand("PUBLISH", ControlNames.broadcastChannel(db: 0), #"{"body": "e30=", "content-type": "application/json", "headers": {}, "properties": {"body_encoding": "base64"}}"#))
         let control = try await h.control()
         defer { Task { await control.close() } }
-        #expect(try await control.broadcast("ping", timeout: .seconds(3), limit: 1)["w1@test"] == ["ok": "pong"])
+        #expect(try await control.broadcast("ping", timeout: .seconds(15), limit: 1)["w1@test"] == ["ok": "pong"])
     }
 
     @Test func revokedIdsSurviveARestartWithStateDBAndReachNewWorkersThroughMingle() async throws {
@@ -197,17 +198,17 @@ import Testing
         let first = try await WorkerHarness(server: server, nodeName: "w1@test") { $0.stateDB = statedb }
         let control = try await first.control()
         defer { Task { await control.close() } }
-        _ = try await control.broadcast("revoke", arguments: ["task_id": "dead-beef"], timeout: .seconds(3), limit: 1)
+        _ = try await control.broadcast("revoke", arguments: ["task_id": "dead-beef"], timeout: .seconds(15), limit: 1)
         // A second worker starting now learns the id from the first through `hello`.
         let second = try await WorkerHarness(server: server, nodeName: "w2@test") { $0.mingle = true }
-        let fromMingle = try await control.broadcast("revoked", destination: ["w2@test"], timeout: .seconds(3))
+        let fromMingle = try await control.broadcast("revoked", destination: ["w2@test"], timeout: .seconds(15))
         #expect(fromMingle["w2@test"] == ["dead-beef"])
         try await second.stopWorker()
         try await first.stopWorker()
         // The first worker's state file brings the id back after a restart.
         let again = try await WorkerHarness(server: server, nodeName: "w1@test") { $0.stateDB = statedb }
         defer { Task { await again.close() } }
-        let restored = try await control.broadcast("revoked", destination: ["w1@test"], timeout: .seconds(3))
+        let restored = try await control.broadcast("revoked", destination: ["w1@test"], timeout: .seconds(15))
         #expect(restored["w1@test"] == ["dead-beef"])
     }
 }
