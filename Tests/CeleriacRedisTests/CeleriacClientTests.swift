@@ -25,6 +25,11 @@ struct CeleriacClientTests {
     }
 
     /// Stores a SUCCESS result for `taskID` on `backend`, as a worker would.
+    /// How many connections are subscribed to `taskID`'s result channel (`PUBSUB NUMSUB`).
+    func resultSubscribers(_ taskID: String, on probe: RedisConnection) throws -> Int? {
+        try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: taskID))).array?.last?.int
+    }
+
     func storeResult(_ taskID: String, _ value: JSONValue, on backend: RedisClient) async throws {
         try await RedisResultBackend(client: backend, expires: 3600)
             .store(.success(taskID: taskID, result: value, now: Date()))
@@ -100,13 +105,11 @@ struct CeleriacClientTests {
             waiter.requestSubscriptions([id])
             try await waiter.confirmSubscription(id)
             // The GET that follows in waitReady relies on this: Redis already has the subscriber.
-            let reply = try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: id)))
-            #expect(reply.array?.last?.int == 1, "subscription \(n) not in effect when confirmed")
+            #expect(try resultSubscribers(id, on: probe) == 1, "subscription \(n) not in effect when confirmed")
         }
         // Asking for a channel nobody requested subscribes it too.
         try await waiter.confirmSubscription("never-requested")
-        let reply = try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: "never-requested")))
-        #expect(reply.array?.last?.int == 1)
+        #expect(try resultSubscribers("never-requested", on: probe) == 1)
     }
 
     @Test func resultsStoredTheMomentATaskIsPoppedAreAllCollected() async throws {
@@ -152,10 +155,10 @@ struct CeleriacClientTests {
         // Nothing is subscribed; a control batch sent the default way is.
         let control = try await client.sendMany([CeleriacClient.Signature("demo.noop")])
         try await waitUntil(timeout: .seconds(20)) {
-            try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: control[0].id))).array?.last?.int == 1
+            try self.resultSubscribers(control[0].id, on: probe) == 1
         }
         for result in results {
-            #expect(try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: result.id))).array?.last?.int == 0)
+            #expect(try resultSubscribers(result.id, on: probe) == 0)
         }
         // Results stored before anyone waits are still found by get().
         for (n, result) in results.enumerated() { try await storeResult(result.id, .int(n), on: writer) }
@@ -177,7 +180,7 @@ struct CeleriacClientTests {
         // `get` does not wait for the UNSUBSCRIBE, but it does happen.
         let probe = try RedisConnection(url: server.url)
         try await waitUntil(timeout: .seconds(20)) {
-            try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: result.id))).array?.last?.int == 0
+            try self.resultSubscribers(result.id, on: probe) == 0
         }
     }
 }
