@@ -220,3 +220,22 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension SplitMix64 {
+    /// Bytes that make JSON interesting when they land in the wrong place: the fuzz tests of the
+    /// fast decoders overwrite message bytes with these.
+    static let jsonDamage = Array(#"{}[],:"\ u0123456789.eE-+tfnaINx"#.utf8) + [0x00, 0x0A, 0x1F, 0x80, 0xC3, 0xFF]
+
+    /// One of ``jsonDamage``.
+    mutating func damageByte() -> UInt8 {
+        Self.jsonDamage[Int(next() % UInt64(Self.jsonDamage.count))]
+    }
+
+    /// Overwrites `times` random positions of `bytes` with ``damageByte()``s.
+    mutating func damage(_ bytes: inout [UInt8], times: Int) {
+        for _ in 0..<times {
+            let at = Int(next() % UInt64(bytes.count))
+            bytes[at] = damageByte()
+        }
+    }
+}
