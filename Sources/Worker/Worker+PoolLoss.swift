@@ -16,9 +16,7 @@ extension Worker {
     func poolProcessLost(_ d: Delivery, reason: String, _ live: Live) async -> Bool {
         let m = d.message
         let error = TaskError(type: "WorkerLostError", arguments: [.string(reason)], module: "billiard.exceptions")
-        let options = tasks[m.name]?.options
-        let acksLate = (options?.acksLate ?? false) || settings.acksLate
-        let reject = acksLate && ((options?.rejectOnWorkerLost ?? false) || settings.rejectOnWorkerLost)
+        let reject = acksLate(m) && ((tasks[m.name]?.options.rejectOnWorkerLost ?? false) || settings.rejectOnWorkerLost)
         logger.error("Task handler raised error: \(error.exceptionInfo.summary) (task \(d.label))")
         if reject {
             let losses = (m.extraHeaders[Self.workerLostHeader]?.intValue ?? 0) + 1
