@@ -45,13 +45,11 @@ public final class RedisBroker: Sendable {
 
     /// The LPUSH for `message`, for callers that pipeline many.
     public static func publishCommand(_ message: TaskMessage) -> RedisCommand {
-        RedisCommand("LPUSH", QueueKeys.list(queue: message.routingKey, priority: message.priority),
-                     TaskMessageWriter.encode(message))
+        RedisCommand("LPUSH", message.listKey, TaskMessageWriter.encode(message))
     }
 
     /// The LPUSH for `message`, encoded by a ``TaskMessageWriter`` the caller reuses across a batch.
     static func publishCommand(_ message: TaskMessage, writer: inout TaskMessageWriter) -> RedisCommand {
-        RedisCommand("LPUSH", QueueKeys.list(queue: message.routingKey, priority: message.priority),
-                     writer.encode(message))
+        RedisCommand("LPUSH", message.listKey, writer.encode(message))
     }
 }
