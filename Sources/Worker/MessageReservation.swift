@@ -28,11 +28,13 @@ enum MessageReservation {
           return redis.call('LRANGE', last, 1, -1)
         end
         local want = tonumber(ARGV[1])
+        -- Library functions as locals: a global lookup per call showed in the script's time.
+        local find, match, sub = string.find, string.match, string.sub
         -- The end of the last plain occurrence of pat in raw at or after from.
         local function lastEndFrom(raw, pat, from)
           local at = nil
           while true do
-            local _, e = string.find(raw, pat, from, true)
+            local _, e = find(raw, pat, from, true)
             if not e then return at end
             at, from = e, e + 1
           end
@@ -41,41 +43,44 @@ enum MessageReservation {
         -- properties, which kombu writes last, so the search starts near the end and covers
         -- the whole message only when the tail has no occurrence (a later occurrence than the
         -- last one in the tail cannot exist). A big argument then costs no scan per field.
-        local function lastEnd(raw, pat)
-          local tail = #raw - 640
+        local function lastEnd(raw, pat, tail)
           if tail > 1 then
             local e = lastEndFrom(raw, pat, tail)
             if e then return e end
           end
           return lastEndFrom(raw, pat, 1)
         end
-        -- A string field read without decoding the JSON: the last `"name": "` (properties come
-        -- last in kombu's envelope; inside a JSON string that text is always escaped) up to the
-        -- next quote. nil when absent or when the value needs unescaping: cjson decides then.
-        local function field(raw, name)
-          local e = lastEnd(raw, '"' .. name .. '": "') or lastEnd(raw, '"' .. name .. '":"')
+        -- A string field read without decoding the JSON: after the last `"name": "` (properties
+        -- come last in kombu's envelope; inside a JSON string that text is always escaped), the
+        -- text up to the next quote, in one anchored match that also refuses control characters
+        -- and backslashes. nil when absent or when the value needs unescaping: cjson decides then.
+        local function field(raw, spaced, compact, tail)
+          local e = lastEnd(raw, spaced, tail) or lastEnd(raw, compact, tail)
           if not e then return nil end
-          local close = string.find(raw, '"', e + 1, true)
-          if not close then return nil end
-          local v = string.sub(raw, e + 1, close - 1)
-          if string.find(v, '%c') or string.find(v, '\\\\', 1, true) then return nil end
-          return v
+          return match(raw, '^([^"\\\\%c]*)"', e + 1)
         end
+        local TAG, TAG_COMPACT = '"delivery_tag": "', '"delivery_tag":"'
+        local EXCHANGE, EXCHANGE_COMPACT = '"exchange": "', '"exchange":"'
+        local KEY, KEY_COMPACT = '"routing_key": "', '"routing_key":"'
+        -- The delivery tag, and the exchange and routing key as JSON string contents.
         local function parsed(raw)
-          local tag, exchange, key = field(raw, 'delivery_tag'), field(raw, 'exchange'), field(raw, 'routing_key')
-          if tag and exchange and key then return tag, '"' .. exchange .. '"', '"' .. key .. '"' end
+          local tail = #raw - 640
+          local tag = field(raw, TAG, TAG_COMPACT, tail)
+          local exchange = field(raw, EXCHANGE, EXCHANGE_COMPACT, tail)
+          local key = field(raw, KEY, KEY_COMPACT, tail)
+          if tag and exchange and key then return tag, exchange, key end
           local ok, m = pcall(cjson.decode, raw)
           if not (ok and type(m) == 'table' and type(m.properties) == 'table') then return nil end
           local p = m.properties
           local info = type(p.delivery_info) == 'table' and p.delivery_info or {}
           if type(p.delivery_tag) ~= 'string' or p.delivery_tag == '' then return nil end
-          return p.delivery_tag, cjson.encode(type(info.exchange) == 'string' and info.exchange or ''),
-                 cjson.encode(type(info.routing_key) == 'string' and info.routing_key or '')
+          return p.delivery_tag, sub(cjson.encode(type(info.exchange) == 'string' and info.exchange or ''), 2, -2),
+                 sub(cjson.encode(type(info.routing_key) == 'string' and info.routing_key or ''), 2, -2)
         end
         local out, scores, entries, owners = {}, {}, {}, {}
         -- One by one, so a batch of big messages stops at about a megabyte: the script copies
         -- each message into its unacked entry and the last-pop list, and a hundred 1 MB messages
-        -- at once would stall Redis for everyone.
+        -- at once would stall Redis for everyone. (Popping in chunks measured no faster.)
         local bytes = 0
         for i = 1, lists do
           while want > 0 and bytes < 1048576 do
@@ -88,7 +93,7 @@ enum MessageReservation {
               scores[#scores + 1] = ARGV[2]
               scores[#scores + 1] = tag
               entries[#entries + 1] = tag
-              entries[#entries + 1] = '[' .. raw .. ', ' .. exchange .. ', ' .. key .. ']'
+              entries[#entries + 1] = '[' .. raw .. ', "' .. exchange .. '", "' .. key .. '"]'
               owners[#owners + 1] = tag
               owners[#owners + 1] = ARGV[3]
             else
