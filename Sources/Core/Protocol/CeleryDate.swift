@@ -99,32 +99,38 @@ public enum CeleryDate {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secOfDay = seconds - days * 86_400
         let (y, m, d) = civilFromDays(days)
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        func put(_ v: Int, width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
-            var v = v
-            var k = width - 1
-            while k >= 0 { digits[k] = UInt8(48 + v % 10); v /= 10; k -= 1 }
-            out.append(contentsOf: digits)
+        // Written in place: a result's `date_done` is formatted for every task, and building
+        // the digits of each field in an array of its own cost a microsecond.
+        return String(unsafeUninitializedCapacity: 32) { out in
+            var n = 0
+            func put(_ v: Int, width: Int) {
+                var v = v
+                var k = n + width - 1
+                while k >= n { out[k] = UInt8(truncatingIfNeeded: 48 + v % 10); v /= 10; k -= 1 }
+                n += width
+            }
+            func put(_ c: Unicode.Scalar) {
+                out[n] = UInt8(ascii: c)
+                n += 1
+            }
+            put(y, width: 4)
+            put("-")
+            put(m, width: 2)
+            put("-")
+            put(d, width: 2)
+            put("T")
+            put(secOfDay / 3600, width: 2)
+            put(":")
+            put(secOfDay / 60 % 60, width: 2)
+            put(":")
+            put(secOfDay % 60, width: 2)
+            if micro != 0 {
+                put(".")
+                put(micro, width: 6)
+            }
+            for c in "+00:00".unicodeScalars { put(c) }
+            return n
         }
-        put(y, width: 4)
-        out.append(UInt8(ascii: "-"))
-        put(m, width: 2)
-        out.append(UInt8(ascii: "-"))
-        put(d, width: 2)
-        out.append(UInt8(ascii: "T"))
-        put(secOfDay / 3600, width: 2)
-        out.append(UInt8(ascii: ":"))
-        put(secOfDay / 60 % 60, width: 2)
-        out.append(UInt8(ascii: ":"))
-        put(secOfDay % 60, width: 2)
-        if micro != 0 {
-            out.append(UInt8(ascii: "."))
-            put(micro, width: 6)
-        }
-        out.append(contentsOf: "+00:00".utf8)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Builds a `Date` from whole epoch seconds and microseconds.
