@@ -211,6 +211,17 @@ private struct JSONReader {
     }
 
     mutating func openContainer(isObject: Bool) {
+        // Room for a task body (`[args, kwargs, embed]`) at the first container: growing the
+        // empty stacks one doubling at a time was most of the cost of parsing a small document.
+        // (Not in `init`: a scalar document needs no stack at all.)
+        if open.capacity == 0 {
+            open.reserveCapacity(4)
+            values.reserveCapacity(16)
+        }
+        if isObject && keys.capacity == 0 {
+            keys.reserveCapacity(8)
+            keyHashes.reserveCapacity(8)
+        }
         open.append(OpenContainer(isObject: isObject, valueBase: values.count, keyBase: keys.count))
     }
 
