@@ -33,10 +33,10 @@ extension Worker {
                     _ = try await live.broker.transaction(record)
                 }
             } else {
-                // Acked as it starts, so the record only covers the moment until then: it goes
-                // through the write queue, which sends it before that ack, instead of costing an
-                // idle worker's first task a round trip of its own.
-                live.writes.write(RedisConnection.wrapTransaction(record))
+                // Acked as it starts, so the record only covers the moment until then: it waits
+                // in the write queue, where that ack cancels it, unless the message has to wait
+                // first (``process`` sends it then) or other writes take it along.
+                live.writes.record(d.tag, RedisConnection.wrapTransaction(record))
             }
         }
         let m = message
@@ -90,7 +90,10 @@ extension Worker {
         let m = d.message
         defer { requests.remove(d) }
         if let eta = m.eta {
-            if Date() < eta { slot.release() }
+            if Date() < eta {
+                slot.release()
+                live.writes.sendQueued()  // its `unacked` record, if still queued, before it waits
+            }
             while Date() < eta {
                 if stopping.load(ordering: .relaxed) || Task.isCancelled {
                     await restore(d, live)
@@ -104,10 +107,14 @@ extension Worker {
         if let expires = m.expires, expires < Date() { return await discardRevoked(d, live, expired: true) }
         while let wait = rateLimits.take(m.name) {
             if stopping.load(ordering: .relaxed) { return await restore(d, live) }
+            live.writes.sendQueued()
             try? await Task.sleep(for: wait)
         }
         do {
-            try await pool.acquire()
+            if pool.tryAcquire(upTo: 1) == 0 {
+                live.writes.sendQueued()
+                try await pool.acquire()
+            }
         } catch {
             await restore(d, live)
             return

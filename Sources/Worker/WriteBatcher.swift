@@ -13,6 +13,10 @@ import Synchronization
 /// as its result or before it. A write queued as a barrier (a restore) is sent after every ack
 /// queued before it, so a stale ack can never erase the record of the next holder.
 ///
+/// Flushing is driven by the client's completions, on its connection thread: the next batch is
+/// sent from the reply of the last, with no task to start or hop back to, which is most of an
+/// idle worker's latency from a task's end to its result in Redis.
+///
 /// During an outage the batch is retried with backoff until Redis is back (the client logs the
 /// outage once); every write here is idempotent, so a batch cut off mid-way can be sent again.
 final class WriteBatcher: Sendable {
@@ -21,12 +25,16 @@ final class WriteBatcher: Sendable {
         case command(RedisCommand)
         /// Pending acks go out before this one.
         case barrier
+        /// The `unacked` record of a message the worker took itself (``record(_:_:)``).
+        case record(tag: String, [RedisCommand])
     }
 
     private struct State {
         var items: [Item] = []
         var waiters: [CheckedContinuation<Void, Never>] = []
         var flushing = false
+        /// Tags of the records still queued, so an ack finds its record without a scan.
+        var queuedRecords: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -38,9 +46,34 @@ final class WriteBatcher: Sendable {
         self.logger = logger
     }
 
-    /// Removes `tag` from kombu's `unacked` bookkeeping (and Celeriac's owner record).
+    /// Removes `tag` from kombu's `unacked` bookkeeping (and Celeriac's owner record). When the
+    /// tag's ``record(_:_:)`` is still queued, both are dropped: neither needs to reach Redis.
     func ack(_ tag: String) {
-        enqueue { $0.items.append(.ack(tag)) }
+        enqueue { s in
+            if !s.queuedRecords.isEmpty, s.queuedRecords.remove(tag) != nil,
+               let i = s.items.lastIndex(where: { if case .record(tag, _) = $0 { true } else { false } }) {
+                s.items.remove(at: i)
+                return
+            }
+            s.items.append(.ack(tag))
+        }
+    }
+
+    /// Queues the `unacked` record of a message taken by a plain BRPOP (the reservation script
+    /// records its own) *without* starting a flush: a message acked as it starts, as most are,
+    /// cancels its record before it is ever sent, so an idle worker's task costs no round trip
+    /// for it. Before the message can wait (a full pool, an ETA, a rate limit) the worker calls
+    /// ``sendQueued()``; any other write sends it too, ahead of the message's ack.
+    func record(_ tag: String, _ commands: [RedisCommand]) {
+        state.withLock { s in
+            s.items.append(.record(tag: tag, commands))
+            s.queuedRecords.insert(tag)
+        }
+    }
+
+    /// Starts a flush of whatever is queued, if none is in flight.
+    func sendQueued() {
+        enqueue { _ in }
     }
 
     /// Queues commands, e.g. a result's SETEX and PUBLISH. With `afterAcks`, they are sent after
@@ -64,38 +97,48 @@ final class WriteBatcher: Sendable {
     /// Returns once everything queued before the call is in Redis.
     func flushed() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = state.withLock { s -> Bool in
-                guard s.flushing || !s.items.isEmpty else { return true }
+            let (idle, start) = state.withLock { s -> (Bool, Bool) in
+                guard s.flushing || !s.items.isEmpty else { return (true, false) }
                 s.waiters.append(continuation)
-                return false
+                // Queued records wait for no flush of their own; someone waiting starts one.
+                guard !s.flushing else { return (false, false) }
+                s.flushing = true
+                return (false, true)
             }
             if idle { continuation.resume() }
+            if start { flushNext() }
         }
     }
 
     private func enqueue(_ add: (inout State) -> Void) {
         let start = state.withLock { s -> Bool in
             add(&s)
-            guard !s.flushing else { return false }
+            guard !s.flushing, !s.items.isEmpty else { return false }
             s.flushing = true
             return true
         }
-        if start { Task { await self.flushLoop() } }
+        if start { flushNext() }
     }
 
-    private func flushLoop() async {
-        while true {
-            let (items, waiters) = state.withLock { s -> ([Item], [CheckedContinuation<Void, Never>]) in
-                if s.items.isEmpty && s.waiters.isEmpty { s.flushing = false }
-                defer {
-                    s.items.removeAll(keepingCapacity: true)
-                    s.waiters.removeAll(keepingCapacity: true)
-                }
-                return (s.items, s.waiters)
+    /// Sends everything queued as one pipeline; its completion sends what was queued meanwhile,
+    /// until nothing is left. Waiters are resumed once the writes queued before them are in.
+    private func flushNext() {
+        let (items, waiters) = state.withLock { s -> ([Item], [CheckedContinuation<Void, Never>]) in
+            if s.items.isEmpty { s.flushing = false }
+            defer {
+                s.items.removeAll(keepingCapacity: true)
+                s.waiters.removeAll(keepingCapacity: true)
+                s.queuedRecords.removeAll(keepingCapacity: true)
             }
-            if items.isEmpty && waiters.isEmpty { return }
-            if !items.isEmpty { await send(Self.commands(for: items)) }
+            return (s.items, s.waiters)
+        }
+        guard !items.isEmpty else {
             for waiter in waiters { waiter.resume() }
+            return
+        }
+        send(Self.commands(for: items), backoff: Worker.redisRetryBackoff) {
+            for waiter in waiters { waiter.resume() }
+            self.flushNext()
         }
     }
 
@@ -113,6 +156,7 @@ final class WriteBatcher: Sendable {
             switch item {
             case .ack(let tag): tags.append(tag)
             case .command(let command): out.append(command)
+            case .record(_, let commands): out.append(contentsOf: commands)
             case .barrier: closeAcks()
             }
         }
@@ -129,28 +173,39 @@ final class WriteBatcher: Sendable {
         ]
     }
 
-    private func send(_ commands: [RedisCommand]) async {
-        var backoff = Worker.redisRetryBackoff
-        while true {
-            do throws(RedisError) {
-                let replies = try await client.pipeline(commands)
+    /// Sends one batch, then calls `done` (on the connection thread). During an outage the
+    /// batch is sent again with backoff until Redis takes it: giving up would lose results or
+    /// leave messages recorded as held.
+    private func send(_ commands: [RedisCommand], backoff: RedisBackoff, then done: @escaping @Sendable () -> Void) {
+        client.pipeline(commands) { result in
+            var backoff = backoff
+            switch result {
+            case .success(let replies):
                 if replies.contains(where: { if case .error(let m) = $0 { RedisError.isLoadingReply(m) } else { false } }) {
                     // The server restarted and is still reading its data: every write here is
                     // idempotent, so the whole batch is sent again shortly.
-                    throw RedisError(.server, "LOADING")
+                    return self.retry(commands, backoff: &backoff, then: done)
                 }
                 if let failed = replies.firstIndex(where: { if case .error = $0 { true } else { false } }) {
-                    logger.error("Redis refused a bookkeeping write (\(commands[failed].name)): \(replies[failed])")
+                    self.logger.error("Redis refused a bookkeeping write (\(commands[failed].name)): \(replies[failed])")
                 }
-                return
-            } catch let error where error.isConnectionProblem {
-                // The client logged the outage once and is reconnecting; giving up would lose
-                // results or leave messages recorded as held.
-                try? await Task.sleep(for: backoff.next())
-            } catch {
-                logger.error("could not write \(commands.count) bookkeeping command(s): \(error)")
-                return
+                done()
+            case .failure(let error) where error.isConnectionProblem:
+                // The client logged the outage once and is reconnecting.
+                self.retry(commands, backoff: &backoff, then: done)
+            case .failure(let error):
+                self.logger.error("could not write \(commands.count) bookkeeping command(s): \(error)")
+                done()
             }
+        }
+    }
+
+    private func retry(_ commands: [RedisCommand], backoff: inout RedisBackoff, then done: @escaping @Sendable () -> Void) {
+        let delay = backoff.next()
+        let next = backoff
+        Task {
+            try? await Task.sleep(for: delay)
+            self.send(commands, backoff: next, then: done)
         }
     }
 }

@@ -169,6 +169,40 @@ import Testing
         #expect(try await redis.send(RedisCommand("HGET", QueueKeys.unacked, "t")).string == "next holder")
     }
 
+    @Test func aRecordAckedWhileQueuedNeverReachesRedisAndOneThatMustWaitIsSent() async throws {
+        defer { redis.close(); server.stop() }
+        _ = try await redis.send(RedisCommand("CONFIG", "RESETSTAT"))
+        let writes = WriteBatcher(client: redis, logger: logger)
+        // Acked as it starts: the record and the ack cancel out, and nothing is sent.
+        writes.record("started", [RedisCommand("HSET", QueueKeys.unacked, "started", "entry")])
+        writes.ack("started")
+        // A message that has to wait first: its record goes out when the worker says so.
+        writes.record("waiting", [RedisCommand("HSET", QueueKeys.unacked, "waiting", "entry")])
+        writes.sendQueued()
+        try await waitUntil(timeout: .seconds(10)) {
+            try await redis.send(RedisCommand("HGET", QueueKeys.unacked, "waiting")).string == "entry"
+        }
+        // Its ack, no longer cancelling anything, is sent after it.
+        writes.ack("waiting")
+        await writes.flushed()
+        #expect(try await redis.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 0)
+        let stats = try await redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
+        func calls(_ command: String) -> Int {
+            let line = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_\(command):") }
+            return line.flatMap { $0.split(separator: "=")[1].split(separator: ",").first }.flatMap { Int($0) } ?? 0
+        }
+        #expect(calls("hset") == 1, "only the waiting message's record was sent")
+        #expect(calls("zrem") == 1, "only the waiting message's ack was sent")
+    }
+
+    @Test func flushedSendsQueuedRecordsItWaitsFor() async throws {
+        defer { redis.close(); server.stop() }
+        let writes = WriteBatcher(client: redis, logger: logger)
+        writes.record("t", [RedisCommand("HSET", QueueKeys.unacked, "t", "entry")])
+        await writes.flushed()
+        #expect(try await redis.send(RedisCommand("HGET", QueueKeys.unacked, "t")).string == "entry")
+    }
+
     @Test func flushedReturnsAtOnceWhenNothingIsQueued() async throws {
         defer { redis.close(); server.stop() }
         let writes = WriteBatcher(client: redis, logger: logger)

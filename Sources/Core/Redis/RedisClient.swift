@@ -106,6 +106,15 @@ public final class RedisClient: Sendable {
         return try await core.submit(commands).get()
     }
 
+    /// ``pipeline(_:)`` without waiting: `completion` runs on the connection thread with the
+    /// replies (error replies as `.error` values) or the error, so a caller that only starts
+    /// more work from the reply saves the hop to a task and back. It must return quickly: the
+    /// thread reads the next reply only after it. After ``close()`` it runs at once, on the
+    /// caller's thread, with ``RedisError/Code/closed``.
+    public func pipeline(_ commands: [RedisCommand], completion: @escaping @Sendable (Result<[RedisReply], RedisError>) -> Void) {
+        core.submit(commands, completion: completion)
+    }
+
     /// Sends `count` chunks of commands made one at a time by `chunk(0)`, `chunk(1)`, …: each is
     /// queued for the connection thread as soon as it is made, so sending one overlaps making
     /// the next (a bulk producer's encoding and Redis' work run side by side instead of in
