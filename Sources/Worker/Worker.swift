@@ -221,14 +221,18 @@ public final class Worker: Service, Sendable {
                 prefetch.release(slots - batch.count)
             }
             if current.count > 1, let last = batch.last { order = rotate(current, after: last.listKey) }
-            // Each message is decoded in its own task, not here: this loop only reserves, so the
-            // next reservation is on its way while the batch is decoded on every core.
             for reserved in batch {
+                guard let delivery = await receive(reserved, live) else {
+                    prefetch.release()
+                    continue
+                }
+                if stopping.load(ordering: .relaxed) {
+                    await restore(delivery, live)
+                    prefetch.release()
+                    continue
+                }
                 let slot = PrefetchSlot(prefetch)
                 group.addTask {
-                    defer { slot.release() }
-                    guard let delivery = await self.receive(reserved, live) else { return }
-                    if self.stopping.load(ordering: .relaxed) { return await self.restore(delivery, live) }
                     await self.process(delivery, live, slot: slot)
                     slot.release()
                     // Writes run behind the work; a worker that outpaces Redis waits here.
