@@ -177,6 +177,22 @@ import Testing
         #expect(gauge.maximum == 2, "2 slots: tasks overlap, and never more than 2 run at once")
     }
 
+    /// The prefetch window is a queue: with one slot, messages start in the order they were
+    /// taken, whether the reservation script took them as a batch or BRPOP one by one.
+    @Test func withOneSlotMessagesStartInTheOrderTheyArrived() async throws {
+        let log = StartLog()
+        var tasks = DemoTasks.registry
+        tasks.register("t.ordered", parameters: ["n"]) { (n: Int) -> Int in
+            log.started(n)
+            return n
+        }
+        let h = try await WorkerHarness(concurrency: 1, prefetchMultiplier: 16, tasks: tasks)
+        defer { Task { await h.close() } }
+        let results = try await h.client.sendMany((0..<40).map { CeleriacClient.Signature("t.ordered", args: [.int($0)]) })
+        for r in results { _ = try await r.get(timeout: .seconds(20)) }
+        #expect(log.order == Array(0..<40))
+    }
+
     @Test func warmShutdownFinishesRunningTasksAndRestoresHeldOnes() async throws {
         let h = try await WorkerHarness(concurrency: 1, prefetchMultiplier: 4)
         defer { Task { await h.close() } }
@@ -240,6 +256,13 @@ import Testing
 }
 
 /// Tracks how many probe tasks run at once and the most seen.
+/// The order task bodies started in, recorded from inside them.
+final class StartLog: Sendable {
+    private let list = Mutex<[Int]>([])
+    func started(_ n: Int) { list.withLock { $0.append(n) } }
+    var order: [Int] { list.withLock { $0 } }
+}
+
 final class ConcurrencyGauge: Sendable {
     private let state = Mutex((current: 0, maximum: 0))
     func enter() { state.withLock { $0.current += 1; $0.maximum = max($0.maximum, $0.current) } }
