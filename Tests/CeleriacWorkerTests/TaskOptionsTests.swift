@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 import CeleriacWorker
 import Foundation
+import Synchronization
 import Testing
 
 /// Celery's per-task options on a real worker: retries (explicit, max_retries, autoretry_for with
@@ -102,11 +103,19 @@ import Testing
         let after = try await h.client.delay("demo.add", 1, 1)
         _ = try await after.get(timeout: .seconds(10))
         #expect(try await silent.meta() == nil)
-        let tracked = try await h.client.delay("t.tracked", 0.6)
-        try await waitUntil(timeout: .seconds(5)) { try await tracked.state() == .started }
-        let started = try #require(try await tracked.meta())
+        // The STARTED meta is kept from the poll that sees it: read again after, it can already
+        // be SUCCESS when the machine is loaded.
+        let tracked = try await h.client.delay("t.tracked", 2.0)
+        let seen = Mutex<ResultMeta?>(nil)
+        try await waitUntil(timeout: .seconds(10)) {
+            let meta = try await tracked.meta()
+            guard meta?.status == .started else { return false }
+            seen.withLock { $0 = meta }
+            return true
+        }
+        let started = try #require(seen.withLock { $0 })
         #expect(started.result["hostname"]?.stringValue == h.worker.settings.nodeName)
-        #expect(try await tracked.get(timeout: .seconds(10)) == .double(0.6))
+        #expect(try await tracked.get(timeout: .seconds(15)) == .double(2.0))
     }
 
     @Test func timeLimitsFromTheMessageEndTasksAsCeleryRecordsThem() async throws {
