@@ -28,7 +28,9 @@ final class WorkerHarness: Sendable {
         let worker = Worker(settings: settings, tasks: tasks, logger: logger)
         self.worker = worker
         running = Task { try await worker.run() }
-        try await waitUntil(timeout: .seconds(10)) { worker.isReady || worker.hasStopped }
+        // Returns as soon as the worker is ready; the margin is for the integration phase, where
+        // some thirty in-process workers start at once on two cores (10 s was once too little).
+        try await waitUntil(timeout: .seconds(40)) { worker.isReady || worker.hasStopped }
         var config = CeleriacConfig()
         config.brokerURL = server.urlString
         config.taskDefaultQueue = queues[0]
