@@ -24,12 +24,42 @@ struct CeleriacClientTests {
         return try await CeleriacClient.connect(config: config, logger: logger)
     }
 
-    /// Stores a SUCCESS result for `taskID` on `backend`, as a worker would.
+    /// One redis-server serving as broker and backend, a client on it, and a plain connection
+    /// that stores results as a worker would; `close()` stops all three.
+    struct OneServer {
+        let server: RedisServer
+        let client: CeleriacClient
+        let writer: RedisClient
+
+        func close() {
+            writer.close()
+            client.close()
+            server.stop()
+        }
+    }
+
+    func oneServer() async throws -> OneServer {
+        let server = try RedisServer.start()
+        do {
+            let client = try await connect(broker: server, backend: server)
+            do {
+                return OneServer(server: server, client: client, writer: try await RedisClient.connect(url: server.url, logger: logger))
+            } catch {
+                client.close()
+                throw error
+            }
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+
     /// How many connections are subscribed to `taskID`'s result channel (`PUBSUB NUMSUB`).
     func resultSubscribers(_ taskID: String, on probe: RedisConnection) throws -> Int? {
         try probe.send(RedisCommand("PUBSUB", "NUMSUB", RedisResultBackend.key(for: taskID))).array?.last?.int
     }
 
+    /// Stores a SUCCESS result for `taskID` on `backend`, as a worker would.
     func storeResult(_ taskID: String, _ value: JSONValue, on backend: RedisClient) async throws {
         try await RedisResultBackend(client: backend, expires: 3600)
             .store(.success(taskID: taskID, result: value, now: Date()))
@@ -67,12 +97,9 @@ struct CeleriacClientTests {
     }
 
     @Test func getFindsAResultPublishedBeforeItsSubscriptionExisted() async throws {
-        let server = try RedisServer.start()
-        defer { server.stop() }
-        let client = try await connect(broker: server, backend: server)
-        defer { client.close() }
-        let writer = try await RedisClient.connect(url: server.url, logger: logger)
-        defer { writer.close() }
+        let fixture = try await oneServer()
+        defer { fixture.close() }
+        let (client, writer) = (fixture.client, fixture.writer)
         // Stored *and published* before the client subscribes: only the read after the
         // subscription's confirmation can find it.
         try await storeResult("early-result", "done", on: writer)
@@ -142,12 +169,9 @@ struct CeleriacClientTests {
     }
 
     @Test func aBatchSentWithoutSubscriptionsIsSubscribedOnlyWhenAResultIsWaitedFor() async throws {
-        let server = try RedisServer.start()
-        defer { server.stop() }
-        let client = try await connect(broker: server, backend: server)
-        defer { client.close() }
-        let writer = try await RedisClient.connect(url: server.url, logger: logger)
-        defer { writer.close() }
+        let fixture = try await oneServer()
+        defer { fixture.close() }
+        let (server, client, writer) = (fixture.server, fixture.client, fixture.writer)
         let probe = try RedisConnection(url: server.url)
         let results = try await client.sendMany((0..<50).map { CeleriacClient.Signature("demo.echo", args: [.int($0)]) },
                                                 subscribingResults: false)
@@ -168,12 +192,9 @@ struct CeleriacClientTests {
     }
 
     @Test func aCollectedResultIsUnsubscribedAfterwards() async throws {
-        let server = try RedisServer.start()
-        defer { server.stop() }
-        let client = try await connect(broker: server, backend: server)
-        defer { client.close() }
-        let writer = try await RedisClient.connect(url: server.url, logger: logger)
-        defer { writer.close() }
+        let fixture = try await oneServer()
+        defer { fixture.close() }
+        let (server, client, writer) = (fixture.server, fixture.client, fixture.writer)
         let result = try await client.send("demo.noop")
         try await storeResult(result.id, nil, on: writer)
         #expect(try await result.get(timeout: .seconds(20)) == .null)
