@@ -62,9 +62,21 @@ enum MessageReservation {
         local TAG, TAG_COMPACT = '"delivery_tag": "', '"delivery_tag":"'
         local EXCHANGE, EXCHANGE_COMPACT = '"exchange": "', '"exchange":"'
         local KEY, KEY_COMPACT = '"routing_key": "', '"routing_key":"'
+        -- How kombu (and Celeriac) end every message: the properties' last four fields, then the
+        -- envelope's end. One find and one anchored match read all three fields of such a
+        -- message; anything else (other spellings, escapes, a look-alike object nested earlier,
+        -- which cannot reach the message's end) takes the field-by-field search below.
+        local PROPERTIES = '"delivery_info": {"exchange": "'
+        local PROPERTIES_TO_END = '^"delivery_info": {"exchange": "([^"\\\\%c]*)", "routing_key": "([^"\\\\%c]*)"}, '
+          .. '"priority": [^,}]*, "body_encoding": "base64", "delivery_tag": "([^"\\\\%c]*)"}}%s*$'
         -- The delivery tag, and the exchange and routing key as JSON string contents.
         local function parsed(raw)
           local tail = #raw - 640
+          local at = find(raw, PROPERTIES, tail > 1 and tail or 1, true)
+          if at then
+            local exchange, key, tag = match(raw, PROPERTIES_TO_END, at)
+            if tag then return tag, exchange, key end
+          end
           local tag = field(raw, TAG, TAG_COMPACT, tail)
           local exchange = field(raw, EXCHANGE, EXCHANGE_COMPACT, tail)
           local key = field(raw, KEY, KEY_COMPACT, tail)

@@ -115,6 +115,31 @@ import Testing
         }
     }
 
+    @Test func aLookAlikeOfThePropertiesNestedInTheHeadersIsNotRead() async throws {
+        defer { redis.close(); server.stop() }
+        // A header holding an object written exactly like the properties' last fields: it sits
+        // in the part of the message searched first, but does not end the message.
+        var options = TaskSendOptions()
+        options.queue = "celery"
+        options.headers = [
+            "zz_lookalike": .object([
+                "delivery_info": .object(["exchange": "decoy-exchange", "routing_key": "decoy-key"]), "priority": 0,
+                "body_encoding": "base64", "delivery_tag": "decoy-tag",
+            ])
+        ]
+        let m = TaskMessage.make(name: "demo.add", args: [1, 2], options: options, origin: "gen1@test", now: Date(),
+                                 newID: { UUID().uuidString.lowercased() })
+        let raw = m.encoded()
+        let text = String(decoding: raw, as: UTF8.self)
+        #expect(text.contains(#""delivery_info": {"exchange": "decoy-exchange", "routing_key": "decoy-key"}, "priority": 0, "body_encoding": "base64", "delivery_tag": "decoy-tag"}"#))
+        #expect(text.utf8.count - (text.range(of: "decoy-tag")!.lowerBound.utf16Offset(in: text)) < 640, "the decoy is in the searched tail")
+        _ = try await redis.send(RedisCommand("LPUSH", "celery", raw))
+        let taken = try await reserve(["celery"], count: 1)
+        #expect(taken.map { $0.recordedTag } == [m.deliveryTag])
+        let entry = try #require(try await redis.send(RedisCommand("HGET", QueueKeys.unacked, m.deliveryTag)).bytes)
+        #expect(entry == UnackedEntry.encode(envelopeBytes: raw, exchange: "", routingKey: "celery"))
+    }
+
     @Test func repeatingAReservationWithItsTokenReturnsTheSameBatchInsteadOfTakingMore() async throws {
         defer { redis.close(); server.stop() }
         let messages = (0..<5).map { _ in message() }
