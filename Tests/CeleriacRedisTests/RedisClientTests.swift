@@ -40,6 +40,29 @@ struct RedisClientTests {
         #expect(perTask.map(\.int) == Array(repeating: 1000, count: 10))
     }
 
+    @Test func everyCallerGetsItsOwnReplyWhetherItWroteItselfOrTheThreadDid() async throws {
+        // Requests small enough for a caller to write on an idle connection, mixed with ones the
+        // connection thread must write (over the direct-write limit), from many tasks at once:
+        // each reply must still reach the request it answers.
+        let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
+        defer { client.close() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<40 {
+                group.addTask {
+                    for round in 0..<25 {
+                        let size = (task + round) % 5 == 0 ? 40_000 : 8
+                        let payload = Array("\(task):\(round):".utf8) + Array(repeating: UInt8(ascii: "x"), count: size)
+                        let reply = try await client.send(RedisCommand("ECHO", payload))
+                        #expect(reply.bytes == payload)
+                        let pair = try await client.pipeline([RedisCommand("ECHO", "\(task)-\(round)-a"), RedisCommand("ECHO", "\(task)-\(round)-b")])
+                        #expect(pair.map(\.string) == ["\(task)-\(round)-a", "\(task)-\(round)-b"])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     @Test func sendThrowsErrorRepliesPipelineReturnsThem() async throws {
         let client = try await RedisClient.connect(url: server.url, options: options(), logger: logs.logger())
         defer { client.close() }

@@ -174,12 +174,47 @@ final class RedisClientCore: Sendable {
         var activeDescriptor: Int32 = -1
         /// When the current outage began, if any.
         var outageStart: ContinuousClock.Instant?
+        /// The thread sleeps with the connection healthy and nothing written or queued: a caller
+        /// that finds it so may write its own request (``submit(_:completion:)``).
+        var idle = false
+        /// A caller owns the connection and is writing: the thread must not touch it.
+        var callerWriting = false
+        /// What a caller that wrote (or tried to) hands back to the thread.
+        var handoff: Handoff?
+    }
+
+    /// A request a caller wrote itself, handed to the thread to read its replies.
+    enum Handoff: Sendable {
+        /// Written: the thread reads the replies.
+        case written(Request)
+        /// Not written (the server had closed the idle connection): it goes back to the queue.
+        case unsent(Request, reason: String)
+        /// The write broke the connection: the request fails (it may or may not have run).
+        case failed(Request, RedisError)
+    }
+
+    /// The connection, reachable from callers that write directly.
+    ///
+    /// `@unchecked Sendable` is sound because `connection` is only touched by whoever owns it,
+    /// and ownership changes hands only under ``state``'s lock: the thread owns it except
+    /// between a caller setting ``State/callerWriting`` (possible only while the thread sleeps
+    /// in its idle wait, which does not return while the flag is set) and clearing it again.
+    /// The lock's acquire and release order every access of one owner before the next one's.
+    /// It is set once, by the thread, before ``RedisClient/connect(url:options:logger:)``
+    /// returns, and the same object is kept across reconnects.
+    final class ConnectionSlot: @unchecked Sendable {
+        var connection: RedisConnection?
     }
 
     let url: RedisURL
     let options: RedisOptions
     let logger: Logger
     let state = RedisLockedState(State())
+    private let slot = ConnectionSlot()
+
+    /// The most request bytes a caller writes itself: the write must not block a task's thread
+    /// on a full socket buffer; bigger requests go through the thread.
+    static let directWriteLimit = 32 * 1024
 
     init(url: RedisURL, options: RedisOptions, logger: Logger) {
         self.url = url
@@ -195,13 +230,58 @@ final class RedisClientCore: Sendable {
         }
     }
 
+    /// Queues a request for the thread, or writes it on the caller's thread when the connection
+    /// is idle: the write then does not wait for the sleeping thread to be scheduled, which on
+    /// a busy machine is a large part of a round trip. The thread still reads the replies and
+    /// runs `completion`.
     func submit(_ commands: [RedisCommand], completion: @escaping Completion) {
-        let accepted = state.withLockAndSignal { state -> Bool in
-            guard !state.closed else { return false }
-            state.queue.append(Request(commands: commands, completion: completion, enqueued: .now))
-            return true
+        let request = Request(commands: commands, completion: completion, enqueued: .now)
+        let small = Self.isSmall(commands)
+        enum Route { case closed, queued, write }
+        let route = state.withLock { state -> Route in
+            guard !state.closed else { return .closed }
+            if small, state.idle, state.queue.isEmpty, state.handoff == nil {
+                state.idle = false
+                state.callerWriting = true
+                return .write
+            }
+            state.queue.append(request)
+            return .queued
         }
-        if !accepted { completion(.failure(closedError)) }
+        switch route {
+        case .closed:
+            completion(.failure(closedError))
+        case .queued:
+            state.broadcast()
+        case .write:
+            let handoff = write(request)
+            state.withLockAndSignal { state in
+                state.callerWriting = false
+                state.handoff = handoff
+            }
+        }
+    }
+
+    private static func isSmall(_ commands: [RedisCommand]) -> Bool {
+        var bytes = 0
+        for command in commands {
+            for argument in command.arguments { bytes += argument.count + 16 }
+            if bytes > directWriteLimit { return false }
+        }
+        return true
+    }
+
+    /// Writes `request` on the caller's thread; only while the caller owns the connection.
+    private func write(_ request: Request) -> Handoff {
+        guard let connection = slot.connection else { return .unsent(request, reason: "no connection yet") }
+        if connection.peerHasClosed() { return .unsent(request, reason: "the server closed the idle connection") }
+        do {
+            for command in request.commands { try connection.append(command) }
+            try connection.flush()
+            return .written(request)
+        } catch {
+            return .failed(request, error)
+        }
     }
 
     func close() {
@@ -227,19 +307,46 @@ final class RedisClientCore: Sendable {
             started.resume(returning: .failure(error))
             return
         }
+        slot.connection = connection
         started.resume(returning: .success(()))
         var lostReason: String?
+        enum Work { case batch([Request]), handoff(Handoff) }
         while true {
             if let reason = lostReason {
                 guard reconnect(connection, reason: reason) else { break }
                 lostReason = nil
             }
-            let batch = state.wait(until: nil, ready: { !$0.queue.isEmpty || $0.closed }) { state -> [Request]? in
+            let work = state.wait(
+                until: nil,
+                prepare: { $0.idle = $0.queue.isEmpty && $0.handoff == nil },
+                ready: { ($0.handoff != nil || !$0.queue.isEmpty || $0.closed) && !$0.callerWriting }
+            ) { state -> Work? in
+                state.idle = false
+                if let handoff = state.handoff {
+                    state.handoff = nil
+                    return .handoff(handoff)
+                }
                 guard !state.closed else { return nil }
                 defer { state.queue = [] }
-                return state.queue
+                return .batch(state.queue)
             }
-            guard let batch else { break }
+            guard let work else { break }
+            let batch: [Request]
+            switch work {
+            case .handoff(.written(let request)):
+                if let error = readReplies([request], on: connection) { lostReason = error.message }
+                continue
+            case .handoff(.unsent(let request, let reason)):
+                state.withLock { $0.queue.insert(request, at: 0) }
+                lostReason = reason
+                continue
+            case .handoff(.failed(let request, let error)):
+                request.completion(.failure(error))
+                lostReason = error.message
+                continue
+            case .batch(let queued):
+                batch = queued
+            }
             if connection.peerHasClosed() {
                 // Nothing was written: the batch goes back to the front of the queue.
                 state.withLock { $0.queue.insert(contentsOf: batch, at: 0) }
@@ -252,8 +359,14 @@ final class RedisClientCore: Sendable {
         }
         connection.close()
         let leftovers = state.withLock { state -> [Request] in
-            defer { state.queue = [] }
-            return state.queue
+            defer {
+                state.queue = []
+                state.handoff = nil
+            }
+            switch state.handoff {
+            case .written(let request)?, .unsent(let request, _)?, .failed(let request, _)?: return [request] + state.queue
+            case nil: return state.queue
+            }
         }
         for request in leftovers { request.completion(.failure(closedError)) }
     }
@@ -269,6 +382,12 @@ final class RedisClientCore: Sendable {
             for request in batch { request.completion(.failure(error)) }
             return error
         }
+        return readReplies(batch, on: connection)
+    }
+
+    /// Reads the replies of a written batch and completes each request. Returns the error that
+    /// broke the connection, if any.
+    private func readReplies(_ batch: [Request], on connection: RedisConnection) -> RedisError? {
         let descriptor = connection.fileDescriptor
         let closedAlready = state.withLock { state -> Bool in
             state.activeDescriptor = descriptor

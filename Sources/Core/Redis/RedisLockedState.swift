@@ -32,13 +32,23 @@ final class RedisLockedState<Value: Sendable>: @unchecked Sendable {
         return try body(&value)
     }
 
+    /// Wakes every thread in ``wait(until:prepare:ready:_:)`` after a change made under
+    /// ``withLock(_:)``; a waiter checks `ready` under the lock before sleeping, so a broadcast
+    /// outside it cannot be missed.
+    func broadcast() {
+        condition.broadcast()
+    }
+
     /// Sleeps until `ready` holds or `deadline` passes (`nil`: no deadline), then runs `body`
-    /// with exclusive access, whichever way the wait ended.
+    /// with exclusive access, whichever way the wait ended. `prepare` runs under the lock
+    /// first, before any sleep.
     func wait<R>(
-        until deadline: ContinuousClock.Instant?, ready: (Value) -> Bool, _ body: (inout Value) throws -> R
+        until deadline: ContinuousClock.Instant?, prepare: (inout Value) -> Void = { _ in }, ready: (Value) -> Bool,
+        _ body: (inout Value) throws -> R
     ) rethrows -> R {
         condition.lock()
         defer { condition.unlock() }
+        prepare(&value)
         while !ready(value) {
             if let deadline {
                 let remaining = ContinuousClock.now.duration(to: deadline)
