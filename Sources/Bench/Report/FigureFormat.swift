@@ -1,3 +1,5 @@
+import CeleriacMonitor
+
 /// How figures are written in the table: few digits, thousands grouped, so a row reads at a
 /// glance (`45,120`, `865`, `12.4`, `0.42`).
 public enum FigureFormat {
@@ -25,16 +27,8 @@ public enum FigureFormat {
         return fixed(value, decimals: 2) + "×"
     }
 
-    /// An integer with `,` between thousands.
-    public static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return value < 0 ? "-" + out : out
-    }
+    /// An integer with `,` between thousands, as qmon writes counts.
+    public static func grouped(_ value: Int) -> String { Format.count(value) }
 
     /// `value` rounded half away from zero to `decimals` places, without Foundation's formatter.
     static func fixed(_ value: Double, decimals: Int) -> String {

@@ -1,8 +1,9 @@
 import Celeriac
 
 /// Number, time and duration formats shared by the layouts: short, fixed-ish width, no locale
-/// (so frames are the same on every machine and in tests).
-enum Format {
+/// (so frames are the same on every machine and in tests). ``count(_:)`` is public: the
+/// benchmark's table writes counts the same way.
+public enum Format {
     /// An age in the largest sensible units: `0s`, `42s`, `3m05s`, `2h04m`, `3d02h`.
     static func age(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
@@ -32,7 +33,7 @@ enum Format {
     }
 
     /// A count with thousands separators: `1,234,567`.
-    static func count(_ n: Int) -> String {
+    public static func count(_ n: Int) -> String {
         let digits = String(n.magnitude)
         var out = ""
         for (i, c) in digits.enumerated() {
