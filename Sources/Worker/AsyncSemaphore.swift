@@ -5,15 +5,32 @@ import Synchronization
 ///
 /// `close()` wakes every waiter with ``Closed``, which is how a warm shutdown tells messages
 /// still waiting for a slot to go back to their queue instead of running.
+///
+/// A ``Ticket`` is a place in line taken now and waited on later: the worker takes one for each
+/// message as it receives them, in order, so messages reach the pool in the order they arrived
+/// however the scheduler orders their tasks (with one slot, Celery runs them in that order).
 final class AsyncSemaphore: Sendable {
     struct Closed: Error {}
+
+    /// A place in line for one slot; ``redeem(_:beforeWaiting:)`` or ``cancel(_:)`` it exactly once.
+    struct Ticket: Sendable {
+        fileprivate let id: Int
+    }
+
+    private struct Waiter {
+        let id: Int
+        /// `nil` while a ticket's holder has not started waiting.
+        var continuation: CheckedContinuation<Void, any Error>?
+    }
 
     private struct State {
         var available: Int
         var closed = false
         /// In arrival order; a deque because every release takes the first (with `-c 32` and
         /// the default prefetch, about 96 messages wait here under load).
-        var waiters: Deque<(id: Int, continuation: CheckedContinuation<Void, any Error>)> = []
+        var waiters: Deque<Waiter> = []
+        /// Tickets handed a slot before their holders came for it.
+        var granted: Set<Int> = []
         var nextID = 0
     }
 
@@ -31,8 +48,8 @@ final class AsyncSemaphore: Sendable {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 let outcome = state.withLock { s -> Result<Void, any Error>? in
                     if s.closed { return .failure(Closed()) }
-                    if s.available > 0 { s.available -= 1; return .success(()) }
-                    s.waiters.append((id, c))
+                    if s.available > 0 && s.waiters.isEmpty { s.available -= 1; return .success(()) }
+                    s.waiters.append(Waiter(id: id, continuation: c))
                     return nil
                 }
                 if let outcome { c.resume(with: outcome) }
@@ -44,6 +61,75 @@ final class AsyncSemaphore: Sendable {
             }
             waiter?.resume(throwing: CancellationError())
         }
+    }
+
+    /// Takes a place in line without waiting: a free slot if nobody waits, else the end of the line.
+    func ticket() -> Ticket {
+        state.withLock { s in
+            s.nextID += 1
+            let ticket = Ticket(id: s.nextID)
+            if !s.closed, s.waiters.isEmpty, s.available > 0 {
+                s.available -= 1
+                s.granted.insert(ticket.id)
+            } else {
+                s.waiters.append(Waiter(id: ticket.id, continuation: nil))
+            }
+            return ticket
+        }
+    }
+
+    /// Waits until `ticket`'s turn has come and takes its slot. `beforeWaiting` runs first if
+    /// it has not come yet.
+    /// - Throws: ``Closed`` once the semaphore is closed (a slot the ticket held goes back);
+    ///   `CancellationError`.
+    func redeem(_ ticket: Ticket, beforeWaiting: () -> Void = {}) async throws {
+        let ready = state.withLock { s -> Bool? in
+            if s.granted.remove(ticket.id) != nil {
+                if !s.closed { return true }
+                s.available += 1
+                return nil
+            }
+            return s.closed ? nil : false
+        }
+        switch ready {
+        case true?: return
+        case nil: throw Closed()
+        case false?: break
+        }
+        beforeWaiting()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let outcome = state.withLock { s -> Result<Void, any Error>? in
+                    if s.granted.remove(ticket.id) != nil {
+                        if !s.closed { return .success(()) }
+                        s.available += 1
+                        return .failure(Closed())
+                    }
+                    if s.closed { return .failure(Closed()) }
+                    guard let i = s.waiters.firstIndex(where: { $0.id == ticket.id }) else { return .failure(Closed()) }
+                    s.waiters[i].continuation = c
+                    return nil
+                }
+                if let outcome { c.resume(with: outcome) }
+            }
+        } onCancel: {
+            cancel(ticket, resumingWith: CancellationError())
+        }
+    }
+
+    /// Gives up `ticket` without running: its place in line, or the slot it was already handed.
+    func cancel(_ ticket: Ticket) {
+        cancel(ticket, resumingWith: Closed())
+    }
+
+    private func cancel(_ ticket: Ticket, resumingWith error: any Error) {
+        let (waiter, returnSlot) = state.withLock { s -> (CheckedContinuation<Void, any Error>?, Bool) in
+            if s.granted.remove(ticket.id) != nil { return (nil, true) }
+            guard let i = s.waiters.firstIndex(where: { $0.id == ticket.id }) else { return (nil, false) }
+            return (s.waiters.remove(at: i).continuation, false)
+        }
+        waiter?.resume(throwing: error)
+        if returnSlot { release() }
     }
 
     /// Returns a slot, handing it straight to the longest waiter if there is one.
@@ -65,19 +151,24 @@ final class AsyncSemaphore: Sendable {
 
     func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, any Error>? in
-            if !s.waiters.isEmpty { return s.waiters.removeFirst().continuation }
-            s.available += 1
-            return nil
+            guard !s.waiters.isEmpty else {
+                s.available += 1
+                return nil
+            }
+            let first = s.waiters.removeFirst()
+            // A ticket whose holder is not waiting yet keeps the slot until it comes.
+            if first.continuation == nil { s.granted.insert(first.id) }
+            return first.continuation
         }
         next?.resume()
     }
 
-    /// Fails every current and future ``acquire()`` with ``Closed``.
+    /// Fails every current and future ``acquire()`` and ticket with ``Closed``.
     func close() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             s.closed = true
             defer { s.waiters.removeAll() }
-            return s.waiters.map(\.continuation)
+            return s.waiters.compactMap(\.continuation)
         }
         for w in waiters { w.resume(throwing: Closed()) }
     }

@@ -35,6 +35,9 @@ final class TaskRateLimiter: Sendable {
         }
     }
 
+    /// Whether `name` has a limit.
+    func limits(_ name: String) -> Bool { buckets.withLock { $0[name] != nil } }
+
     /// The limit of `name` as it was set, if any.
     func describe(_ name: String) -> String? { buckets.withLock { $0[name]?.text } }
 

@@ -80,15 +80,26 @@ extension Worker {
         await finish(d, .revoked(taskID: m.id, reason: expired ? "expired" : "revoked", now: Date(), parentID: m.parentID, groupID: m.group), live)
     }
 
+    /// Whether `m` goes straight to the pool when received (no ETA ahead, no rate limit): such a
+    /// message takes its place in the pool's line as it is received (``AsyncSemaphore/Ticket``),
+    /// so messages start in the order they arrived.
+    func startsAtOnce(_ m: TaskMessage) -> Bool {
+        if let eta = m.eta, eta > Date() { return false }
+        return !rateLimits.limits(m.name)
+    }
+
     /// Runs one received message to its end: ETA, revoke and expiry checks, rate limit, a pool
-    /// slot, early ack, the task body, and its result.
+    /// slot (at `turn`, its place in line, when it has one), early ack, the task body, and its result.
     ///
     /// Its prefetch slot is given back as Celery's QoS does: when the message is acked (at start,
     /// or after the run with `acks_late`), and as soon as it turns out to wait for an ETA (Celery
     /// raises the prefetch count for those), so ETA tasks never starve the worker of work.
-    func process(_ d: Delivery, _ live: Live, slot: PrefetchSlot) async {
+    func process(_ d: Delivery, _ live: Live, slot: PrefetchSlot, turn: AsyncSemaphore.Ticket?) async {
         let m = d.message
         defer { requests.remove(d) }
+        // Every way out before the pool gives the place in line up.
+        var turn = turn
+        defer { if let turn { pool.cancel(turn) } }
         if let eta = m.eta {
             if Date() < eta {
                 slot.release()
@@ -106,12 +117,20 @@ extension Worker {
         if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }
         if let expires = m.expires, expires < Date() { return await discardRevoked(d, live, expired: true) }
         while let wait = rateLimits.take(m.name) {
+            // A limit set since it was received: it waits without holding up the line.
+            if let held = turn {
+                pool.cancel(held)
+                turn = nil
+            }
             if stopping.load(ordering: .relaxed) { return await restore(d, live) }
             live.writes.sendQueued()
             try? await Task.sleep(for: wait)
         }
         do {
-            if pool.tryAcquire(upTo: 1) == 0 {
+            if let ticket = turn {
+                turn = nil
+                try await pool.redeem(ticket) { live.writes.sendQueued() }
+            } else if pool.tryAcquire(upTo: 1) == 0 {
                 live.writes.sendQueued()
                 try await pool.acquire()
             }

@@ -232,8 +232,9 @@ public final class Worker: Service, Sendable {
                     continue
                 }
                 let slot = PrefetchSlot(prefetch)
+                let turn = startsAtOnce(delivery.message) ? pool.ticket() : nil
                 group.addTask {
-                    await self.process(delivery, live, slot: slot)
+                    await self.process(delivery, live, slot: slot, turn: turn)
                     slot.release()
                     // Writes run behind the work; a worker that outpaces Redis waits here.
                     await live.results.waitIfBacklogged()

@@ -1,0 +1,73 @@
+@testable import CeleriacWorker
+import Synchronization
+import Testing
+
+/// The pool's line: tickets taken in order are served in that order, whatever order their
+/// holders come to redeem them in.
+@Suite struct AsyncSemaphoreTests {
+    /// Who got a slot, in order.
+    final class Log: Sendable {
+        private let entries = Mutex<[String]>([])
+        func add(_ s: String) { entries.withLock { $0.append(s) } }
+        var all: [String] { entries.withLock { $0 } }
+    }
+
+    @Test func ticketsAreServedInTheOrderTheyWereTakenNotTheOrderTheirHoldersArrive() async throws {
+        let pool = AsyncSemaphore(slots: 1)
+        let first = pool.ticket()   // the free slot
+        let second = pool.ticket()  // in line
+        let third = pool.ticket()
+        let log = Log()
+        // The third holder starts waiting first, and a plain acquire comes after the tickets.
+        let late = Task {
+            try await pool.redeem(third)
+            log.add("third")
+            pool.release()
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let plain = Task {
+            try await pool.acquire()
+            log.add("acquire")
+            pool.release()
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(pool.tryAcquire(upTo: 1) == 0, "nobody jumps the line")
+        try await pool.redeem(first)
+        log.add("first")
+        pool.release()  // the slot is now the second ticket's, though its holder has not come
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(log.all == ["first"], "the third waits for the second")
+        try await pool.redeem(second)
+        log.add("second")
+        pool.release()
+        try await late.value
+        try await plain.value
+        #expect(log.all == ["first", "second", "third", "acquire"])
+        #expect(pool.tryAcquire(upTo: 1) == 1, "every slot came back")
+    }
+
+    @Test func aCancelledTicketGivesItsPlaceOrItsSlotToTheNext() async throws {
+        let pool = AsyncSemaphore(slots: 1)
+        let holding = pool.ticket()
+        let skipped = pool.ticket()
+        let next = pool.ticket()
+        pool.cancel(skipped)
+        pool.cancel(holding)  // its slot goes to `next`, past the cancelled place
+        try await pool.redeem(next)
+        pool.release()
+        #expect(pool.tryAcquire(upTo: 1) == 1)
+    }
+
+    @Test func closingFailsTicketsWaitingOrNotAndReturnsGrantedSlots() async throws {
+        let pool = AsyncSemaphore(slots: 1)
+        let granted = pool.ticket()
+        let waiting = pool.ticket()
+        let notYet = pool.ticket()
+        let waiter = Task { try await pool.redeem(waiting) }
+        try await Task.sleep(for: .milliseconds(50))
+        pool.close()
+        await #expect(throws: AsyncSemaphore.Closed.self) { try await waiter.value }
+        await #expect(throws: AsyncSemaphore.Closed.self) { try await pool.redeem(notYet) }
+        await #expect(throws: AsyncSemaphore.Closed.self) { try await pool.redeem(granted) }
+    }
+}
