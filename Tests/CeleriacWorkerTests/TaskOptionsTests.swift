@@ -81,8 +81,9 @@ import Testing
     @Test func acksLateKeepsTheMessageUnackedWhileRunning() async throws {
         let h = try await WorkerHarness(tasks: registry())
         defer { Task { await h.close() } }
-        // Polled rather than timed, so a loaded machine cannot make either check flaky.
-        let late = try await h.client.delay("t.late", 2.0)
+        // Polled rather than timed, so a loaded machine cannot make either check flaky; 4 s
+        // because under the integration phase's load the two checks below once came 2 s late.
+        let late = try await h.client.delay("t.late", 4.0)
         try await waitUntil(timeout: .seconds(10)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 1 }
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await late.state() != .success)
