@@ -191,7 +191,43 @@ public final class Worker: Service, Sendable {
     /// that one batch's decoding does not delay the pool.
     static let reservationBatch = 128
 
+    /// Receives what ``reservations(_:into:)`` takes, in the order it took it, and starts each
+    /// message's processing. Reserving runs in a task of its own so that the next batch's round
+    /// trip (and Redis's script) overlaps the decoding of this one; one stream and one reader
+    /// keep the delivery order.
     private func consume(_ live: Live, group: inout DiscardingTaskGroup) async {
+        let (batches, taken) = AsyncStream.makeStream(of: [MessageReservation.Reserved].self)
+        group.addTask { await self.reservations(live, into: taken) }
+        // Read to the end even when stopping: every reserved message holds a prefetch slot and
+        // is either started or put back on its queue here.
+        for await batch in batches {
+            for reserved in batch {
+                guard let delivery = await receive(reserved, live) else {
+                    prefetch.release()
+                    continue
+                }
+                if stopping.load(ordering: .relaxed) {
+                    await restore(delivery, live)
+                    prefetch.release()
+                    continue
+                }
+                let slot = PrefetchSlot(prefetch)
+                let turn = startsAtOnce(delivery.message) ? pool.ticket() : nil
+                group.addTask {
+                    await self.process(delivery, live, slot: slot, turn: turn)
+                    slot.release()
+                    // Writes run behind the work; a worker that outpaces Redis waits here.
+                    await live.results.waitIfBacklogged()
+                    await live.writes.waitIfBacklogged()
+                }
+            }
+        }
+    }
+
+    /// Takes messages as prefetch slots free up, each batch holding one slot per message, and
+    /// hands them to ``consume(_:group:)``; finishes `taken` when the worker stops.
+    private func reservations(_ live: Live, into taken: AsyncStream<[MessageReservation.Reserved]>.Continuation) async {
+        defer { taken.finish() }
         var current = queues.withLock { $0 }
         var order = QueueKeys.consumeOrder(queues: current)
         while !stopping.load(ordering: .relaxed) {
@@ -221,26 +257,7 @@ public final class Worker: Service, Sendable {
                 prefetch.release(slots - batch.count)
             }
             if current.count > 1, let last = batch.last { order = rotate(current, after: last.listKey) }
-            for reserved in batch {
-                guard let delivery = await receive(reserved, live) else {
-                    prefetch.release()
-                    continue
-                }
-                if stopping.load(ordering: .relaxed) {
-                    await restore(delivery, live)
-                    prefetch.release()
-                    continue
-                }
-                let slot = PrefetchSlot(prefetch)
-                let turn = startsAtOnce(delivery.message) ? pool.ticket() : nil
-                group.addTask {
-                    await self.process(delivery, live, slot: slot, turn: turn)
-                    slot.release()
-                    // Writes run behind the work; a worker that outpaces Redis waits here.
-                    await live.results.waitIfBacklogged()
-                    await live.writes.waitIfBacklogged()
-                }
-            }
+            taken.yield(batch)
         }
     }
 
