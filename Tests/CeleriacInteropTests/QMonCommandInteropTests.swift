@@ -57,10 +57,15 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("swift@") && $0.contains(" online") }, "\(status.output)")
         #expect(lines.contains { $0.hasPrefix("py@") && $0.contains(" online") }, "\(status.output)")
 
+        // The task is sent once the snapshot's event subscription exists (one more pattern
+        // subscription on the server): a fixed second was once too short under load.
+        let probe = try await RedisClient.connect(url: h.server.url, logger: .init(label: "probe"))
+        defer { probe.close() }
+        let patternsBefore = try await probe.send(RedisCommand("PUBSUB", "NUMPAT")).int ?? 0
         let snapshot = try ChildProcess(
             "qmon-snapshot", executable: TestEnvironment.binDirectory.appendingPathComponent("qmon").path,
-            arguments: ["snapshot", "--json", "--listen", "3", "--broker", h.server.urlString], logDirectory: h.logs)
-        try await Task.sleep(for: .seconds(1))
+            arguments: ["snapshot", "--json", "--listen", "6", "--broker", h.server.urlString], logDirectory: h.logs)
+        try await waitUntil(timeout: .seconds(5)) { (try await probe.send(RedisCommand("PUBSUB", "NUMPAT")).int ?? 0) > patternsBefore }
         let client = try await h.client()
         defer { client.close() }
         let add = try await Self.sendToSwift(client, "demo.add", [2, 3])
