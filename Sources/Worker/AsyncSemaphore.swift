@@ -32,6 +32,16 @@ final class AsyncSemaphore: Sendable {
         /// Tickets handed a slot before their holders came for it.
         var granted: Set<Int> = []
         var nextID = 0
+
+        /// The outcome for a ticket holder who comes for its slot: taken, ``Closed`` (a slot
+        /// already handed to it goes back), or `nil` while its turn has not come.
+        mutating func claim(_ id: Int) -> Result<Void, any Error>? {
+            if granted.remove(id) != nil {
+                if !closed { return .success(()) }
+                available += 1
+            }
+            return closed ? .failure(Closed()) : nil
+        }
     }
 
     private let state: Mutex<State>
@@ -83,29 +93,12 @@ final class AsyncSemaphore: Sendable {
     /// - Throws: ``Closed`` once the semaphore is closed (a slot the ticket held goes back);
     ///   `CancellationError`.
     func redeem(_ ticket: Ticket, beforeWaiting: () -> Void = {}) async throws {
-        let ready = state.withLock { s -> Bool? in
-            if s.granted.remove(ticket.id) != nil {
-                if !s.closed { return true }
-                s.available += 1
-                return nil
-            }
-            return s.closed ? nil : false
-        }
-        switch ready {
-        case true?: return
-        case nil: throw Closed()
-        case false?: break
-        }
+        if let outcome = state.withLock({ $0.claim(ticket.id) }) { return try outcome.get() }
         beforeWaiting()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 let outcome = state.withLock { s -> Result<Void, any Error>? in
-                    if s.granted.remove(ticket.id) != nil {
-                        if !s.closed { return .success(()) }
-                        s.available += 1
-                        return .failure(Closed())
-                    }
-                    if s.closed { return .failure(Closed()) }
+                    if let outcome = s.claim(ticket.id) { return outcome }
                     guard let i = s.waiters.firstIndex(where: { $0.id == ticket.id }) else { return .failure(Closed()) }
                     s.waiters[i].continuation = c
                     return nil

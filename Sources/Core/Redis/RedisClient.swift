@@ -191,6 +191,12 @@ final class RedisClientCore: Sendable {
         case unsent(Request, reason: String)
         /// The write broke the connection: the request fails (it may or may not have run).
         case failed(Request, RedisError)
+
+        var request: Request {
+            switch self {
+            case .written(let request), .unsent(let request, _), .failed(let request, _): request
+            }
+        }
     }
 
     /// The connection, reachable from callers that write directly.
@@ -363,10 +369,7 @@ final class RedisClientCore: Sendable {
                 state.queue = []
                 state.handoff = nil
             }
-            switch state.handoff {
-            case .written(let request)?, .unsent(let request, _)?, .failed(let request, _)?: return [request] + state.queue
-            case nil: return state.queue
-            }
+            return (state.handoff.map { [$0.request] } ?? []) + state.queue
         }
         for request in leftovers { request.completion(.failure(closedError)) }
     }
