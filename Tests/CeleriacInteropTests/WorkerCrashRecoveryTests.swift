@@ -14,7 +14,9 @@ import Testing
         defer { client.close() }
         let probe = try await RedisClient.connect(url: h.server.url, logger: .init(label: "probe"))
         defer { probe.close() }
-        let running = try await client.delay("demo.sleep", 3)
+        // 5 s: the test must see both held while the sleeper runs, and a loaded integration
+        // phase once polled past a 3 s window.
+        let running = try await client.delay("demo.sleep", 5)
         let held = try await client.delay("demo.add", 1, 2)
         // The sleeper runs (acks_late: still unacked) and the add waits in the prefetch window.
         try await waitUntil(timeout: .seconds(20)) { try await probe.send(RedisCommand("HLEN", "unacked")).int == 2 }
@@ -25,7 +27,7 @@ import Testing
         let survivor = try h.startSwiftWorker(name: "survivor", arguments: ["-c", "2", "--without-mingle"])
         defer { survivor.stopNow() }
         #expect(try await held.get(timeout: .seconds(20)) == .int(3), "\(survivor.output)")
-        #expect(try await running.get(timeout: .seconds(20)) == .double(3))
+        #expect(try await running.get(timeout: .seconds(20)) == .double(5))
         #expect(Date().timeIntervalSince(killedAt) < 15, "restored within seconds")
         #expect(survivor.output.contains("restored 2 message(s)"), "\(survivor.output)")
         try await waitUntil(timeout: .seconds(5)) {

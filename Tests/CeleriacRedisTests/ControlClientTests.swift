@@ -215,8 +215,10 @@ struct ControlClientTests {
         }
         defer { workers.stop() }
         let control = try await control()
-        async let first = control.broadcast("one", destination: ["a@test", "b@test"], timeout: .seconds(5))
-        async let second = control.broadcast("two", destination: ["a@test", "b@test"], timeout: .seconds(5))
+        // With destinations a collection ends as soon as both answered; 12 s is only the bound a
+        // loaded integration phase needs (5 s once lost every reply).
+        async let first = control.broadcast("one", destination: ["a@test", "b@test"], timeout: .seconds(12))
+        async let second = control.broadcast("two", destination: ["a@test", "b@test"], timeout: .seconds(12))
         let (r1, r2) = try await (first, second)
         #expect(r1 == ["a@test": "one from a@test", "b@test": "one from b@test"])
         #expect(r2 == ["a@test": "two from a@test", "b@test": "two from b@test"])
