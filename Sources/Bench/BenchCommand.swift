@@ -104,7 +104,7 @@ struct MonitorProbeCommand: ParsableCommand {
     enum Kind: String, ExpressibleByArgument { case memory, frames, ingest }
 
     @Argument var kind: Kind
-    @Option var tasks: Int = 100_000
+    @Option(help: "memory: repeat for each count at which to read the memory (one stream).") var tasks: [Int] = [100_000]
     @Option var maxTasks: Int = 100_000
     @Option var frames: Int = 100
     @Option var runs: Int = 3
@@ -114,18 +114,18 @@ struct MonitorProbeCommand: ParsableCommand {
     func run() throws {
         switch kind {
         case .memory:
-            print(JSONValue.object(try MonitorProbe.memory(tasks: tasks, maxTasks: maxTasks)).jsonString)
+            print(JSONValue.object(try MonitorProbe.memory(checkpoints: tasks, maxTasks: maxTasks)).jsonString)
         case .ingest:
             // For profiling (e.g. under callgrind): the stream is made first, then ingested `runs` times.
             var messages: [[UInt8]] = []
-            EventStream.generate(tasks: tasks, batching: EventStream.Batching(rawValue: batching) ?? .multi) { m, _ in messages.append(m) }
+            EventStream.generate(tasks: tasks.max() ?? 0, batching: EventStream.Batching(rawValue: batching) ?? .multi) { m, _ in messages.append(m) }
             for _ in 0..<runs {
                 let (rate, _) = try MonitorIngest.measure(messages)
                 print(JSONValue.object(["events_per_second": .double(rate.rounded())]).jsonString)
             }
         case .frames:
             guard let result else { throw ValidationError("frames needs --result PATH") }
-            let figures = try MonitorProbe.frames(tasks: tasks, frames: frames, runs: runs)
+            let figures = try MonitorProbe.frames(tasks: tasks.max() ?? 0, frames: frames, runs: runs)
             // Written whole under a temporary name, so the waiting parent never reads half a file.
             try Data((JSONValue.object(figures).jsonString + "\n").utf8).write(to: URL(fileURLWithPath: result + ".tmp"))
             try FileManager.default.moveItem(atPath: result + ".tmp", toPath: result)

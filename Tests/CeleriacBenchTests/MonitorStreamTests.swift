@@ -49,4 +49,18 @@ import Testing
         #expect(ProcessMemory.treeResidentBytes(pid: getpid()) ?? 0 >= rss ?? 0)
         #expect(ProcessMemory.residentBytes(pid: 999_999_999) == nil)
     }
+
+    @Test func theMemoryProbeReadsEachCheckpointOnceFromOneStream() throws {
+        let out = try MonitorProbe.memory(checkpoints: [64, 16, 40], maxTasks: 20)
+        let checkpoints = try #require(out["checkpoints"]?.arrayValue).compactMap(\.objectValue)
+        #expect(checkpoints.map { $0["checkpoint"]?.intValue } == [0, 16, 40, 64], "a baseline, then in order")
+        for c in checkpoints.dropFirst() {
+            let mark = try #require(c["checkpoint"]?.intValue)
+            let seen = try #require(c["tasks_seen"]?.intValue)
+            // Read after the first message that takes the count past the mark (8 tasks each).
+            #expect(seen >= mark && seen < mark + 8)
+            #expect(c["tasks_held"]?.intValue == min(seen, 20), "the store stays bounded")
+            #expect((c["rss_bytes"]?.intValue ?? 0) > 1_000_000)
+        }
+    }
 }

@@ -22,9 +22,15 @@ public enum MonitorIngest {
 
     /// Applies a generated stream of `tasks` tasks (batched as a worker sends them) to `state`,
     /// decoding every message, without keeping the messages.
-    public static func feed(_ state: inout ClusterState, tasks: Int) throws {
+    ///
+    /// - Parameter afterMessage: Called after each message is applied, with the model as it is
+    ///   then (e.g. to sample memory as the stream goes on).
+    public static func feed(
+        _ state: inout ClusterState, tasks: Int, afterMessage: (borrowing ClusterState) -> Void = { _ in }
+    ) throws {
         try EventStream.generate(tasks: tasks, batching: .multi) { payload, _ in
             state.apply(contentsOf: try EventCodec.decode(channel: nil, payload: payload), receivedAt: Date().timeIntervalSince1970)
+            afterMessage(state)
         }
     }
 }

@@ -5,16 +5,36 @@ import Foundation
 /// What `qbench monitor-probe` measures in a child process of its own, so that nothing else in
 /// the benchmark's memory blurs the figure.
 public enum MonitorProbe {
-    /// Resident bytes of a qmon model after `tasks` tasks were seen (store bounded by
-    /// `maxTasks`), and the tasks it holds.
-    public static func memory(tasks: Int, maxTasks: Int) throws -> JSONObject {
+    /// Resident bytes of one qmon model as it sees more and more tasks (store bounded by
+    /// `maxTasks`): the stream runs once, to the largest of `checkpoints`, and `VmRSS` is read
+    /// as the count of tasks seen passes each checkpoint.
+    ///
+    /// One process for all checkpoints, as a long-running `qmon` is: a fresh process per count
+    /// would also measure which library pages each run happened to touch, which moved the
+    /// figure by a few hundred KB between identical runs while the heap in use was the same
+    /// to within bytes.
+    public static func memory(checkpoints: [Int], maxTasks: Int) throws -> JSONObject {
+        let marks = checkpoints.sorted()
+        guard let last = marks.last else { return ["checkpoints": .array([])] }
         var state = ClusterState(configuration: .init(maxTasks: maxTasks))
-        try MonitorIngest.feed(&state, tasks: tasks)
-        let rss = ProcessMemory.residentBytes(pid: getpid()) ?? 0
-        return [
-            "rss_bytes": .int(rss), "tasks_seen": .int(tasks), "tasks_held": .int(state.tasks.count),
-            "events": .int(state.eventCount),
-        ]
+        // Read once before the stream: the first read pulls the reading code's own pages in
+        // (Foundation's file and string paths), which would otherwise count at the first checkpoint
+        // only.
+        let baseline = ProcessMemory.residentBytes(pid: getpid()) ?? 0
+        var samples: [JSONValue] = [["checkpoint": 0, "tasks_seen": 0, "rss_bytes": .int(baseline)]]
+        var next = 0
+        try MonitorIngest.feed(&state, tasks: last) { state in
+            let seen = state.tasks.count + state.tasks.evictedCount
+            while next < marks.count, seen >= marks[next] {
+                let rss = ProcessMemory.residentBytes(pid: getpid()) ?? 0
+                samples.append([
+                    "checkpoint": .int(marks[next]), "tasks_seen": .int(seen), "rss_bytes": .int(rss),
+                    "tasks_held": .int(state.tasks.count), "events": .int(state.eventCount),
+                ])
+                next += 1
+            }
+        }
+        return ["checkpoints": .array(samples)]
     }
 
     /// Milliseconds to lay out and draw one frame of the Tasks and of the Overview screen with
