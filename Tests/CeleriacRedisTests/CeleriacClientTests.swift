@@ -191,6 +191,30 @@ struct CeleriacClientTests {
         }
     }
 
+    @Test func aSendLeavesItsSubscriptionForTheSubscriberToWriteAndAWaitFlushesIt() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        var config = CeleriacConfig()
+        config.brokerURL = server.urlString
+        var options = RedisOptions()
+        // The subscriber's idle wake-ups far apart: only a wait can make it write at once.
+        options.subscriberIdleWake = .seconds(120)
+        let client = try await CeleriacClient.connect(config: config, options: options, logger: logger)
+        defer { client.close() }
+        let probe = try RedisConnection(url: server.url)
+        let result = try await client.send("demo.noop")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try resultSubscribers(result.id, on: probe) == 0, "a send does not wake the subscriber")
+        let writer = try await RedisClient.connect(url: server.url, logger: logger)
+        defer { writer.close() }
+        try await storeResult(result.id, "flushed", on: writer)
+        let started = ContinuousClock.now
+        #expect(try await result.get(timeout: .seconds(20)) == "flushed")
+        // `get`'s timeout starts once the subscription is confirmed; without the flush the
+        // confirmation would wait for the idle wake-up.
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
     @Test func aCollectedResultIsUnsubscribedAfterwards() async throws {
         let fixture = try await oneServer()
         defer { fixture.close() }

@@ -38,9 +38,10 @@ struct RedisSubscriberTests {
         publisher = try RedisConnection(url: server.url)
     }
 
-    private func subscriber(_ name: String = "events") async throws -> RedisSubscriber {
+    private func subscriber(_ name: String = "events", idleWake: Duration? = nil) async throws -> RedisSubscriber {
         var options = RedisOptions()
         options.name = name
+        if let idleWake { options.subscriberIdleWake = idleWake }
         options.reconnectBackoff = .milliseconds(20)...(.milliseconds(200))
         return try await RedisSubscriber.connect(
             url: server.url, options: options, logger: logs.logger(), handler: collector.handler)
@@ -128,6 +129,39 @@ struct RedisSubscriberTests {
             }
         }
         try await waitUntil(timeout: .seconds(5)) { outcomes.events.count == 3 }
+    }
+
+    @Test func aDeferredRequestWaitsForAFlush() async throws {
+        // Idle wake-ups far apart, so only the flush or the name limit can write the requests.
+        let sub = try await subscriber(idleWake: .seconds(120))
+        defer { sub.close() }
+        let channel = "\(#function):one"
+        let outcomes = EventCollector()
+        sub.subscribe([channel], deferred: true) { result in
+            if case .success = result { outcomes.handler(.message(channel: "confirmed", payload: [])) }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try publish(channel, [1]) == 0, "not written yet")
+        #expect(outcomes.events.isEmpty)
+        sub.flush()
+        try await waitUntil(timeout: .seconds(5)) { outcomes.events.count == 1 }
+        #expect(try publish(channel, [2]) == 1)
+    }
+
+    @Test func deferredRequestsWakeTheLoopOnceEnoughNamesWait() async throws {
+        // A fresh subscriber that receives nothing, so only the name limit can wake it.
+        let sub = try await subscriber(idleWake: .seconds(120))
+        defer { sub.close() }
+        let outcomes = EventCollector()
+        let many = (0..<RedisSubscriber.deferredWakeLimit).map { "\(#function):many-\($0)" }
+        sub.subscribe(Array(many.dropLast()), deferred: true) { _ in }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try publish(many[0], [3]) == 0, "one name short of the limit")
+        sub.subscribe([many.last!], deferred: true) { result in
+            if case .success = result { outcomes.handler(.message(channel: "backlog", payload: [])) }
+        }
+        try await waitUntil(timeout: .seconds(5)) { outcomes.events.count == 1 }
+        #expect(try publish(many[0], [4]) == 1)
     }
 
     @Test func closeIsPromptAndIdempotent() async throws {

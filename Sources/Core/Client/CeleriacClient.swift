@@ -88,8 +88,11 @@ public final class CeleriacClient: Sendable {
     /// (on `/<db>.celeryev/task.sent`, hostname ``origin``), as Celery's client sends it.
     /// Requests the result channel subscription before publishing (unless results are ignored)
     /// but, as Celery's client, does not wait for Redis to confirm it: that would be a second
-    /// round trip per send. ``AsyncResult/get(timeout:)`` cannot miss a fast result all the same,
-    /// because it waits for the confirmation and then reads the stored result (see ``ResultWaiter``).
+    /// round trip per send. Nor does it wake the subscriber's thread to write it: the request
+    /// goes out with the thread's next wake-up (at the latest ``RedisOptions/subscriberIdleWake``
+    /// later), or at once when a result is waited for. ``AsyncResult/get(timeout:)`` cannot miss
+    /// a fast result all the same, because it waits for the confirmation and then reads the
+    /// stored result (see ``ResultWaiter``).
     public func send(_ name: String, args: [JSONValue] = [], kwargs: JSONObject = [:], options: TaskSendOptions = .init()) async throws -> AsyncResult {
         var options = options
         if options.queue == nil { options.queue = config.taskDefaultQueue }

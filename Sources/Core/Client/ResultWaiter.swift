@@ -5,7 +5,9 @@ import Foundation
 /// Waits for task results through pub/sub, as Celery's Redis result consumer does.
 ///
 /// A sent task's channel subscription is *requested* as the task is sent, without waiting for
-/// Redis to confirm it (as Celery's client does): waiting cost a round trip per send. A result
+/// Redis to confirm it (as Celery's client does): waiting cost a round trip per send. The
+/// request is deferred (``RedisSubscriber/subscribe(_:deferred:whenConfirmed:)``): waking the
+/// subscriber's thread for every send cost more than the send, and a wait flushes it. A result
 /// therefore cannot be missed only because a wait first makes sure the subscription is
 /// confirmed and *then* reads the stored result: a result published before the confirmation
 /// was stored before it (the worker SETs, then PUBLISHes), so that read finds it, and one
@@ -76,7 +78,8 @@ final class ResultWaiter: Sendable {
             return (fresh, request)
         }
         guard !fresh.isEmpty, let subscriber else { return }
-        subscriber.subscribe(fresh.map { RedisResultBackend.key(for: $0.string) }) { [weak self] result in
+        // Deferred: most sends are never waited for at once, and a wait flushes it.
+        subscriber.subscribe(fresh.map { RedisResultBackend.key(for: $0.string) }, deferred: true) { [weak self] result in
             self?.settle(fresh, request: request, result)
         }
     }
@@ -112,7 +115,11 @@ final class ResultWaiter: Sendable {
                     return request
                 }
             }
-            guard let newRequest else { return }
+            guard let newRequest else {
+                // Requested with a send, maybe not written yet: now someone waits for it.
+                subscriber?.flush()
+                return
+            }
             guard let subscriber else {
                 settle([key], request: newRequest, .failure(RedisError(.closed, "the result subscriber is closed")))
                 return
@@ -159,7 +166,7 @@ final class ResultWaiter: Sendable {
         if confirmed {
             try? await subscriber.unsubscribe([channel])
         } else {
-            subscriber.unsubscribe([channel]) { _ in }
+            subscriber.unsubscribe([channel], deferred: true) { _ in }
         }
     }
 

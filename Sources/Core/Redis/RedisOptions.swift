@@ -13,6 +13,10 @@ public struct RedisOptions: Sendable {
     /// How long requests queued during an outage wait for a reconnect before failing with
     /// ``RedisError/Code/connectionLost``; `nil` waits forever.
     public var maxOutageWait: Duration? = nil
+    /// How long a ``RedisSubscriber``'s loop sleeps when nothing arrives and nobody wakes it;
+    /// this also bounds how long a deferred subscription change waits to be written (see
+    /// ``RedisSubscriber/subscribe(_:deferred:whenConfirmed:)``).
+    public var subscriberIdleWake: Duration = .milliseconds(100)
     /// A short name for log lines, e.g. `"broker"` or `"results"`.
     public var name: String = "redis"
     /// Where this connection reports an outage: `nil` logs its own warning and reconnect line;

@@ -72,8 +72,17 @@ public final class RedisSubscriber: Sendable {
     /// that must not spend a round trip here, such as a client that publishes a task while
     /// its result subscription is on the way; requests are written in call order, so a later
     /// ``unsubscribe(_:)`` of the same channel still comes after it.
-    public func subscribe(_ channels: [String], whenConfirmed: @escaping @Sendable (Result<Void, RedisError>) -> Void) {
-        core.submit(.subscribe, channels, completion: whenConfirmed)
+    ///
+    /// - Parameter deferred: Leave the loop asleep: the request is written with the next one
+    ///   that wakes it, when anything arrives, on ``flush()``, once ``deferredWakeLimit`` names
+    ///   are waiting, or at the latest after ``RedisOptions/subscriberIdleWake``. For a caller
+    ///   that sends one task at a time and may never wait for its result, waking the loop
+    ///   thread for each subscription cost more than the send itself (two more context
+    ///   switches on a busy machine); who waits calls ``flush()``.
+    public func subscribe(
+        _ channels: [String], deferred: Bool = false, whenConfirmed: @escaping @Sendable (Result<Void, RedisError>) -> Void
+    ) {
+        core.submit(.subscribe, channels, deferred: deferred, completion: whenConfirmed)
     }
 
     /// Unsubscribes from channels (all of them when `channels` is empty); returns once confirmed.
@@ -82,10 +91,22 @@ public final class RedisSubscriber: Sendable {
     }
 
     /// Unsubscribes from channels (all of them when `channels` is empty) without waiting;
-    /// `whenConfirmed` runs on the loop thread once Redis confirmed.
-    public func unsubscribe(_ channels: [String], whenConfirmed: @escaping @Sendable (Result<Void, RedisError>) -> Void) {
-        core.submit(.unsubscribe, channels, completion: whenConfirmed)
+    /// `whenConfirmed` runs on the loop thread once Redis confirmed. `deferred` as for
+    /// ``subscribe(_:deferred:whenConfirmed:)``.
+    public func unsubscribe(
+        _ channels: [String], deferred: Bool = false, whenConfirmed: @escaping @Sendable (Result<Void, RedisError>) -> Void
+    ) {
+        core.submit(.unsubscribe, channels, deferred: deferred, completion: whenConfirmed)
     }
+
+    /// Wakes the loop so that deferred requests are written now.
+    public func flush() {
+        core.flush()
+    }
+
+    /// Deferred requests naming this many channels in all wake the loop anyway, so a bulk
+    /// producer's backlog of subscriptions stays short.
+    public static let deferredWakeLimit = RedisSubscriberCore.deferredWakeLimit
 
     /// Subscribes to glob-style patterns such as `celeryev.*`; returns once confirmed.
     public func psubscribe(_ patterns: [String]) async throws(RedisError) {
@@ -127,6 +148,8 @@ final class RedisSubscriberCore: Sendable {
 
     struct State: Sendable {
         var queue: [Request] = []
+        /// Names in `queue`'s deferred requests since the loop last took it.
+        var deferredNames = 0
         var closed = false
         /// The connected socket, so ``close()`` can `shutdown(2)` it from the caller's thread:
         /// Redis drops the subscriptions at once even if the loop is busy in the handler. Only
@@ -177,14 +200,27 @@ final class RedisSubscriberCore: Sendable {
         }
     }
 
-    func submit(_ kind: Kind, _ names: [String], completion: @escaping Completion) {
+    func submit(_ kind: Kind, _ names: [String], deferred: Bool = false, completion: @escaping Completion) {
         if names.isEmpty && (kind == .subscribe || kind == .psubscribe) { return completion(.success(())) }
-        let accepted = state.withLock { state -> Bool in
-            guard !state.closed else { return false }
+        // nil: closed; false: queued without waking the loop.
+        let accepted = state.withLock { state -> Bool? in
+            guard !state.closed else { return nil }
             state.queue.append(Request(kind: kind, names: names, completion: completion, enqueued: .now))
-            return true
+            guard deferred else { return true }
+            state.deferredNames += max(names.count, 1)
+            return state.deferredNames >= Self.deferredWakeLimit
         }
-        if accepted { wake() } else { completion(.failure(closedError)) }
+        switch accepted {
+        case nil: completion(.failure(closedError))
+        case true?: wake()
+        case false?: break
+        }
+    }
+
+    static let deferredWakeLimit = 1024
+
+    func flush() {
+        if state.withLock({ !$0.queue.isEmpty }) { wake() }
     }
 
     func close() {
@@ -242,6 +278,11 @@ final class RedisSubscriberCore: Sendable {
         var awaiting: [Awaiting] = []
     }
 
+    /// ``RedisOptions/subscriberIdleWake`` as `poll` takes it.
+    private var idleWakeMilliseconds: Int32 {
+        Int32(clamping: max(Int((options.subscriberIdleWake / .milliseconds(1)).rounded()), 1))
+    }
+
     func run(started: CheckedContinuation<Result<Void, RedisError>, Never>) {
         let connection: RedisConnection
         do {
@@ -270,7 +311,10 @@ final class RedisSubscriberCore: Sendable {
                 }
             }
             let (closed, requests) = state.withLock { state -> (Bool, [Request]) in
-                defer { state.queue = [] }
+                defer {
+                    state.queue = []
+                    state.deferredNames = 0
+                }
                 return (state.closed, state.queue)
             }
             if closed { break }
@@ -286,7 +330,7 @@ final class RedisSubscriberCore: Sendable {
                     pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
                     pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
                 ]
-                let ready = poll(&fds, 2, 100)
+                let ready = poll(&fds, 2, idleWakeMilliseconds)
                 if ready > 0 && fds[0].revents != 0 {
                     try connection.readIntoBuffer()
                     try drain(&loop, connection)
