@@ -159,6 +159,48 @@ import Testing
         #expect(try await h.redis.send(RedisCommand("HLEN", "celeriac.unacked_owner")).int == 0)
     }
 
+    /// Calls of one command since the last `CONFIG RESETSTAT`, from `INFO commandstats`.
+    private func calls(_ command: String, _ h: WorkerHarness) async throws -> Int {
+        let stats = try await h.redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
+        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):calls=") })
+        else { return 0 }
+        return Int(line.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) ?? 0
+    }
+
+    @Test func anIdleWorkerTakesSingleMessagesByBlockingPopAndABacklogInBatches() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        #expect(try await h.client.delay("demo.add", 0, 0).get(timeout: .seconds(20)) == .int(0))
+        _ = try await h.redis.send(RedisCommand("CONFIG", "RESETSTAT"))
+        // One message at a time, each to an idle worker: no empty script run beside each one.
+        for i in 1...20 {
+            #expect(try await h.client.delay("demo.add", i, i).get(timeout: .seconds(20)) == .int(2 * i))
+        }
+        #expect(try await calls("brpop", h) >= 20)
+        let scripts = try await calls("eval", h)
+        // One when the streak of 16 ends, and one may come before it starts (if the warm-up
+        // message was taken by the script); without the streak there is one per message.
+        #expect(Worker.blockingPopStreak == 16)
+        #expect(scripts <= 2, "\(scripts) script runs for 20 single messages")
+
+        // A backlog that appears at once goes back to the script's batches after the streak.
+        var later = TaskSendOptions()
+        later.queue = "staging"
+        let backlog = try await h.client.sendMany(
+            (0..<600).map { CeleriacClient.Signature("demo.add", args: [.int($0), 1], options: later) },
+            subscribingResults: false)
+        _ = try await h.redis.send(RedisCommand("CONFIG", "RESETSTAT"))
+        _ = try await h.redis.send(RedisCommand("RENAME", "staging", "celery"))
+        for (i, result) in backlog.enumerated() {
+            #expect(try await result.get(timeout: .seconds(30)) == .int(i + 1))
+        }
+        // Idle pops time out every second after the drain, hence the margin; without the
+        // streak's end every message would be a pop of its own and the script would not run.
+        let pops = try await calls("brpop", h)
+        #expect(pops < 100, "\(pops) single pops for a backlog of 600")
+        #expect(try await calls("eval", h) >= 10)
+    }
+
     @Test func concurrencyBoundsTasksRunningAtOnce() async throws {
         // Count tasks running at once from inside the tasks: exact, whatever the machine's load.
         let gauge = ConcurrencyGauge()
