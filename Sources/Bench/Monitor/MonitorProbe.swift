@@ -11,15 +11,15 @@ public enum MonitorProbe {
     ///
     /// One process for all checkpoints, as a long-running `qmon` is: a fresh process per count
     /// would also measure which library pages each run happened to touch, which moved the
-    /// figure by a few hundred KB between identical runs while the heap in use was the same
-    /// to within bytes.
+    /// figure by a few hundred KB between identical runs while malloc's bytes in use differed
+    /// by under a kilobyte.
     public static func memory(checkpoints: [Int], maxTasks: Int) throws -> JSONObject {
         let marks = checkpoints.sorted()
         guard let last = marks.last else { return ["checkpoints": .array([])] }
         var state = ClusterState(configuration: .init(maxTasks: maxTasks))
         // Read once before the stream: the first read pulls the reading code's own pages in
-        // (Foundation's file and string paths), which would otherwise count at the first checkpoint
-        // only.
+        // (Foundation's file and string paths), which would otherwise count at the first
+        // checkpoint only.
         let baseline = ProcessMemory.residentBytes(pid: getpid()) ?? 0
         var samples: [JSONValue] = [["checkpoint": 0, "tasks_seen": 0, "rss_bytes": .int(baseline)]]
         var next = 0
