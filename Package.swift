@@ -139,7 +139,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CeleriacWorkerTests",
-            dependencies: ["Celeriac", "CeleriacWorker", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
+            // CeleriacBench for its `INFO commandstats` parser (`CommandStats`).
+            dependencies: [
+                "Celeriac", "CeleriacWorker", "CeleriacTestSupport", "CeleriacBench", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/CeleriacWorkerTests",
             swiftSettings: strict
         ),

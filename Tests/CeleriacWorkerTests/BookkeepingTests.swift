@@ -1,4 +1,5 @@
 import Celeriac
+import CeleriacBench
 import CeleriacTestSupport
 @testable import CeleriacWorker
 import Foundation
@@ -178,9 +179,8 @@ import Testing
         #expect(try await redis.send(RedisCommand("GET", "order")).string == "last")
         #expect(try await redis.send(RedisCommand("LLEN", "log")).int == 50)
         // Writes queued while a flush was in flight were merged: far fewer ack commands than tags.
-        let stats = try await redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
-        let zrem = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_zrem:") }
-        let calls = zrem.flatMap { $0.split(separator: "=")[1].split(separator: ",").first }.flatMap { Int($0) } ?? 0
+        let stats = CommandStats(info: try await redis.send(RedisCommand("INFO", "commandstats")).string ?? "")
+        let calls = stats.calls["zrem"] ?? 0
         #expect(calls >= 1 && calls < 50, "acks are merged into trios (\(calls) ZREM for 50 tags)")
     }
 
@@ -211,11 +211,8 @@ import Testing
         writes.ack("waiting")
         await writes.flushed()
         #expect(try await redis.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 0)
-        let stats = try await redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
-        func calls(_ command: String) -> Int {
-            let line = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_\(command):") }
-            return line.flatMap { $0.split(separator: "=")[1].split(separator: ",").first }.flatMap { Int($0) } ?? 0
-        }
+        let stats = CommandStats(info: try await redis.send(RedisCommand("INFO", "commandstats")).string ?? "")
+        func calls(_ command: String) -> Int { stats.calls[command] ?? 0 }
         #expect(calls("hset") == 1, "only the waiting message's record was sent")
         #expect(calls("zrem") == 1, "only the waiting message's ack was sent")
     }

@@ -1,4 +1,5 @@
 import Celeriac
+import CeleriacBench
 import CeleriacTestSupport
 import CeleriacWorker
 import Foundation
@@ -159,12 +160,9 @@ import Testing
         #expect(try await h.redis.send(RedisCommand("HLEN", "celeriac.unacked_owner")).int == 0)
     }
 
-    /// Calls of one command since the last `CONFIG RESETSTAT`, from `INFO commandstats`.
+    /// Calls of one command since the last `CONFIG RESETSTAT`.
     private func calls(_ command: String, _ h: WorkerHarness) async throws -> Int {
-        let stats = try await h.redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
-        guard let line = stats.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):calls=") })
-        else { return 0 }
-        return Int(line.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) ?? 0
+        CommandStats(info: try await h.redis.send(RedisCommand("INFO", "commandstats")).string ?? "").calls[command] ?? 0
     }
 
     @Test func anIdleWorkerTakesSingleMessagesByBlockingPopAndABacklogInBatches() async throws {
