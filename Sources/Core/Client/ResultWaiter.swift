@@ -99,26 +99,32 @@ final class ResultWaiter: Sendable {
         let key = PrehashedKey(taskID)
         if state.withLock({ if case .confirmed? = $0.subscriptions[key] { true } else { false } }) { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let newRequest = state.withLock { s -> UInt64? in
+            /// What this wait must do about the subscription.
+            enum Step { case none, flushPending, request(UInt64) }
+            let step = state.withLock { s -> Step in
                 switch s.subscriptions[key] {
                 case .confirmed?:
                     continuation.resume()
-                    return nil
+                    return .none
                 case .pending(let request, var waiters)?:
                     waiters.append(continuation)
                     s.subscriptions[key] = .pending(request: request, confirmedWaiters: waiters)
-                    return nil
+                    // Requested with a send, maybe not written yet: now someone waits for it.
+                    return .flushPending
                 case nil:
                     let request = s.nextRequest
                     s.nextRequest += 1
                     s.subscriptions[key] = .pending(request: request, confirmedWaiters: [continuation])
-                    return request
+                    return .request(request)
                 }
             }
-            guard let newRequest else {
-                // Requested with a send, maybe not written yet: now someone waits for it.
+            let newRequest: UInt64
+            switch step {
+            case .none: return
+            case .flushPending:
                 subscriber?.flush()
                 return
+            case .request(let request): newRequest = request
             }
             guard let subscriber else {
                 settle([key], request: newRequest, .failure(RedisError(.closed, "the result subscriber is closed")))
