@@ -96,6 +96,31 @@ struct CeleriacClientTests {
         #expect(try await result.get(timeout: .seconds(20)) == .int(3))
     }
 
+    @Test func getsTimeoutCoversAResultsServerThatNeverConfirmsTheSubscription() async throws {
+        let broker = try RedisServer.start()
+        let backend = try RedisServer.start()
+        defer { broker.stop(); backend.stop() }
+        let client = try await connect(broker: broker, backend: backend)
+        defer { client.close() }
+        // Frozen: it takes the SUBSCRIBE but never confirms it.
+        #expect(kill(backend.pid, SIGSTOP) == 0)
+        defer { kill(backend.pid, SIGCONT) }
+        let result = try await client.send("demo.noop")
+        let outcome = Mutex<(any Error)?>(nil)
+        let waiting = Task {
+            do {
+                _ = try await result.get(timeout: .seconds(1))
+            } catch {
+                outcome.withLock { $0 = error }
+            }
+        }
+        // Checked while the server is still frozen: without the deadline on the confirmation,
+        // `get` would wait for as long as the server does.
+        try await waitUntil(timeout: .seconds(15)) { outcome.withLock { $0 != nil } }
+        #expect(outcome.withLock { $0 } is ResultTimeoutError)
+        await waiting.value
+    }
+
     @Test func getFindsAResultPublishedBeforeItsSubscriptionExisted() async throws {
         let fixture = try await oneServer()
         defer { fixture.close() }

@@ -23,8 +23,25 @@ final class ResultWaiter: Sendable {
     /// One task's result channel, from the SUBSCRIBE request to Redis' confirmation.
     private enum Subscription {
         /// Requested by SUBSCRIBE number `request`; `confirmedWaiters` resume once it is confirmed.
-        case pending(request: UInt64, confirmedWaiters: [CheckedContinuation<Void, any Error>])
+        case pending(request: UInt64, confirmedWaiters: [ResumeOnce])
         case confirmed
+    }
+
+    /// A wait for a confirmation, resumed by whichever comes first: the confirmation (or the
+    /// error that prevented it), or the wait's deadline. The later caller finds it spent.
+    private final class ResumeOnce: Sendable {
+        private let continuation: Mutex<CheckedContinuation<Void, any Error>?>
+
+        init(_ continuation: CheckedContinuation<Void, any Error>) {
+            self.continuation = Mutex(continuation)
+        }
+
+        func resume(with result: Result<Void, any Error>) {
+            continuation.withLock { c -> CheckedContinuation<Void, any Error>? in
+                defer { c = nil }
+                return c
+            }?.resume(with: result)
+        }
     }
 
     private struct State {
@@ -87,34 +104,48 @@ final class ResultWaiter: Sendable {
     /// Returns once `taskID`'s channel subscription is confirmed, requesting it if needed.
     /// A failed request (e.g. the connection broke while it was in flight) is repeated once,
     /// which waits out an outage up to ``RedisOptions/maxOutageWait``.
-    func confirmSubscription(_ taskID: String) async throws {
+    ///
+    /// - Parameter deadline: When to give up with `timedOut` (`nil`: never), so that a results
+    ///   server that never confirms cannot hold `get(timeout:)` past its timeout.
+    func confirmSubscription(
+        _ taskID: String, deadline: ContinuousClock.Instant? = nil, timedOut: any Error = CancellationError()
+    ) async throws {
         do {
-            try await awaitConfirmation(taskID)
+            try await awaitConfirmation(taskID, deadline: deadline, timedOut: timedOut)
         } catch is RedisError {
-            try await awaitConfirmation(taskID)
+            try await awaitConfirmation(taskID, deadline: deadline, timedOut: timedOut)
         }
     }
 
-    private func awaitConfirmation(_ taskID: String) async throws {
+    private func awaitConfirmation(_ taskID: String, deadline: ContinuousClock.Instant?, timedOut: any Error) async throws {
         let key = PrehashedKey(taskID)
         if state.withLock({ if case .confirmed? = $0.subscriptions[key] { true } else { false } }) { return }
+        var timer: Task<Void, Never>?
+        defer { timer?.cancel() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let waiter = ResumeOnce(continuation)
+            if let deadline {
+                timer = Task {
+                    try? await Task.sleep(until: deadline)
+                    if !Task.isCancelled { waiter.resume(with: .failure(timedOut)) }
+                }
+            }
             /// What this wait must do about the subscription.
             enum Step { case none, flushPending, request(UInt64) }
             let step = state.withLock { s -> Step in
                 switch s.subscriptions[key] {
                 case .confirmed?:
-                    continuation.resume()
+                    waiter.resume(with: .success(()))
                     return .none
                 case .pending(let request, var waiters)?:
-                    waiters.append(continuation)
+                    waiters.append(waiter)
                     s.subscriptions[key] = .pending(request: request, confirmedWaiters: waiters)
                     // Requested with a send, maybe not written yet: now someone waits for it.
                     return .flushPending
                 case nil:
                     let request = s.nextRequest
                     s.nextRequest += 1
-                    s.subscriptions[key] = .pending(request: request, confirmedWaiters: [continuation])
+                    s.subscriptions[key] = .pending(request: request, confirmedWaiters: [waiter])
                     return .request(request)
                 }
             }
@@ -139,7 +170,7 @@ final class ResultWaiter: Sendable {
     /// Records the outcome of SUBSCRIBE number `request` and resumes whoever waited for it;
     /// channels unsubscribed or requested again meanwhile are left alone.
     private func settle(_ keys: [PrehashedKey], request: UInt64, _ result: Result<Void, RedisError>) {
-        var resumed: [CheckedContinuation<Void, any Error>] = []
+        var resumed: [ResumeOnce] = []
         state.withLock { s in
             for key in keys {
                 guard let index = s.subscriptions.index(forKey: key),
@@ -151,12 +182,7 @@ final class ResultWaiter: Sendable {
                 }
             }
         }
-        for continuation in resumed {
-            switch result {
-            case .success: continuation.resume()
-            case .failure(let error): continuation.resume(throwing: error)
-            }
-        }
+        for waiter in resumed { waiter.resume(with: result.mapError { $0 }) }
     }
 
     /// Drops interest in `taskID`: unsubscribes and forgets any result kept for it. With
@@ -179,7 +205,9 @@ final class ResultWaiter: Sendable {
     /// Waits until `taskID` reaches a ready state (SUCCESS, FAILURE, REVOKED).
     /// - Throws: ``ResultTimeoutError`` after `timeout`, or the Redis error that prevented waiting.
     func waitReady(_ taskID: String, timeout: Duration?) async throws -> ResultMeta {
-        try await confirmSubscription(taskID)
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let timedOut = ResultTimeoutError(taskID: taskID, timeout: timeout ?? .zero)
+        try await confirmSubscription(taskID, deadline: deadline, timedOut: timedOut)
         if let kept = state.withLock({ $0.arrived[taskID] }) {
             await forget(taskID, confirmed: false)
             return kept
@@ -190,21 +218,26 @@ final class ResultWaiter: Sendable {
         }
         let meta = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ResultMeta, any Error>) in
-                let timer: Task<Void, Never>? = timeout.map { timeout in
+                // The rest of the timeout: the confirmation may have used some of it.
+                let timer: Task<Void, Never>? = deadline.map { deadline in
                     Task { [weak self] in
-                        try? await Task.sleep(for: timeout)
+                        try? await Task.sleep(until: deadline)
                         guard !Task.isCancelled else { return }
-                        self?.fail(taskID, token, ResultTimeoutError(taskID: taskID, timeout: timeout))
+                        self?.fail(taskID, token, timedOut)
                     }
                 }
-                let early = state.withLock { s -> ResultMeta? in
-                    if let kept = s.arrived[taskID] { return kept }
+                let early = state.withLock { s -> Result<ResultMeta, ResultTimeoutError>? in
+                    if let kept = s.arrived[taskID] { return .success(kept) }
+                    // Under the lock that the timer's `fail` takes too: a timer that fired
+                    // before this registration (the confirmation used up the timeout) found
+                    // nothing to fail, and this check catches it instead.
+                    if let deadline, ContinuousClock.now >= deadline { return .failure(timedOut) }
                     s.waiting[taskID, default: [:]][token] = Waiter(continuation: continuation, timer: timer)
                     return nil
                 }
                 if let early {
                     timer?.cancel()
-                    continuation.resume(returning: early)
+                    continuation.resume(with: early.mapError { $0 })
                     return
                 }
                 // Only after the confirmation (see the type's comment), and with the waiter
