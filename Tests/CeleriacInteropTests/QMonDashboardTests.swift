@@ -13,6 +13,14 @@ import Testing
         return try TmuxSession(command: "\(qmon) --broker \(h.server.urlString) --action-log \(h.logs.file("actions.log")) \(extra)")
     }
 
+    /// Waits for qmon's first screen. Generous: it includes starting the process, which at the
+    /// start of the integration phase competes with dozens of suites for two cores (10 s was
+    /// once too little); the wait ends as soon as the screen shows.
+    @discardableResult
+    private func firstScreen(_ tmux: TmuxSession) async throws -> String {
+        try await tmux.waitFor("Overview", timeout: .seconds(30))
+    }
+
     /// The screen's line that mentions `text` (the search prompt aside).
     private func line(_ screen: String, containing text: String) -> String? {
         screen.split(separator: "\n").first { $0.contains(text) && !$0.contains("search '") }.map(String.init)
@@ -23,7 +31,7 @@ import Testing
         defer { h.close() }
         let tmux = try dashboard(h)
         defer { tmux.kill() }
-        try await tmux.waitFor("Overview")
+        try await firstScreen(tmux)
         try tmux.send("2")
         let worker = try h.startSwiftWorker(name: "appear", arguments: ["--without-mingle"])
         let started = ContinuousClock.now
@@ -46,7 +54,7 @@ import Testing
         defer { worker.stopNow() }
         let tmux = try dashboard(h)
         defer { tmux.kill() }
-        try await tmux.waitFor("Overview")
+        try await firstScreen(tmux)
         let client = try await h.client()
         defer { client.close() }
         _ = try await client.delay("demo.fail", "boom from tmux").wait(timeout: .seconds(20))
@@ -70,7 +78,7 @@ import Testing
         defer { python.stopNow() }
         let tmux = try dashboard(h)
         defer { tmux.kill() }
-        try await tmux.waitFor("Overview")
+        try await firstScreen(tmux)
         let client = try await h.client()
         defer { client.close() }
         var onSwift = TaskSendOptions()
@@ -110,7 +118,7 @@ import Testing
         defer { worker.stopNow() }
         let tmux = try dashboard(h)
         defer { tmux.kill() }
-        try await tmux.waitFor("Overview")
+        try await firstScreen(tmux)
         let client = try await h.client()
         defer { client.close() }
         let failed = try await client.send("demo.flaky", args: ["tmux-key", 1])
