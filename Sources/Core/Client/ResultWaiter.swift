@@ -23,25 +23,15 @@ final class ResultWaiter: Sendable {
     /// One task's result channel, from the SUBSCRIBE request to Redis' confirmation.
     private enum Subscription {
         /// Requested by SUBSCRIBE number `request`; `confirmedWaiters` resume once it is confirmed.
-        case pending(request: UInt64, confirmedWaiters: [ResumeOnce])
+        case pending(request: UInt64, confirmedWaiters: [ConfirmationWaiter])
         case confirmed
     }
 
-    /// A wait for a confirmation, resumed by whichever comes first: the confirmation (or the
-    /// error that prevented it), or the wait's deadline. The later caller finds it spent.
-    private final class ResumeOnce: Sendable {
-        private let continuation: Mutex<CheckedContinuation<Void, any Error>?>
-
-        init(_ continuation: CheckedContinuation<Void, any Error>) {
-            self.continuation = Mutex(continuation)
-        }
-
-        func resume(with result: Result<Void, any Error>) {
-            continuation.withLock { c -> CheckedContinuation<Void, any Error>? in
-                defer { c = nil }
-                return c
-            }?.resume(with: result)
-        }
+    /// A wait for a subscription's confirmation; `token` names the `waitReady` it belongs to
+    /// (`nil`: a wait without a deadline), so that the wait's timer can end it.
+    private struct ConfirmationWaiter {
+        let token: UInt64?
+        let continuation: CheckedContinuation<Void, any Error>
     }
 
     private struct State {
@@ -105,38 +95,36 @@ final class ResultWaiter: Sendable {
     /// A failed request (e.g. the connection broke while it was in flight) is repeated once,
     /// which waits out an outage up to ``RedisOptions/maxOutageWait``.
     ///
-    /// - Parameter deadline: When to give up with `timedOut` (`nil`: never), so that a results
+    /// - Parameter deadline: The wait `token`'s deadline: past it, the wait ends with
+    ///   `timedOut`, here or through ``expire(_:_:_:)`` from the wait's timer, so that a results
     ///   server that never confirms cannot hold `get(timeout:)` past its timeout.
     func confirmSubscription(
-        _ taskID: String, deadline: ContinuousClock.Instant? = nil, timedOut: any Error = CancellationError()
+        _ taskID: String, token: UInt64? = nil, deadline: ContinuousClock.Instant? = nil, timedOut: any Error = CancellationError()
     ) async throws {
         do {
-            try await awaitConfirmation(taskID, deadline: deadline, timedOut: timedOut)
+            try await awaitConfirmation(taskID, token: token, deadline: deadline, timedOut: timedOut)
         } catch is RedisError {
-            try await awaitConfirmation(taskID, deadline: deadline, timedOut: timedOut)
+            try await awaitConfirmation(taskID, token: token, deadline: deadline, timedOut: timedOut)
         }
     }
 
-    private func awaitConfirmation(_ taskID: String, deadline: ContinuousClock.Instant?, timedOut: any Error) async throws {
+    private func awaitConfirmation(
+        _ taskID: String, token: UInt64?, deadline: ContinuousClock.Instant?, timedOut: any Error
+    ) async throws {
         let key = PrehashedKey(taskID)
         if state.withLock({ if case .confirmed? = $0.subscriptions[key] { true } else { false } }) { return }
-        var timer: Task<Void, Never>?
-        defer { timer?.cancel() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let waiter = ResumeOnce(continuation)
-            if let deadline {
-                timer = Task {
-                    try? await Task.sleep(until: deadline)
-                    if !Task.isCancelled { waiter.resume(with: .failure(timedOut)) }
-                }
-            }
             /// What this wait must do about the subscription.
-            enum Step { case none, flushPending, request(UInt64) }
+            enum Step { case none, timedOut, flushPending, request(UInt64) }
+            let waiter = ConfirmationWaiter(token: token, continuation: continuation)
             let step = state.withLock { s -> Step in
                 switch s.subscriptions[key] {
                 case .confirmed?:
-                    waiter.resume(with: .success(()))
                     return .none
+                case _ where deadline.map { ContinuousClock.now >= $0 } == true:
+                    // Checked under the lock `expire` takes: a timer that fired before this
+                    // registration found nothing to end.
+                    return .timedOut
                 case .pending(let request, var waiters)?:
                     waiters.append(waiter)
                     s.subscriptions[key] = .pending(request: request, confirmedWaiters: waiters)
@@ -151,7 +139,12 @@ final class ResultWaiter: Sendable {
             }
             let newRequest: UInt64
             switch step {
-            case .none: return
+            case .none:
+                continuation.resume()
+                return
+            case .timedOut:
+                continuation.resume(throwing: timedOut)
+                return
             case .flushPending:
                 subscriber?.flush()
                 return
@@ -170,7 +163,7 @@ final class ResultWaiter: Sendable {
     /// Records the outcome of SUBSCRIBE number `request` and resumes whoever waited for it;
     /// channels unsubscribed or requested again meanwhile are left alone.
     private func settle(_ keys: [PrehashedKey], request: UInt64, _ result: Result<Void, RedisError>) {
-        var resumed: [ResumeOnce] = []
+        var resumed: [ConfirmationWaiter] = []
         state.withLock { s in
             for key in keys {
                 guard let index = s.subscriptions.index(forKey: key),
@@ -182,7 +175,7 @@ final class ResultWaiter: Sendable {
                 }
             }
         }
-        for waiter in resumed { waiter.resume(with: result.mapError { $0 }) }
+        for waiter in resumed { waiter.continuation.resume(with: result.mapError { $0 }) }
     }
 
     /// Drops interest in `taskID`: unsubscribes and forgets any result kept for it. With
@@ -205,32 +198,39 @@ final class ResultWaiter: Sendable {
     /// Waits until `taskID` reaches a ready state (SUCCESS, FAILURE, REVOKED).
     /// - Throws: ``ResultTimeoutError`` after `timeout`, or the Redis error that prevented waiting.
     func waitReady(_ taskID: String, timeout: Duration?) async throws -> ResultMeta {
-        let deadline = timeout.map { ContinuousClock.now + $0 }
-        let timedOut = ResultTimeoutError(taskID: taskID, timeout: timeout ?? .zero)
-        try await confirmSubscription(taskID, deadline: deadline, timedOut: timedOut)
-        if let kept = state.withLock({ $0.arrived[taskID] }) {
-            await forget(taskID, confirmed: false)
-            return kept
-        }
         let token = state.withLock { s -> UInt64 in
             defer { s.nextWaiter += 1 }
             return s.nextWaiter
         }
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let timedOut = ResultTimeoutError(taskID: taskID, timeout: timeout ?? .zero)
+        // One timer for the whole wait: it ends the wait for the confirmation or for the result,
+        // whichever the wait is in.
+        let timer: Task<Void, Never>? = deadline.map { deadline in
+            Task { [weak self] in
+                try? await Task.sleep(until: deadline)
+                guard !Task.isCancelled else { return }
+                self?.expire(taskID, token, timedOut)
+            }
+        }
+        do {
+            try await confirmSubscription(taskID, token: token, deadline: deadline, timedOut: timedOut)
+        } catch {
+            timer?.cancel()
+            throw error
+        }
+        if let kept = state.withLock({ $0.arrived[taskID] }) {
+            timer?.cancel()
+            await forget(taskID, confirmed: false)
+            return kept
+        }
         let meta = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ResultMeta, any Error>) in
-                // The rest of the timeout: the confirmation may have used some of it.
-                let timer: Task<Void, Never>? = deadline.map { deadline in
-                    Task { [weak self] in
-                        try? await Task.sleep(until: deadline)
-                        guard !Task.isCancelled else { return }
-                        self?.fail(taskID, token, timedOut)
-                    }
-                }
                 let early = state.withLock { s -> Result<ResultMeta, ResultTimeoutError>? in
                     if let kept = s.arrived[taskID] { return .success(kept) }
-                    // Under the lock that the timer's `fail` takes too: a timer that fired
+                    // Under the lock that the timer's `expire` takes too: a timer that fired
                     // before this registration (the confirmation used up the timeout) found
-                    // nothing to fail, and this check catches it instead.
+                    // nothing to end, and this check catches it instead.
                     if let deadline, ContinuousClock.now >= deadline { return .failure(timedOut) }
                     s.waiting[taskID, default: [:]][token] = Waiter(continuation: continuation, timer: timer)
                     return nil
@@ -256,6 +256,25 @@ final class ResultWaiter: Sendable {
         }
         await forget(taskID, confirmed: false)
         return meta
+    }
+
+    /// Ends wait `token` for `taskID` with `error` (its timeout), whether it still waits for
+    /// the subscription's confirmation or already for the result.
+    private func expire(_ taskID: String, _ token: UInt64, _ error: any Error) {
+        let key = PrehashedKey(taskID)
+        let confirming = state.withLock { s -> ConfirmationWaiter? in
+            guard let index = s.subscriptions.index(forKey: key),
+                  case .pending(let request, var waiters) = s.subscriptions.values[index],
+                  let i = waiters.firstIndex(where: { $0.token == token }) else { return nil }
+            let waiter = waiters.remove(at: i)
+            s.subscriptions.values[index] = .pending(request: request, confirmedWaiters: waiters)
+            return waiter
+        }
+        if let confirming {
+            confirming.continuation.resume(throwing: error)
+        } else {
+            fail(taskID, token, error)
+        }
     }
 
     private func fail(_ taskID: String, _ token: UInt64, _ error: any Error) {
