@@ -25,6 +25,8 @@ final class AsyncSemaphore: Sendable {
 
     private struct State {
         var available: Int
+        /// Slots in all, free or taken (changed by ``adjust(by:)``).
+        var capacity: Int
         var closed = false
         /// In arrival order; a deque because every release takes the first (with `-c 32` and
         /// the default prefetch, about 96 messages wait here under load).
@@ -46,7 +48,10 @@ final class AsyncSemaphore: Sendable {
 
     private let state: Mutex<State>
 
-    init(slots: Int) { state = Mutex(State(available: slots)) }
+    init(slots: Int) { state = Mutex(State(available: slots, capacity: slots)) }
+
+    /// Slots in all, free or taken.
+    var capacity: Int { state.withLock { $0.capacity } }
 
     /// Takes a slot, waiting for one if none is free.
     /// - Throws: ``Closed`` if the semaphore is closed before a slot is free; `CancellationError`.
@@ -59,6 +64,9 @@ final class AsyncSemaphore: Sendable {
                 let outcome = state.withLock { s -> Result<Void, any Error>? in
                     if s.closed { return .failure(Closed()) }
                     if s.available > 0 && s.waiters.isEmpty { s.available -= 1; return .success(()) }
+                    // A task cancelled before this point had its handler run already, finding
+                    // nothing to cancel: it must not join the line (it would wait for a slot).
+                    if Task.isCancelled { return .failure(CancellationError()) }
                     s.waiters.append(Waiter(id: id, continuation: c))
                     return nil
                 }
@@ -168,6 +176,7 @@ final class AsyncSemaphore: Sendable {
 
     /// Changes the number of slots (pool grow/shrink); shrinking takes effect as slots return.
     func adjust(by delta: Int) {
+        state.withLock { $0.capacity += delta }
         if delta > 0 { for _ in 0..<delta { release() } } else {
             state.withLock { $0.available += delta }
         }

@@ -70,4 +70,42 @@ import Testing
         await #expect(throws: AsyncSemaphore.Closed.self) { try await pool.redeem(notYet) }
         await #expect(throws: AsyncSemaphore.Closed.self) { try await pool.redeem(granted) }
     }
+
+    @Test func anAcquireByATaskAlreadyCancelledFailsInsteadOfJoiningTheLine() async throws {
+        let window = AsyncSemaphore(slots: 1)
+        #expect(window.tryAcquire(upTo: 1) == 1)
+        // Cancelled before it asks (the worker cancels a race's slot-gathering side this way):
+        // its cancellation handler runs before it could be in line, so joining the line would
+        // leave it waiting for a slot that may never come.
+        let late = Task {
+            while !Task.isCancelled { await Task.yield() }
+            try await window.acquire()
+        }
+        late.cancel()
+        // Whichever ends first: the cancelled acquire, or two seconds (it would wait for ever).
+        let outcome = await withTaskGroup(of: String.self) { group in
+            group.addTask {
+                do { try await late.value; return "acquired" } catch is CancellationError { return "cancelled" } catch { return "\(error)" }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return "still waiting"
+            }
+            let first = await group.next()!
+            window.release()  // lets a waiting acquire end, so the group can finish
+            group.cancelAll()
+            return first
+        }
+        #expect(outcome == "cancelled")
+        #expect(window.tryAcquire(upTo: 1) == 1, "the freed slot is not handed to the cancelled task")
+    }
+
+    @Test func capacityFollowsAdjustments() {
+        let window = AsyncSemaphore(slots: 8)
+        #expect(window.capacity == 8)
+        window.adjust(by: 4)
+        #expect(window.capacity == 12)
+        window.adjust(by: -6)
+        #expect(window.capacity == 6)
+    }
 }
