@@ -17,6 +17,8 @@ import Celeriac
 /// so nobody restores it). Each call therefore carries a token, and the script keeps its last
 /// non-empty batch under that token in the worker's last-pop list; the worker repeats a call
 /// whose reply it lost with the same token and gets the same batch back instead of a new one.
+/// A worker keeps up to two calls in flight (``Worker/reservationsInFlight``), on alternate
+/// lanes with a last-pop list each, so one outage can cost it both replies and still lose none.
 enum MessageReservation {
     /// KEYS = lists in consume order…, unacked_index, unacked, owner hash, last-pop list;
     /// ARGV = count, now (seconds since 1970), owner, token.
@@ -138,18 +140,23 @@ enum MessageReservation {
         let recordedTag: String?
     }
 
-    /// The worker's last-pop list: the token of its last non-empty reservation, then the batch.
-    static func lastPopKey(owner: String) -> String { "celeriac.last_pop." + owner }
+    /// The worker's last-pop list of one lane: the token of the lane's last non-empty
+    /// reservation, then the batch. A worker with two reservations in flight sends them on
+    /// alternate lanes, so a lost connection that took both replies can fetch each again.
+    static func lastPopKey(owner: String, lane: Int = 0) -> String {
+        lane == 0 ? "celeriac.last_pop." + owner : "celeriac.last_pop.\(lane)." + owner
+    }
 
     /// The script call reserving up to `count` messages from `lists` (in consume order); `token`
-    /// names this call (fresh for each, the same when repeating one whose reply was lost).
-    static func command(lists: [String], count: Int, now: Double, owner: String, token: String) -> RedisCommand {
+    /// names this call (fresh for each, the same when repeating one whose reply was lost), and
+    /// `lane` picks the last-pop list that keeps its batch for such a repeat.
+    static func command(lists: [String], count: Int, now: Double, owner: String, token: String, lane: Int = 0) -> RedisCommand {
         var arguments: [any RedisArgument] = [script, lists.count + 4]
         for list in lists { arguments.append(list) }
         arguments.append(QueueKeys.unackedIndex)
         arguments.append(QueueKeys.unacked)
         arguments.append(OrphanRecovery.ownerKey)
-        arguments.append(lastPopKey(owner: owner))
+        arguments.append(lastPopKey(owner: owner, lane: lane))
         arguments.append(count)
         arguments.append(now)
         arguments.append(owner)

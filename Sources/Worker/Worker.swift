@@ -3,6 +3,7 @@ public import Logging
 public import ServiceLifecycle
 import Foundation
 import Synchronization
+import DequeModule
 
 /// A headless Celery-compatible worker: consumes queues, runs registered tasks with bounded
 /// concurrency and prefetch, stores results, publishes Celery's events and answers remote
@@ -231,64 +232,151 @@ public final class Worker: Service, Sendable {
         }
     }
 
+    /// Reservation script calls on the consumer connection at once while the queue has a
+    /// backlog. With one, Redis ran a batch's script and then idled while the reply travelled
+    /// and was parsed before the next call could go out; the reply's round trip, not Redis or the
+    /// worker's CPU, set the drain's pace. A second call, sent as soon as enough slots free up,
+    /// has Redis run the next script meanwhile. Each holds its own prefetch slots, so the window
+    /// is unchanged.
+    static let reservationsInFlight = 2
+
     /// Takes messages as prefetch slots free up, each batch holding one slot per message, and
-    /// hands them to ``consume(_:group:)``; finishes `taken` when the worker stops.
+    /// hands them to ``consume(_:group:)`` in the order they were popped; finishes `taken` when
+    /// the worker stops.
+    ///
+    /// A reservation is sent once a slot is free. While the last batch came back full (a backlog
+    /// waits), a second one is sent as soon as a quarter of the window frees up, before the
+    /// first's reply is read (``reservationsInFlight``). When a reservation finds nothing and
+    /// none is in flight, the worker blocks on one `BRPOP` instead.
     private func reservations(_ live: Live, into taken: AsyncStream<[MessageReservation.Reserved]>.Continuation) async {
         defer { taken.finish() }
         var current = queues.withLock { $0 }
         var order = QueueKeys.consumeOrder(queues: current)
         // Blocking pops in a row since the script last found nothing (see `blockingPopStreak`).
         var blockingPops = 0
-        while !stopping.load(ordering: .relaxed) {
-            do { try await prefetch.acquire() } catch { break }
-            // Every free prefetch slot is filled in one reservation.
-            let slots = 1 + prefetch.tryAcquire(upTo: Self.reservationBatch - 1)
+        var pending = Deque<PendingReservation>()
+        var lane = 0
+        // The last batch filled every slot it asked for, so more is probably waiting.
+        var backlog = false
+        func send(slots: Int) {
+            pending.append(PendingReservation(
+                client: live.consumer, keys: order, slots: slots, now: Date().timeIntervalSince1970,
+                owner: owner, token: UUID().uuidString, lane: lane))
+            lane = (lane + 1) % Self.reservationsInFlight
+        }
+        // Pending reservations hold messages: their batches are handed on (and put back by the
+        // consume loop) even when stopping.
+        while !stopping.load(ordering: .relaxed) || !pending.isEmpty {
             let now = queues.withLock { $0 }
             if now != current {
                 current = now
                 order = QueueKeys.consumeOrder(queues: current)
             }
-            if order.isEmpty {
-                prefetch.release(slots)
-                try? await Task.sleep(for: .milliseconds(200))
-                continue
-            }
-            let inStreak = blockingPops > 0 && blockingPops < Self.blockingPopStreak
-            var batch = inStreak ? [] : await reserve(live, keys: order, count: slots)
-            if batch.isEmpty {
-                // Nothing waiting: block on one BRPOP (a script cannot block) and record it after.
-                prefetch.release(slots - 1)
-                guard let (key, raw) = await pop(live, keys: order) else {
-                    // Timed out: the queue stayed empty, so the streak goes on.
+            if pending.isEmpty {
+                do { try await prefetch.acquire() } catch { break }
+                if order.isEmpty {
                     prefetch.release()
+                    try? await Task.sleep(for: .milliseconds(200))
                     continue
                 }
-                blockingPops = inStreak ? blockingPops + 1 : 1
-                batch = [MessageReservation.Reserved(listKey: key, raw: raw, recordedTag: nil)]
-            } else {
-                blockingPops = 0
-                if batch.count < slots { prefetch.release(slots - batch.count) }
+                if blockingPops > 0 && blockingPops < Self.blockingPopStreak {
+                    await blockingPop(live, keys: order, streak: &blockingPops, into: taken)
+                    continue
+                }
+                // Every free prefetch slot is filled in one reservation.
+                send(slots: 1 + prefetch.tryAcquire(upTo: Self.reservationBatch - 1))
             }
+            let oldest = pending.removeFirst()
+            let result: Result<RedisReply, RedisError>
+            if backlog && !order.isEmpty && pending.count + 1 < Self.reservationsInFlight && !stopping.load(ordering: .relaxed) {
+                // Whichever comes first: the reply, or enough free slots to send the next call.
+                result = await replyOrSlots(oldest, gather: max(1, min(Self.reservationBatch, prefetch.capacity / 4))) { freed in
+                    send(slots: freed + prefetch.tryAcquire(upTo: Self.reservationBatch - freed))
+                }
+            } else {
+                result = await oldest.reply()
+            }
+            let batch = await reserved(oldest, result, live)
+            backlog = batch.count == oldest.slots
+            if batch.isEmpty {
+                if pending.isEmpty && !stopping.load(ordering: .relaxed) {
+                    // Nothing waiting: block on one BRPOP (a script cannot block) and record it after.
+                    prefetch.release(oldest.slots - 1)
+                    await blockingPop(live, keys: oldest.keys, streak: &blockingPops, into: taken)
+                } else {
+                    prefetch.release(oldest.slots)
+                }
+                continue
+            }
+            blockingPops = 0
+            if batch.count < oldest.slots { prefetch.release(oldest.slots - batch.count) }
             if current.count > 1, let last = batch.last { order = rotate(current, after: last.listKey) }
             taken.yield(batch)
         }
     }
 
-    /// Takes up to `count` waiting messages and records them as held (``MessageReservation``);
-    /// empty when nothing waits. A call whose reply is lost to an outage is repeated with the same
-    /// token until Redis answers (it may have taken a batch), unless the worker is stopping: then
-    /// the batch stays held by this worker, its liveness key goes at exit, and a live worker's
-    /// orphan sweep restores it.
-    private func reserve(_ live: Live, keys: [String], count: Int) async -> [MessageReservation.Reserved] {
-        let token = UUID().uuidString
+    /// Waits for `call`'s reply; if `gather` prefetch slots free up first, calls `whenFreed`
+    /// with them (taken, its own to use) at once. Slots still being gathered when the reply comes
+    /// go back.
+    private func replyOrSlots(_ call: PendingReservation, gather: Int, whenFreed: (Int) -> Void) async -> Result<RedisReply, RedisError> {
+        enum Outcome: Sendable { case reply(Result<RedisReply, RedisError>), slots(Int) }
+        return await withTaskGroup(of: Outcome.self) { group in
+            group.addTask { .reply(await call.reply()) }
+            group.addTask {
+                var taken = 0
+                while taken < gather && !Task.isCancelled {
+                    do { try await self.prefetch.acquire() } catch { break }
+                    taken += 1 + self.prefetch.tryAcquire(upTo: gather - taken - 1)
+                }
+                return .slots(taken)
+            }
+            var reply: Result<RedisReply, RedisError>?
+            while let outcome = await group.next() {
+                switch outcome {
+                case .reply(let result):
+                    reply = result
+                    // Stop gathering; the slots it took so far come back through `.slots`.
+                    group.cancelAll()
+                case .slots(let freed) where reply == nil && freed > 0:
+                    whenFreed(freed)
+                case .slots(let freed):
+                    prefetch.release(freed)
+                }
+            }
+            return reply!
+        }
+    }
+
+    /// One `BRPOP` holding one prefetch slot (taken by the caller), its message handed on; the
+    /// slot goes back when it times out. Counts the streak of blocking pops (`blockingPopStreak`).
+    private func blockingPop(_ live: Live, keys: [String], streak: inout Int, into taken: AsyncStream<[MessageReservation.Reserved]>.Continuation) async {
+        let inStreak = streak > 0 && streak < Self.blockingPopStreak
+        guard let (key, raw) = await pop(live, keys: keys) else {
+            // Timed out: the queue stayed empty, so the streak goes on.
+            prefetch.release()
+            return
+        }
+        streak = inStreak ? streak + 1 : 1
+        taken.yield([MessageReservation.Reserved(listKey: key, raw: raw, recordedTag: nil)])
+    }
+
+    /// The batch of a sent reservation (empty when nothing waited). A reply lost to an outage
+    /// is asked for again with the same token and lane until Redis answers (the call may have
+    /// taken a batch), unless the worker is stopping: then the batch stays held by this worker,
+    /// its liveness key goes at exit, and a live worker's orphan sweep restores it.
+    private func reserved(_ call: PendingReservation, _ first: Result<RedisReply, RedisError>, _ live: Live) async -> [MessageReservation.Reserved] {
+        var result = first
         var backoff = Self.redisRetryBackoff
         while true {
-            do {
-                let command = MessageReservation.command(lists: keys, count: count, now: Date().timeIntervalSince1970, owner: owner, token: token)
-                return MessageReservation.parse(try await live.consumer.send(command))
-            } catch where error.isConnectionProblem && !stopping.load(ordering: .relaxed) {
+            switch result {
+            case .success(let reply):
+                return MessageReservation.parse(reply)
+            case .failure(let error) where error.isConnectionProblem && !stopping.load(ordering: .relaxed):
                 try? await Task.sleep(for: backoff.next())
-            } catch {
+                let command = MessageReservation.command(lists: call.keys, count: call.slots, now: Date().timeIntervalSince1970,
+                                                         owner: owner, token: call.token, lane: call.lane)
+                do { result = .success(try await live.consumer.send(command)) } catch { result = .failure(error) }
+            case .failure(let error):
                 if !error.isConnectionProblem { logger.error("reserving messages failed: \(error)") }
                 return []
             }

@@ -26,8 +26,8 @@ import Testing
                                 now: Date(), newID: { UUID().uuidString.lowercased() })
     }
 
-    private func reserve(_ lists: [String], count: Int, token: String = UUID().uuidString, now: Double = 1) async throws -> [MessageReservation.Reserved] {
-        MessageReservation.parse(try await redis.send(MessageReservation.command(lists: lists, count: count, now: now, owner: "w@h inc", token: token)))
+    private func reserve(_ lists: [String], count: Int, token: String = UUID().uuidString, lane: Int = 0, now: Double = 1) async throws -> [MessageReservation.Reserved] {
+        MessageReservation.parse(try await redis.send(MessageReservation.command(lists: lists, count: count, now: now, owner: "w@h inc", token: token, lane: lane)))
     }
 
     @Test func reservationPopsInConsumeOrderAndRecordsWhatKombuRecords() async throws {
@@ -156,6 +156,22 @@ import Testing
         // An empty reservation keeps the last batch: repeating "b" still answers "b".
         #expect(try await reserve(lists, count: 3, token: "c").isEmpty)
         #expect(try await reserve(lists, count: 3, token: "b") == next)
+    }
+
+    @Test func twoReservationsInFlightOnTheirOwnLanesCanBothBeFetchedAgain() async throws {
+        defer { redis.close(); server.stop() }
+        let messages = (0..<6).map { _ in message() }
+        for m in messages { _ = try await redis.send(RedisBroker.publishCommand(m)) }
+        let lists = QueueKeys.consumeOrder(queues: ["celery"])
+        // Both replies lost with the connection: each is asked for again with its token.
+        let first = try await reserve(lists, count: 2, token: "a", lane: 0)
+        let second = try await reserve(lists, count: 2, token: "b", lane: 1)
+        #expect(try await reserve(lists, count: 2, token: "a", lane: 0) == first)
+        #expect(try await reserve(lists, count: 2, token: "b", lane: 1) == second)
+        #expect(first.map(\.recordedTag) == messages.prefix(2).map { Optional($0.deliveryTag) })
+        #expect(second.map(\.recordedTag) == messages[2..<4].map { Optional($0.deliveryTag) })
+        #expect(try await redis.send(RedisCommand("LLEN", "celery")).int == 2, "no repeat took more")
+        #expect(MessageReservation.lastPopKey(owner: "w@h inc", lane: 0) != MessageReservation.lastPopKey(owner: "w@h inc", lane: 1))
     }
 
     @Test func batchedAcksRemoveEveryRecordAndWritesKeepTheirOrder() async throws {
