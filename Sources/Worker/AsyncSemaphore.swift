@@ -25,8 +25,6 @@ final class AsyncSemaphore: Sendable {
 
     private struct State {
         var available: Int
-        /// Slots in all, free or taken (changed by ``adjust(by:)``).
-        var capacity: Int
         var closed = false
         /// In arrival order; a deque because every release takes the first (with `-c 32` and
         /// the default prefetch, about 96 messages wait here under load).
@@ -48,10 +46,7 @@ final class AsyncSemaphore: Sendable {
 
     private let state: Mutex<State>
 
-    init(slots: Int) { state = Mutex(State(available: slots, capacity: slots)) }
-
-    /// Slots in all, free or taken.
-    var capacity: Int { state.withLock { $0.capacity } }
+    init(slots: Int) { state = Mutex(State(available: slots)) }
 
     /// Takes a slot, waiting for one if none is free.
     /// - Throws: ``Closed`` if the semaphore is closed before a slot is free; `CancellationError`.
@@ -176,7 +171,6 @@ final class AsyncSemaphore: Sendable {
 
     /// Changes the number of slots (pool grow/shrink); shrinking takes effect as slots return.
     func adjust(by delta: Int) {
-        state.withLock { $0.capacity += delta }
         if delta > 0 { for _ in 0..<delta { release() } } else {
             state.withLock { $0.available += delta }
         }

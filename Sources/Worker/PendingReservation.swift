@@ -1,4 +1,5 @@
 import Celeriac
+import Foundation
 import Synchronization
 
 /// A reservation script call already written to the consumer connection, whose reply a task
@@ -16,6 +17,8 @@ final class PendingReservation: Sendable {
     let lane: Int
     /// The lists it pops from, in consume order.
     let keys: [String]
+    /// The worker's owner value, recorded beside each message it takes.
+    let owner: String
 
     private enum State {
         case waiting(CheckedContinuation<Result<RedisReply, RedisError>, Never>?)
@@ -25,18 +28,24 @@ final class PendingReservation: Sendable {
     private let state = Mutex(State.waiting(nil))
 
     /// Writes the call on `client` now.
-    init(client: RedisClient, keys: [String], slots: Int, now: Double, owner: String, token: String, lane: Int) {
+    init(client: RedisClient, keys: [String], slots: Int, owner: String, token: String, lane: Int) {
         self.slots = slots
         self.token = token
         self.lane = lane
         self.keys = keys
-        let command = MessageReservation.command(lists: keys, count: slots, now: now, owner: owner, token: token, lane: lane)
-        client.pipeline([command]) { [self] result in
+        self.owner = owner
+        client.pipeline([command()]) { [self] result in
             complete(result.flatMap { replies in
                 if case .error(let message) = replies[0] { return .failure(RedisError(.server, message)) }
                 return .success(replies[0])
             })
         }
+    }
+
+    /// The script call, timestamped now: sent first, and again with the same token and lane
+    /// when its reply was lost.
+    func command() -> RedisCommand {
+        MessageReservation.command(lists: keys, count: slots, now: Date().timeIntervalSince1970, owner: owner, token: token, lane: lane)
     }
 
     /// Runs once, on the connection thread (or the caller's, after the client closed).

@@ -259,9 +259,7 @@ public final class Worker: Service, Sendable {
         // The last batch filled every slot it asked for, so more is probably waiting.
         var backlog = false
         func send(slots: Int) {
-            pending.append(PendingReservation(
-                client: live.consumer, keys: order, slots: slots, now: Date().timeIntervalSince1970,
-                owner: owner, token: UUID().uuidString, lane: lane))
+            pending.append(PendingReservation(client: live.consumer, keys: order, slots: slots, owner: owner, token: UUID().uuidString, lane: lane))
             lane = (lane + 1) % Self.reservationsInFlight
         }
         // Pending reservations hold messages: their batches are handed on (and put back by the
@@ -290,7 +288,9 @@ public final class Worker: Service, Sendable {
             let result: Result<RedisReply, RedisError>
             if backlog && !order.isEmpty && pending.count + 1 < Self.reservationsInFlight && !stopping.load(ordering: .relaxed) {
                 // Whichever comes first: the reply, or enough free slots to send the next call.
-                result = await replyOrSlots(oldest, gather: max(1, min(Self.reservationBatch, prefetch.capacity / 4))) { freed in
+                // The window now (`pool_grow`/`pool_shrink` change it), as `inspect stats` reports it.
+                let window = settings.prefetchMultiplier * counters.withLock { $0.concurrency }
+                result = await replyOrSlots(oldest, gather: max(1, min(Self.reservationBatch, window / 4))) { freed in
                     send(slots: freed + prefetch.tryAcquire(upTo: Self.reservationBatch - freed))
                 }
             } else {
@@ -373,9 +373,7 @@ public final class Worker: Service, Sendable {
                 return MessageReservation.parse(reply)
             case .failure(let error) where error.isConnectionProblem && !stopping.load(ordering: .relaxed):
                 try? await Task.sleep(for: backoff.next())
-                let command = MessageReservation.command(lists: call.keys, count: call.slots, now: Date().timeIntervalSince1970,
-                                                         owner: owner, token: call.token, lane: call.lane)
-                do { result = .success(try await live.consumer.send(command)) } catch { result = .failure(error) }
+                do { result = .success(try await live.consumer.send(call.command())) } catch { result = .failure(error) }
             case .failure(let error):
                 if !error.isConnectionProblem { logger.error("reserving messages failed: \(error)") }
                 return []

@@ -99,13 +99,4 @@ import Testing
         #expect(outcome == "cancelled")
         #expect(window.tryAcquire(upTo: 1) == 1, "the freed slot is not handed to the cancelled task")
     }
-
-    @Test func capacityFollowsAdjustments() {
-        let window = AsyncSemaphore(slots: 8)
-        #expect(window.capacity == 8)
-        window.adjust(by: 4)
-        #expect(window.capacity == 12)
-        window.adjust(by: -6)
-        #expect(window.capacity == 6)
-    }
 }
