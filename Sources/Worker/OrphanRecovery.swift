@@ -21,10 +21,30 @@ enum OrphanRecovery {
     /// `node incarnation`, the owner value a worker writes.
     static func owner(node: String, incarnation: String) -> String { node + " " + incarnation }
 
-    /// Splits an owner value back into node and incarnation.
-    static func parseOwner(_ value: String) -> (node: String, incarnation: String)? {
-        guard let space = value.lastIndex(of: " ") else { return nil }
-        return (String(value[..<space]), String(value[value.index(after: space)...]))
+    /// What an owner value says: the holder, and whether it had started running the message.
+    struct Holder: Equatable {
+        var node: String
+        var incarnation: String
+        /// The holder marked the message as running (``runningMark``): a death while holding
+        /// it counts against the message.
+        var running: Bool
+    }
+
+    /// Appended to the owner value when an `acks_late` message starts running, so that a
+    /// sweep can tell a message its holder died *running* (it may be what killed it) from one
+    /// that was only prefetched.
+    static let runningMark = " running"
+
+    /// `node incarnation running`, the owner value of a message its holder is running.
+    static func running(_ owner: String) -> String { owner + runningMark }
+
+    /// Splits an owner value back into node, incarnation and the running mark.
+    static func parseOwner(_ value: String) -> Holder? {
+        var rest = Substring(value)
+        let running = rest.hasSuffix(runningMark)
+        if running { rest = rest.dropLast(runningMark.count) }
+        guard let space = rest.lastIndex(of: " ") else { return nil }
+        return Holder(node: String(rest[..<space]), incarnation: String(rest[rest.index(after: space)...]), running: running)
     }
 
     /// The command that keeps this worker's liveness key fresh.
@@ -44,10 +64,44 @@ enum OrphanRecovery {
         return 1
         """
 
-    /// Finds and restores the messages of dead holders. Returns how many were restored.
-    static func sweep(client: RedisClient, selfOwner: String) async throws -> Int {
+    /// Dead-letters one orphan if it is still unacked and still held by `owner`:
+    /// KEYS = unacked, unacked_index, owner hash, dead-letter list; ARGV = tag, owner, record.
+    static let deadLetterScript = """
+        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+        redis.call('HDEL', KEYS[3], ARGV[1])
+        if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        redis.call('LPUSH', KEYS[4], ARGV[3])
+        return 1
+        """
+
+    /// What one sweep did.
+    struct Sweep {
+        /// Messages put back on their queues.
+        var restored = 0
+        /// Messages that had been running when their holders died more often than allowed:
+        /// dead-lettered instead of restored, for the sweeper to record as failed.
+        var deadLettered: [TaskMessage] = []
+    }
+
+    /// How a sweep treats a message its holder died running.
+    struct PoisonPolicy {
+        /// Deaths while running a message before it is dead-lettered instead of restored
+        /// (``WorkerSettings/workerLostRedeliveries``).
+        var redeliveries: Int
+        var deadLetterKey: String
+        /// The sweeping worker's node name, for the dead letter's record.
+        var node: String
+    }
+
+    /// Finds and restores the messages of dead holders. A message its holder had marked as
+    /// running counts one more lost worker in its ``Worker/workerLostHeader``; past
+    /// `policy.redeliveries` it is dead-lettered instead, so a message that kills every worker
+    /// that runs it (a crash, the OOM killer) is not handed from one to the next forever.
+    static func sweep(client: RedisClient, selfOwner: String, policy: PoisonPolicy) async throws -> Sweep {
         var cursor = "0"
-        var orphans: [(tag: String, owner: String)] = []
+        var orphans: [(tag: String, owner: String, running: Bool)] = []
         var livenessCache: [String: String?] = [:]
         repeat {
             let reply = try await client.send(RedisCommand("HSCAN", ownerKey, cursor, "COUNT", 500))
@@ -56,15 +110,15 @@ enum OrphanRecovery {
             var i = 0
             while i + 1 < items.count {
                 defer { i += 2 }
-                guard let tag = items[i].string, let owner = items[i + 1].string, owner != selfOwner,
-                      let (node, incarnation) = parseOwner(owner) else { continue }
-                if livenessCache[node] == nil {
-                    livenessCache[node] = .some(try await client.send(RedisCommand("GET", livenessKey(node: node))).string)
+                guard let tag = items[i].string, let owner = items[i + 1].string, let holder = parseOwner(owner),
+                      Self.owner(node: holder.node, incarnation: holder.incarnation) != selfOwner else { continue }
+                if livenessCache[holder.node] == nil {
+                    livenessCache[holder.node] = .some(try await client.send(RedisCommand("GET", livenessKey(node: holder.node))).string)
                 }
-                if livenessCache[node]! != incarnation { orphans.append((tag, owner)) }
+                if livenessCache[holder.node]! != holder.incarnation { orphans.append((tag, owner, holder.running)) }
             }
         } while cursor != "0"
-        var restored = 0
+        var sweep = Sweep()
         for orphan in orphans {
             guard let raw = try await client.send(RedisCommand("HGET", QueueKeys.unacked, orphan.tag)).bytes,
                   let entry = try? UnackedEntry.decode(raw), var message = try? TaskMessage.decode(bytes: entry.envelope) else {
@@ -72,12 +126,24 @@ enum OrphanRecovery {
                 _ = try await client.send(RedisCommand("HDEL", ownerKey, orphan.tag))
                 continue
             }
+            if orphan.running {
+                let losses = Worker.lossesCounting(message)
+                if losses > policy.redeliveries {
+                    let letter = DeadLetter(reason: "task \(message.name)[\(message.id)] was running when its worker died \(losses) times; not redelivered again",
+                                            queue: message.routingKey, time: Date(), worker: policy.node, rawMessage: entry.envelope)
+                    let reply = try await client.send(RedisCommand("EVAL", deadLetterScript, 4, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey,
+                                                                   policy.deadLetterKey, orphan.tag, orphan.owner, letter.encoded()))
+                    if reply.int == 1 { sweep.deadLettered.append(message) }
+                    continue
+                }
+                message.extraHeaders[Worker.workerLostHeader] = .int(losses)
+            }
             message.markRedelivered()
             let reply = try await client.send(RedisCommand("EVAL", restoreScript, 4, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey,
                                                            message.listKey, orphan.tag, orphan.owner, message.encoded()))
-            restored += reply.int ?? 0
+            sweep.restored += reply.int ?? 0
         }
-        return restored
+        return sweep
     }
 }
 

@@ -45,14 +45,14 @@ struct TaskRun: Sendable {
                 Task { finish(.finished(await body.result)) }
                 if let soft {
                     timers.withLock { $0.append(Task {
-                        guard (try? await Task.sleep(for: .seconds(soft))) != nil else { return }
+                        guard (try? await Task.sleep(for: .seconds(clamping: soft))) != nil else { return }
                         softHit.set()
                         body.cancel()
                     }) }
                 }
                 if let hard {
                     timers.withLock { $0.append(Task {
-                        guard (try? await Task.sleep(for: .seconds(hard))) != nil else { return }
+                        guard (try? await Task.sleep(for: .seconds(clamping: hard))) != nil else { return }
                         body.cancel()
                         finish(.hardLimit(seconds: hard))
                     }) }

@@ -16,10 +16,11 @@ final class TaskTimeLimits: Sendable {
     }
 
     /// The limits in force for a message: the `time_limit` command's override, else the
-    /// message's `timelimit` header, else the worker's `--time-limit`/`--soft-time-limit`.
+    /// message's `timelimit` header, else the worker's `--time-limit`/`--soft-time-limit`;
+    /// only limits a worker can wait for (``TimeLimit/enforceable``), whatever a client sent.
     func limits(for name: String, message: TimeLimit, defaults: TimeLimit) -> TimeLimit {
         let override = limits.withLock { $0[name] }
         return TimeLimit(hard: override?.hard ?? message.hard ?? defaults.hard,
-                         soft: override?.soft ?? message.soft ?? defaults.soft)
+                         soft: override?.soft ?? message.soft ?? defaults.soft).enforceable
     }
 }

@@ -7,6 +7,13 @@ extension Worker {
     /// Python worker ignores it, another Celeriac worker goes on counting.
     static let workerLostHeader = "celeriac_worker_lost"
 
+    /// The message's count of lost workers (``workerLostHeader``) with one more: the header is a
+    /// wire value, so any type or size counts as a number between 0 and `Int.max`, never a trap.
+    static func lossesCounting(_ m: TaskMessage) -> Int {
+        let before = max(0, m.extraHeaders[workerLostHeader]?.intValue ?? 0)
+        return min(before, Int.max - 1) + 1
+    }
+
     /// A pool child died mid-task (a crash, an abort, `kill -9`, the OOM killer). As Celery:
     /// FAILURE `WorkerLostError` and `task-failed`; but with `acks_late` and
     /// `reject_on_worker_lost` the message goes back to its queue instead. A message that keeps
@@ -19,7 +26,7 @@ extension Worker {
         let reject = acksLate(m) && ((tasks[m.name]?.options.rejectOnWorkerLost ?? false) || settings.rejectOnWorkerLost)
         logger.error("Task handler raised error: \(error.exceptionInfo.summary) (task \(d.label))")
         if reject {
-            let losses = (m.extraHeaders[Self.workerLostHeader]?.intValue ?? 0) + 1
+            let losses = Self.lossesCounting(m)
             if losses <= settings.workerLostRedeliveries {
                 var again = m
                 again.extraHeaders[Self.workerLostHeader] = .int(losses)
@@ -36,5 +43,17 @@ extension Worker {
         keepForRetry(d, live)
         await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
         return false
+    }
+
+    /// A message that was running on more dead workers than ``WorkerSettings/workerLostRedeliveries``
+    /// allows, dead-lettered by this worker's orphan sweep: FAILURE `WorkerLostError` and
+    /// `task-failed`, so a caller waiting on its result hears of it.
+    func workersLost(running m: TaskMessage, _ live: Live) async {
+        let reason = "Worker exited prematurely while running the task, \(Self.lossesCounting(m)) times; dead-lettered to \(settings.deadLetterKey)"
+        let error = TaskError(type: "WorkerLostError", arguments: [.string(reason)], module: "billiard.exceptions")
+        logger.error("dead-lettered task \(m.name)[\(m.id)]: it was running when its worker died \(Self.lossesCounting(m)) times")
+        let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)]\nbilliard.exceptions.WorkerLostError: \(reason)\n"
+        live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
+        await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
     }
 }

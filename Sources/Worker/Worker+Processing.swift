@@ -146,6 +146,8 @@ extension Worker {
         if !acksLate {
             await ack(d, live)
             slot.release()
+        } else {
+            await markRunning(d, live)
         }
         let settled = await execute(d, live)
         if acksLate && !settled {
@@ -235,7 +237,8 @@ extension Worker {
     private func resend(_ d: Delivery, for request: RetryRequest, _ live: Live) async {
         let m = d.message
         var next = m
-        next.retries = m.retries + 1
+        // `retries` comes off the wire: Int.max stays Int.max instead of trapping.
+        next.retries = min(m.retries, Int.max - 1) + 1
         next.eta = request.eta
         next.parentID = m.id
         next.deliveryTag = UUID().uuidString.lowercased()
@@ -257,6 +260,15 @@ extension Worker {
     /// already retry it.
     func keepForRetry(_ d: Delivery, _ live: Live) {
         live.writes.write(RedisConnection.wrapTransaction(FailedTaskStore.recordCommands(taskID: d.message.id, rawMessage: d.raw)))
+    }
+
+    /// Marks an `acks_late` message as running in its owner record, so that this worker's death
+    /// while running it counts against the message (``OrphanRecovery/sweep(client:selfOwner:policy:)``)
+    /// and one that kills every worker is dead-lettered, not handed on forever. A redelivered
+    /// message waits until the mark is in Redis: it may be the one that killed its last holder.
+    private func markRunning(_ d: Delivery, _ live: Live) async {
+        live.writes.write([RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, OrphanRecovery.running(owner))])
+        if d.message.redelivered { await live.writes.flushed() }
     }
 
     /// Acks a message that will not run and stores its final state.

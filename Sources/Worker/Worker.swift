@@ -106,7 +106,8 @@ public final class Worker: Service, Sendable {
     /// broker that is not up yet (refused, timing out, still loading its data) is tried again
     /// with a growing delay and one log line per attempt, so a worker started before its Redis
     /// (a compose file, a reboot) simply waits for it. A wrong password or URL fails at once.
-    private func connectAtStartup() async throws -> RedisClient {
+    /// - Returns: `nil` when the worker was told to stop before Redis answered.
+    private func connectAtStartup() async throws -> RedisClient? {
         var backoff = RedisBackoff(.seconds(2)...(.seconds(30)))
         var attempt = 0
         while true {
@@ -117,22 +118,36 @@ public final class Worker: Service, Sendable {
                 failure = error
             }
             attempt += 1
-            guard failure.isConnectionProblem || failure.isLoading, attempt < Self.startupConnectAttempts,
-                !stopping.load(ordering: .relaxed)
-            else { throw failure }
+            if stopping.load(ordering: .relaxed) { return nil }
+            guard failure.isConnectionProblem || failure.isLoading, attempt < Self.startupConnectAttempts else { throw failure }
             let delay = backoff.next()
             logger.error("consumer: Cannot connect to \(settings.brokerURL): \(failure.message). Trying again in \(delay.components.seconds).00 seconds... (\(attempt)/\(Self.startupConnectAttempts))")
             let until = ContinuousClock.now + delay
             while ContinuousClock.now < until && !stopping.load(ordering: .relaxed) {
                 try? await Task.sleep(for: .milliseconds(100))
             }
+            if stopping.load(ordering: .relaxed) { return nil }
         }
     }
 
+    /// Runs until a graceful shutdown (SIGTERM, Ctrl-C, the `shutdown` command) has stopped
+    /// consuming, finished the running tasks and put the held messages back. A shutdown asked
+    /// for while the worker still waits for Redis at start-up ends it there.
     public func run() async throws {
         defer { finished.store(true, ordering: .relaxed) }
+        try await withGracefulShutdownHandler {
+            try await serve()
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+    }
+
+    private func serve() async throws {
         try revoked.load()
-        let consumer = try await connectAtStartup()
+        guard let consumer = try await connectAtStartup() else {
+            logger.info("\(settings.nodeName) stopped before Redis answered")
+            return
+        }
         let broker = try await RedisClient.connect(url: settings.brokerURL, options: options("broker"), logger: logger)
         var backend: RedisResultBackend?
         if let url = settings.resultBackendURL {
@@ -163,21 +178,19 @@ public final class Worker: Service, Sendable {
         await events.worker(.workerOnline, active: 0, processed: processed)
         ready.store(true, ordering: .relaxed)
 
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await self.heartbeats(events) }
-                group.addTask { await self.orphanSweeps(live) }
-                group.addTask { await self.flushEvents(events) }
-                group.addTask { await control.serve() }
-                await consume(live, group: &group)
-                // Warm shutdown: messages still waiting for a pool slot go back to their queues;
-                // running tasks finish before the group returns.
-                pool.close()
-                await events.worker(.workerOffline, active: requests.activeCount, processed: processed)
-                control.close()
-            }
-        } onGracefulShutdown: {
-            self.beginShutdown()
+        let redisWatch = Task { await self.stopWaitingForRedis(live) }
+        defer { redisWatch.cancel() }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.heartbeats(events) }
+            group.addTask { await self.orphanSweeps(live) }
+            group.addTask { await self.flushEvents(events) }
+            group.addTask { await control.serve() }
+            await consume(live, group: &group)
+            // Warm shutdown: messages still waiting for a pool slot go back to their queues;
+            // running tasks finish before the group returns.
+            pool.close()
+            await events.worker(.workerOffline, active: requests.activeCount, processed: processed)
+            control.close()
         }
         await executor.shutdown()
         await live.results.flushed()
@@ -277,7 +290,7 @@ public final class Worker: Service, Sendable {
                     try? await Task.sleep(for: .milliseconds(200))
                     continue
                 }
-                if blockingPops > 0 && blockingPops < Self.blockingPopStreak {
+                if blockingPops > 0 && blockingPops < Self.blockingPopStreak && !wakesBeforeTaking(order) {
                     await blockingPop(live, keys: order, streak: &blockingPops, into: taken)
                     continue
                 }
@@ -347,9 +360,36 @@ public final class Worker: Service, Sendable {
         }
     }
 
+    /// Whether an idle worker waits for a message without taking it, and then takes it with the
+    /// reservation script, instead of taking it by `BRPOP`.
+    ///
+    /// A message taken by `BRPOP` is off its list before it is recorded as held (kombu has the
+    /// same gap): a worker that dies between the two (a task aborting it, the OOM killer) loses
+    /// it. With `acks_late` the worker promises the message outlives its death, so on one queue
+    /// it waits with `BLMOVE q q RIGHT RIGHT`, which blocks like `BRPOP` but leaves the message
+    /// where it is, and the script takes it atomically: one more round trip per message an idle
+    /// worker receives.
+    ///
+    /// Redis has no such wait across several lists, so it waits on the queue's list for
+    /// priority 0 (where messages sent without a priority go); the script that follows each
+    /// wake-up or poll timeout (`pollTimeout`, 1 s) takes from the priority lists too, so a
+    /// message sent with a priority reaches an idle worker within that timeout. A worker
+    /// consuming several queues keeps `BRPOP` and its gap rather than delay all but one.
+    private func wakesBeforeTaking(_ keys: [String]) -> Bool {
+        settings.acksLate && Set(keys.map(QueueKeys.queueName(ofList:))).count == 1
+    }
+
     /// One `BRPOP` holding one prefetch slot (taken by the caller), its message handed on; the
     /// slot goes back when it times out. Counts the streak of blocking pops (`blockingPopStreak`).
+    /// A worker that ``wakesBeforeTaking(_:)`` only waits for a message here and gives the slot
+    /// back, for the next reservation to take what arrived.
     private func blockingPop(_ live: Live, keys: [String], streak: inout Int, into taken: AsyncStream<[MessageReservation.Reserved]>.Continuation) async {
+        if wakesBeforeTaking(keys) {
+            await waitForMessage(live, key: QueueKeys.queueName(ofList: keys[0]))
+            prefetch.release()
+            streak = 0
+            return
+        }
         let inStreak = streak > 0 && streak < Self.blockingPopStreak
         guard let (key, raw) = await pop(live, keys: keys) else {
             // Timed out: the queue stayed empty, so the streak goes on.
@@ -406,6 +446,35 @@ public final class Worker: Service, Sendable {
         logger.info("pool \(applied > 0 ? "grew" : "shrank") to \(counters.withLock { $0.concurrency })")
     }
 
+    /// How long a stopping worker waits for an unreachable Redis once its last task body ended,
+    /// to put its held messages back and write its last results and acks, before it stops
+    /// without them. A warm shutdown waits for running tasks, never for Redis forever.
+    public static let shutdownRedisWait: Duration = .seconds(10)
+
+    /// Set when a cold shutdown asks the worker to stop waiting for Redis at once.
+    private var coldStop: Bool { cold.load(ordering: .relaxed) }
+
+    /// Bounds a shutdown's wait for Redis: once the worker is stopping and no task body runs,
+    /// it gives Redis ``shutdownRedisWait`` (none after a cold shutdown), then closes its
+    /// connections. Every wait on Redis then fails at once: writes still queued are dropped
+    /// with one line saying how many, and the messages it could not put back stay recorded in
+    /// kombu's `unacked` under its name, where a peer's orphan sweep (or kombu's visibility
+    /// timeout) restores them. A shutdown that finishes first cancels this.
+    private func stopWaitingForRedis(_ live: Live) async {
+        while !(stopping.load(ordering: .relaxed) && (requests.activeCount == 0 || coldStop)) {
+            guard (try? await Task.sleep(for: .milliseconds(100))) != nil else { return }
+        }
+        let deadline = ContinuousClock.now + Self.shutdownRedisWait
+        while !coldStop && ContinuousClock.now < deadline {
+            guard (try? await Task.sleep(for: .milliseconds(100))) != nil else { return }
+        }
+        let unsent = live.writes.queuedCount + (live.results === live.writes ? 0 : live.results.queuedCount)
+        logger.error("shutdown: Redis did not take this worker's last writes (\(unsent) queued) \(coldStop ? "before a cold shutdown" : "within \(Self.shutdownRedisWait.components.seconds) s"); stopping without them. Messages not put back stay recorded in unacked for another worker to restore")
+        live.consumer.close()
+        live.broker.close()
+        live.backend?.client.close()
+    }
+
     /// Cold shutdown (a second Ctrl-C): stop now. Running tasks are cancelled and their messages
     /// put back on their queues, as are the ones still waiting.
     public func coldShutdown() {
@@ -443,8 +512,11 @@ public final class Worker: Service, Sendable {
 
     private func recoverOrphans(_ live: Live) async {
         do {
-            let n = try await OrphanRecovery.sweep(client: live.broker, selfOwner: owner)
-            if n > 0 { logger.warning("restored \(n) message(s) held by a worker that stopped without acking them") }
+            let policy = OrphanRecovery.PoisonPolicy(redeliveries: settings.workerLostRedeliveries, deadLetterKey: settings.deadLetterKey,
+                                                     node: settings.nodeName)
+            let sweep = try await OrphanRecovery.sweep(client: live.broker, selfOwner: owner, policy: policy)
+            if sweep.restored > 0 { logger.warning("restored \(sweep.restored) message(s) held by a worker that stopped without acking them") }
+            for message in sweep.deadLettered { await workersLost(running: message, live) }
         } catch let error as RedisError where error.isConnectionProblem {
             // The client logs outages; the next sweep tries again.
         } catch {
@@ -470,6 +542,17 @@ public final class Worker: Service, Sendable {
             // The client reconnects by itself; don't spin while it does.
             try? await Task.sleep(for: .milliseconds(200))
             return nil
+        }
+    }
+
+    /// Blocks until `key` has a message or the poll timeout passes, leaving the list as it was:
+    /// `BLMOVE` from a list to its own tail moves the last message back where it was.
+    private func waitForMessage(_ live: Live, key: String) async {
+        do {
+            _ = try await live.consumer.send(RedisCommand("BLMOVE", key, key, "RIGHT", "RIGHT", settings.pollTimeout))
+        } catch {
+            if !error.isConnectionProblem { logger.error("BLMOVE failed: \(error)") }
+            try? await Task.sleep(for: .milliseconds(200))
         }
     }
 

@@ -85,6 +85,9 @@ final class WriteBatcher: Sendable {
         }
     }
 
+    /// Writes queued and not yet sent.
+    var queuedCount: Int { state.withLock { $0.items.count } }
+
     /// Writes queued beyond which ``waitIfBacklogged()`` waits: bounds memory when tasks finish
     /// faster than Redis takes their results (or while it is unreachable).
     static let backlogLimit = 4096

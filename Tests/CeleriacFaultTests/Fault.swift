@@ -11,4 +11,6 @@ enum Fault: String, CaseIterable, Sendable {
     case coldShutdown = "cold-shutdown"
     case killNinePoolChild = "kill-9-pool-child"
     case crashingTask = "task-crashing-its-child"
+    case workerKillingMessage = "worker-killing-message"
+    case shutdownWithoutRedis = "sigterm-while-redis-unreachable"
 }

@@ -68,10 +68,12 @@ final class FaultRun: Sendable {
     /// Starts `qworker` on this Redis at `--loglevel info` (the counting reads its log), with
     /// `flags` added (`--acks-late`, `-c 4`, …).
     @discardableResult
-    func startWorker(_ name: String, _ flags: [String] = []) throws -> ChildProcess {
+    /// - Parameter node: The node name before `@%h` when it is not `name` (a worker restarted
+    ///   under its old node name, as a supervisor does, needs a log of its own).
+    func startWorker(_ name: String, _ flags: [String] = [], node: String? = nil) throws -> ChildProcess {
         let worker = try ChildProcess(
             name, executable: TestEnvironment.binDirectory.appendingPathComponent("qworker").path,
-            arguments: ["--broker", server.urlString, "-n", "\(name)@%h", "--loglevel", "info", "--without-mingle"] + flags,
+            arguments: ["--broker", server.urlString, "-n", "\(node ?? name)@%h", "--loglevel", "info", "--without-mingle"] + flags,
             logDirectory: logs)
         workers.withLock { $0.append(worker) }
         return worker

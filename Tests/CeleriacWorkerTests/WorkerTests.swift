@@ -199,6 +199,27 @@ import Testing
         #expect(try await calls("eval", h) >= 10)
     }
 
+    /// With `acks_late` a message must never be off its list unrecorded, even for a moment: an
+    /// idle worker waits with `BLMOVE q q` (which takes nothing) and takes with the script, so a
+    /// worker that dies at any instant leaves every message it took recorded as held.
+    @Test func anIdleAcksLateWorkerOnOneQueueNeverTakesAMessageByBlockingPop() async throws {
+        let h = try await WorkerHarness { $0.acksLate = true }
+        defer { Task { await h.close() } }
+        #expect(try await h.client.delay("demo.add", 0, 0).get(timeout: .seconds(20)) == .int(0))
+        _ = try await h.redis.send(RedisCommand("CONFIG", "RESETSTAT"))
+        for i in 1...20 {
+            #expect(try await h.client.delay("demo.add", i, i).get(timeout: .seconds(20)) == .int(2 * i))
+        }
+        #expect(try await calls("brpop", h) == 0)
+        #expect(try await calls("blmove", h) >= 20)
+        #expect(try await calls("eval", h) >= 20)
+        // A priority message sits on another list, which the wait does not watch: the script
+        // after the wait's timeout takes it.
+        var urgent = TaskSendOptions()
+        urgent.priority = 9
+        #expect(try await h.client.send("demo.add", args: [40, 2], options: urgent).get(timeout: .seconds(20)) == .int(42))
+    }
+
     @Test func concurrencyBoundsTasksRunningAtOnce() async throws {
         // Count tasks running at once from inside the tasks: exact, whatever the machine's load.
         let gauge = ConcurrencyGauge()

@@ -19,6 +19,17 @@ public struct TimeLimit: Sendable, Hashable {
         .array([Self.number(hard), Self.number(soft)])
     }
 
+    /// The limits a worker enforces: one that is not a positive, finite number of seconds (0,
+    /// a negative, NaN, infinity) is no limit, as billiard treats a limit of 0. The header keeps
+    /// what the client sent; only the waits read this.
+    public var enforceable: TimeLimit {
+        func limit(_ seconds: Double?) -> Double? {
+            guard let seconds, seconds > 0, seconds.isFinite else { return nil }
+            return seconds
+        }
+        return TimeLimit(hard: limit(hard), soft: limit(soft))
+    }
+
     /// Reads `[hard, soft]`; `null` (or an absent header) means no limits.
     init(json: JSONValue?, field: String) throws(ProtocolError) {
         guard let json, !json.isNull else { return }

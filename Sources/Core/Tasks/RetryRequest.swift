@@ -41,7 +41,7 @@ extension TaskContext {
                              module: "celery.exceptions")
         }
         let when = eta ?? Date().addingTimeInterval(countdown ?? options.defaultRetryDelay)
-        let reason = error.map(TaskError.from) ?? TaskError(type: "Retry", arguments: [.string("Retry in \(Int((when.timeIntervalSinceNow).rounded()))s")], module: "celery.exceptions")
+        let reason = error.map(TaskError.from) ?? TaskError(type: "Retry", arguments: [.string("Retry in \(Int(exactly: when.timeIntervalSinceNow.rounded()) ?? Int.max)s")], module: "celery.exceptions")
         return RetryRequest(eta: when, reason: reason)
     }
 }

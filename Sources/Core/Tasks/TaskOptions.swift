@@ -46,7 +46,8 @@ public struct TaskOptions: Sendable, Hashable {
     /// `min(max, factor × 2^retries)`, then with jitter a whole number drawn from `0…that`.
     public func autoretryDelay(retries: Int, random: (ClosedRange<Int>) -> Int = { Int.random(in: $0) }) -> Double {
         guard let factor = retryBackoff else { return defaultRetryDelay }
-        let exponent = Double(min(retries, 62))
+        // `retries` comes from the message: a negative count is the first try.
+        let exponent = Double(max(0, min(retries, 62)))
         let countdown = min(retryBackoffMax, factor * pow2(exponent))
         return retryJitter ? Double(random(0...Int(countdown))) : countdown
     }

@@ -102,7 +102,7 @@ final class ProcessPool: TaskExecutor {
         let hardHit = TimeoutFlag()
         let timer = limits.hard.map { hard in
             Task {
-                guard (try? await Task.sleep(for: .seconds(hard))) != nil else { return }
+                guard (try? await Task.sleep(for: .seconds(clamping: hard))) != nil else { return }
                 hardHit.set()
                 child.signal(SIGKILL)
             }
