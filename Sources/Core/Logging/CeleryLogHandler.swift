@@ -3,7 +3,8 @@ import Foundation
 
 /// Writes one line per log event to standard error in Celery's worker format,
 /// `[2026-11-25 03:12:01,123: INFO/MainProcess] message key=value`, so operators who read
-/// Celery logs read ours without a second thought.
+/// Celery logs read ours without a second thought. Credentials in a line are masked
+/// (``CredentialRedactor``).
 public struct CeleryLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
@@ -24,7 +25,8 @@ public struct CeleryLogHandler: LogHandler {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
         line += "\n"
-        var bytes = Array(line.utf8)
+        // A log line may quote a URL or a config value the user gave; no credential leaves in it.
+        var bytes = Array(CredentialRedactor.redact(line).utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
