@@ -87,7 +87,12 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
         }
         let scheme = string[..<schemeEnd.lowerBound].lowercased()
         var rest = Substring(string[schemeEnd.upperBound...])
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        if let hash = rest.firstIndex(of: "#") {
+            // A fragment means nothing to Redis; one holding `@` is the rest of a password that
+            // had a `#` in it (`redis://secret#x@h`), and dropping it would connect to "secret".
+            guard !rest[hash...].contains("@") else { throw Self.invalid("an '@' follows a '#'") }
+            rest = rest[..<hash]
+        }
         var query: Substring = ""
         if let question = rest.firstIndex(of: "?") {
             query = rest[rest.index(after: question)...]
