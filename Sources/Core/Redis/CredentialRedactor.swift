@@ -18,9 +18,8 @@
 /// - When the text after `://` is not a plain `host[:port]` and has no `@` before the next
 ///   space (a password with a space: `redis://:my pass@h`), the user info runs to the last `@` on
 ///   the line; with no `@` at all (`redis://:secret`), what follows the first `:` is masked.
-/// - `password=value` (any case, also `db_password=`, `--password=value`) and `--password value` lose the value,
-///   up to the next space, `&`, `;` or `#` (less a closing quote).
-///
+/// - `password=value` (any case, also `db_password=`, `--password=value`) and `--password value`
+///   lose the value, up to the next space, `&`, `;` or `#` (less a closing quote).
 /// - Left alone: user info beginning with `[`, which no URL has, so usage text such as
 ///   `redis://[[user]:password@]host` reads as written.
 ///
