@@ -139,7 +139,8 @@ public struct CeleriacConfig: Sendable, Equatable {
         case let .duplicatedKeysInMapping(duplicates, context):
             // The keys are the user's text; they reach the user only through ConfigError's redaction.
             let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            return "line \(context.mark.line), column \(context.mark.column): a setting is given twice: \(keys)"
+            // Yams marks the mapping, not the repeated line.
+            return "a setting is given twice: \(keys) (in the mapping from line \(context.mark.line))"
         case .dataCouldNotBeDecoded:
             return "the file is not UTF-8"
         case .no, .memory, .writer, .emitter, .representer:
