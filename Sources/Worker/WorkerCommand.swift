@@ -142,7 +142,7 @@ public struct WorkerCommand: ParsableCommand {
         do {
             command = try parse(arguments)
         } catch {
-            exit(withError: error)
+            exitMasked(withError: error)
         }
         let level = CeleryLogHandler.level(named: command.loglevel) ?? .info
         LoggingSystem.bootstrap { label in CeleryLogHandler(label: label, level: level) }
@@ -169,9 +169,21 @@ public struct WorkerCommand: ParsableCommand {
             try await group.run()
             Foundation.exit(0)
         } catch {
-            logger.critical("qworker: \(error)")
+            // The log handler masks credentials too; this line may quote a config file's value.
+            logger.critical("qworker: \(CredentialRedactor.redact("\(error)"))")
             Foundation.exit(1)
         }
+    }
+
+    /// ArgumentParser's `exit(withError:)`, with credentials masked in an error's message: it
+    /// quotes the argument it could not place (`Unexpected argument 'redis://:secret@h'`).
+    /// Help and version text are printed as they are.
+    static func exitMasked(withError error: any Error) -> Never {
+        let code = exitCode(for: error)
+        guard code != .success else { exit(withError: error) }
+        let message = fullMessage(for: error)
+        if !message.isEmpty { FileHandle.standardError.write(Data((CredentialRedactor.redact(message) + "\n").utf8)) }
+        Foundation.exit(code.rawValue)
     }
 
     /// When this process is a pool child of a `--pool process` worker, serves the worker's jobs

@@ -27,7 +27,7 @@ struct RedisURLTests {
         Case(text: "redis://alice:wonder@redis.example:7000/2", endpoint: .tcp(host: "redis.example", port: 7000),
              database: 2, username: "alice", password: "wonder", redacted: "redis://alice:***@redis.example:7000/2"),
         Case(text: "REDIS://bob@h:1/", endpoint: .tcp(host: "h", port: 1), database: 0, username: "bob",
-             password: nil, redacted: "redis://bob@h:1/0"),
+             password: nil, redacted: "redis://***@h:1/0"),
         Case(text: "redis://:p%40ss%3Aw%2Frd@h/1", endpoint: .tcp(host: "h", port: 6379), database: 1,
              username: nil, password: "p@ss:w/rd", redacted: "redis://:***@h:6379/1"),
         Case(text: "redis://us%20er:%C3%A9t%C3%A9@h", endpoint: .tcp(host: "h", port: 6379), database: 0,
@@ -89,6 +89,31 @@ struct RedisURLTests {
         ("unix://", "path"),
         ("redis://:bad%zzpassword@h", "percent-escape"),
     ]
+
+    /// Passwords with an unescaped `/`, `?` or `#` (common in generated ones) cut the URL early,
+    /// so the port or database read is a piece of the password: never quoted.
+    static let cutPasswords: [String] = [
+        "redis://:Sekr3t/Tail9@h:1/0", "redis://:Sekr3t?Tail9@h:1/0", "redis://:Sekr3t#Tail9@h:1/0",
+        "redis://:12/Sekr3t@h:1/0", "redis://h:1/0?db=Sekr3t&password=Tail9", "Sekr3t://:Tail9@h",
+        // Without the colon, a `#` would leave a valid URL whose host is the password's start.
+        "redis://Sekr3t#Tail9@h:1/0",
+    ]
+
+    @Test(arguments: cutPasswords)
+    func errorsQuoteNoPartOfAURLWithCredentials(_ text: String) {
+        #expect { try RedisURL(parsing: text) } throws: { e in
+            let message = (e as? RedisError)?.message ?? ""
+            #expect(!message.contains("Sekr3t") && !message.contains("Tail9"), "\(message)")
+            #expect(message.contains("(the text is not repeated: the URL holds credentials)") || message.contains("an '@' follows a '#'"), "\(message)")
+            return (e as? RedisError)?.code == .invalidURL
+        }
+    }
+
+    @Test func aPasswordCutByASlashGetsAHint() {
+        #expect { try RedisURL(parsing: "redis://:Sekr3t/Tail9@h:1/0") } throws: { e in
+            "\(e)" == "RedisError.invalidURL: invalid Redis URL: port must be a number from 1 to 65535 (the text is not repeated: the URL holds credentials); if the password holds '/', '?' or '#', write them percent-encoded (%2F, %3F, %23)"
+        }
+    }
 
     @Test("rejects invalid URLs with a clear message", arguments: invalid)
     func rejectsInvalid(_ text: String, _ fragment: String) {

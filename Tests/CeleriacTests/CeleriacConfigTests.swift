@@ -63,4 +63,45 @@ import Testing
             #expect(throws: ConfigError.self) { try CeleriacConfig.load(file: path, environment: [:]) }
         }
     }
+
+    /// Broken YAML with a password on (or next to) the offending line, and what the one-line
+    /// error must say instead of quoting it.
+    static let brokenYAML: [(yaml: String, mentions: [String])] = [
+        ("broker_url: \"redis://:PW-s3cr3t@h:1/0\n", ["line 2, column 1", "found unexpected end of stream", "quoted scalar", "line 1 column 13"]),
+        ("broker_url: redis://:PW-s3cr3t@h:1/0: x\n", ["line 1, column 37", "mapping values are not allowed"]),
+        ("result_expires: 5\n  broker_url: redis://:PW-s3cr3t@h:1/0\n", ["line 2, column 13", "mapping values are not allowed"]),
+        ("broker_url: redis://:PW-s3cr3t@h:1/0\nbroker_url: redis://:PW-s3cr3t@h:1/0\n", ["given twice", "'broker_url'"]),
+        ("broker_url: \"redis://:PW-s3cr3t\u{01}@h:1/0\"\n", ["line 1", "control characters are not allowed"]),
+        ("broker_url: [redis://:PW-s3cr3t@h:1/0\n", ["line 2, column 1", "did not find expected ',' or ']'"]),
+    ]
+
+    @Test(arguments: brokenYAML)
+    func yamlErrorsSayWhereAndWhatWithoutQuotingTheLine(_ yaml: String, _ mentions: [String]) throws {
+        try withFile(yaml) { path in
+            #expect { try CeleriacConfig.load(file: path, environment: [:]) } throws: { e in
+                let text = "\(e)"
+                for word in mentions { #expect(text.contains(word), "\(text) lacks \(word)") }
+                #expect(text.contains(path) && text.contains("not valid YAML"), "\(text)")
+                #expect(!text.contains("s3cr3t") && !text.contains("\n"), "\(text)")
+                return true
+            }
+        }
+    }
+
+    @Test func wrongValuesAreQuotedWithCredentialsMasked() throws {
+        // A broker URL pasted into the wrong setting, in a file and in the environment.
+        try withFile("broker_url: redis://:PW-s3cr3t@h:1/0\nresult_expires: redis://:PW-s3cr3t@h:1/0\n") { path in
+            #expect { try CeleriacConfig.load(file: path, environment: [:]) } throws: { e in
+                "\(e)" == "\(path): result_expires must be a whole number ≥ 0, not 'redis://:***@h:1/0'"
+            }
+        }
+        #expect { try CeleriacConfig.load(environment: ["CELERY_WORKER_CONCURRENCY": "redis://admin:PW-s3cr3t@h"], workingDirectory: "/nonexistent") } throws: { e in
+            "\(e)" == "environment variable CELERY_WORKER_CONCURRENCY: worker_concurrency must be a whole number ≥ 0, not 'redis://admin:***@h'"
+        }
+        try withFile("task_acks_late: yes please, password=PW-s3cr3t\n") { path in
+            #expect { try CeleriacConfig.load(file: path, environment: [:]) } throws: { e in
+                "\(e)".hasSuffix("task_acks_late must be true or false, not 'yes please, password=***'")
+            }
+        }
+    }
 }

@@ -88,7 +88,7 @@ public struct CeleriacConfig: Sendable, Equatable {
             } catch let e as ConfigError {
                 throw ConfigError("\(path): \(e.message)")
             } catch {
-                throw ConfigError("\(path): not valid YAML: \(error)")
+                throw ConfigError("\(path): not valid YAML: \(Self.describeWithoutText(error))")
             }
             for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
                 try config.set(name, value, source: path)
@@ -116,6 +116,38 @@ public struct CeleriacConfig: Sendable, Equatable {
             out[name] = scalar.string
         }
         return out
+    }
+
+    /// Yams' own description of a parse error quotes the offending line, which in a config file
+    /// is often `broker_url: "redis://:password@…`; this keeps where and what (libyaml's fixed
+    /// wording, line and column) and drops the quoted text.
+    static func describeWithoutText(_ error: any Error) -> String {
+        func at(_ mark: Mark, _ context: YamlError.Context?, _ problem: String) -> String {
+            let during = context.map { " (\($0.text), from line \($0.mark.line) column \($0.mark.column))" } ?? ""
+            return "line \(mark.line), column \(mark.column): \(problem)\(during)"
+        }
+        guard let yamlError = error as? YamlError else { return "the YAML parser failed" }
+        switch yamlError {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+            let .composer(context, problem, mark, _):
+            return at(mark, context, problem)
+        case let .reader(problem, offset, _, yaml):
+            // The offset counts characters; count lines up to it rather than quote the line.
+            guard let offset, offset >= 0 else { return problem }
+            let line = yaml.prefix(offset).reduce(1) { $1.isNewline ? $0 + 1 : $0 }
+            return "line \(line): \(problem)"
+        case let .duplicatedKeysInMapping(duplicates, context):
+            // The keys are the user's text; they reach the user only through ConfigError's redaction.
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            // Yams marks the mapping, not the repeated line.
+            return "a setting is given twice: \(keys) (in the mapping from line \(context.mark.line))"
+        case .dataCouldNotBeDecoded:
+            return "the file is not UTF-8"
+        case .no, .memory, .writer, .emitter, .representer:
+            return "the YAML parser failed"
+        @unknown default:
+            return "the YAML parser failed"
+        }
     }
 
     private mutating func set(_ name: String, _ raw: String, source: String) throws(ConfigError) {
@@ -169,8 +201,14 @@ public struct CeleriacConfig: Sendable, Equatable {
 }
 
 /// A configuration problem, described in one line that names where the bad value came from.
+///
+/// The message quotes what the user wrote (a wrong value, an unknown name), which may be a URL
+/// with a password pasted into the wrong setting: it is passed through
+/// ``CredentialRedactor/redact(_:)`` when the error is made, so no credential can leave in it.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    /// The problem, credentials masked.
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Creates an error; credentials in `message` are masked.
+    public init(_ message: String) { self.message = CredentialRedactor.redact(message) }
     public var description: String { message }
 }

@@ -3,7 +3,8 @@ import Foundation
 
 /// Writes one line per log event to standard error in Celery's worker format,
 /// `[2026-11-25 03:12:01,123: INFO/MainProcess] message key=value`, so operators who read
-/// Celery logs read ours without a second thought.
+/// Celery logs read ours without a second thought. Credentials in a line are masked
+/// (``CredentialRedactor``).
 public struct CeleryLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
@@ -20,11 +21,7 @@ public struct CeleryLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "[\(Self.timestamp()): \(Self.name(event.level))/\(process)] \(event.message)"
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
-        line += "\n"
-        var bytes = Array(line.utf8)
+        var bytes = Array(line(for: event).utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
@@ -33,6 +30,17 @@ public struct CeleryLogHandler: LogHandler {
                 offset += n
             }
         }
+    }
+
+    /// The line ``log(event:)`` writes for `event`, newline included.
+    ///
+    /// A log line may quote a URL or a value the user gave (a node name, a task's result, an
+    /// error's message), so credentials in it are masked by ``CredentialRedactor``.
+    public func line(for event: LogEvent) -> String {
+        var line = "[\(Self.timestamp()): \(Self.name(event.level))/\(process)] \(event.message)"
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
+        return CredentialRedactor.redact(line) + "\n"
     }
 
     private static func name(_ level: Logger.Level) -> String {

@@ -2,7 +2,8 @@
 ///
 /// A struct with an extensible ``Code`` rather than an enum, so new failure kinds can be added
 /// without breaking callers that switch over codes. Messages never contain a password: URLs in
-/// them are redacted (see ``RedisURL/description``) and server messages are scrubbed.
+/// them are redacted (see ``RedisURL/description``), server messages are scrubbed, and every
+/// message passes through ``CredentialRedactor`` when the error is made.
 public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure happened.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -56,10 +57,11 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// A human-readable explanation, free of passwords.
     public let message: String
 
-    /// Creates an error; `message` must not contain a password.
+    /// Creates an error. Build `message` from redacted values (a ``RedisURL`` prints itself
+    /// redacted); as a last guard it is passed through ``CredentialRedactor/redact(_:)``.
     public init(_ code: Code, _ message: String) {
         self.code = code
-        self.message = message
+        self.message = CredentialRedactor.redact(message)
     }
 
     /// Whether the failure is about reaching the server (failed or lost connection, timeout, a

@@ -9,7 +9,8 @@
 /// `rediss://` is rejected because hiredis 0.14 has no TLS support.
 ///
 /// ``description`` is redacted (`redis://:***@127.0.0.1:6390/0`), so a `RedisURL` may be
-/// logged or interpolated into errors freely; `dump` and `debugPrint` are redacted too.
+/// logged or interpolated into errors freely; `dump` and `debugPrint` are redacted too. Text
+/// that is not (yet) a `RedisURL` is masked by ``CredentialRedactor``.
 public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
@@ -40,14 +41,58 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
     ///
     /// - Parameter string: The URL, e.g. `redis://:secret@127.0.0.1:6390/2`.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL``; the message never
-    ///   repeats the password.
+    ///   repeats the password, nor any part of a URL that holds credentials (a password with an
+    ///   unescaped `/`, `?` or `#` splits where the port or database is read, so those parts may
+    ///   be pieces of it).
     public init(parsing string: String) throws(RedisError) {
+        let quoting = Quoting(url: string)
+        do {
+            try self.init(parsing: string, quoting: quoting)
+        } catch {
+            guard quoting.mayHoldCredentials, let afterScheme = string.firstRange(of: "://")?.upperBound else { throw error }
+            // `redis://:ab/cd@host`: the `@` sits past the first `/`, `?` or `#`, so the password
+            // was cut there; say so, since the message cannot show where.
+            let authorityEnd = string[afterScheme...].firstIndex { "/?#".contains($0) } ?? string.endIndex
+            guard !string[afterScheme..<authorityEnd].contains("@") else { throw error }
+            throw RedisError(.invalidURL, error.message
+                + "; if the password holds '/', '?' or '#', write them percent-encoded (%2F, %3F, %23)")
+        }
+    }
+
+    /// How parse errors quote the URL's parts: not at all when the URL may hold credentials.
+    private struct Quoting {
+        /// The URL has user info (`@`) or a `password=` parameter.
+        let mayHoldCredentials: Bool
+
+        init(url: String) {
+            mayHoldCredentials = url.contains("@") || url.lowercased().contains("password")
+        }
+
+        private static let withheld = " (the text is not repeated: the URL holds credentials)"
+
+        /// `, not 'text'` after what was expected, or words saying it is not repeated.
+        func not(_ text: some StringProtocol) -> String {
+            mayHoldCredentials ? Self.withheld : ", not '\(text)'"
+        }
+
+        /// ` 'text'` after a noun, or words saying it is not repeated.
+        func named(_ text: some StringProtocol) -> String {
+            mayHoldCredentials ? Self.withheld : " '\(text)'"
+        }
+    }
+
+    private init(parsing string: String, quoting: Quoting) throws(RedisError) {
         guard let schemeEnd = string.firstRange(of: "://") else {
             throw Self.invalid("missing scheme; expected redis://, unix:// or redis+socket://")
         }
         let scheme = string[..<schemeEnd.lowerBound].lowercased()
         var rest = Substring(string[schemeEnd.upperBound...])
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        if let hash = rest.firstIndex(of: "#") {
+            // A fragment means nothing to Redis; one holding `@` is the rest of a password that
+            // had a `#` in it (`redis://secret#x@h`), and dropping it would connect to "secret".
+            guard !rest[hash...].contains("@") else { throw Self.invalid("an '@' follows a '#'") }
+            rest = rest[..<hash]
+        }
         var query: Substring = ""
         if let question = rest.firstIndex(of: "?") {
             query = rest[rest.index(after: question)...]
@@ -74,11 +119,11 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
         var database = 0
         switch scheme {
         case "redis":
-            let (host, port) = try Self.parseHostPort(hostPort)
+            let (host, port) = try Self.parseHostPort(hostPort, quoting: quoting)
             let dbText = path.drop(while: { $0 == "/" })
             if !dbText.isEmpty {
                 guard let db = Int(dbText), db >= 0 else {
-                    throw Self.invalid("database must be a non-negative number, not '\(dbText)'")
+                    throw Self.invalid("database must be a non-negative number\(quoting.not(dbText))")
                 }
                 database = db
             }
@@ -92,7 +137,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
         case "rediss":
             throw Self.invalid("rediss:// (TLS) is not supported by hiredis 0.14; use redis:// or a unix socket")
         default:
-            throw Self.invalid("unsupported scheme '\(scheme)://'; expected redis://, unix:// or redis+socket://")
+            throw Self.invalid("unsupported scheme\(quoting.named(scheme + "://")); expected redis://, unix:// or redis+socket://")
         }
 
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
@@ -102,7 +147,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
             switch key {
             case "db", "virtual_host":
                 guard let db = Int(value), db >= 0 else {
-                    throw Self.invalid("database must be a non-negative number, not '\(value)'")
+                    throw Self.invalid("database must be a non-negative number\(quoting.not(value))")
                 }
                 database = db
             case "password":
@@ -120,11 +165,13 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
         self.password = password?.isEmpty == true ? nil : password
     }
 
-    /// The URL with the password replaced by `***`.
+    /// The URL with the password replaced by `***`; a user name without a password is masked
+    /// too (`redis://***@h:6379/0`): Redis has no AUTH by name alone, so such a name is most
+    /// likely a password written without its leading `:`. ``CredentialRedactor`` masks the same way.
     public var description: String {
         var userinfo = ""
-        if let username { userinfo += Self.encode(username) }
-        if password != nil { userinfo += ":***" }
+        if let username { userinfo += password == nil ? CredentialRedactor.mask : Self.encode(username) }
+        if password != nil { userinfo += ":" + CredentialRedactor.mask }
         if !userinfo.isEmpty { userinfo += "@" }
         switch endpoint {
         case .tcp(let host, let port):
@@ -143,7 +190,8 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
         Mirror(
             self,
             children: [
-                "endpoint": endpoint, "database": database, "username": username as Any,
+                "endpoint": endpoint, "database": database,
+                "username": password == nil && username != nil ? CredentialRedactor.mask : username as Any,
                 "password": password == nil ? "nil" : "***",
             ])
     }
@@ -154,7 +202,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
         RedisError(.invalidURL, "invalid Redis URL: \(message)")
     }
 
-    private static func parseHostPort(_ text: Substring) throws(RedisError) -> (String, Int) {
+    private static func parseHostPort(_ text: Substring, quoting: Quoting) throws(RedisError) -> (String, Int) {
         var host: Substring
         var portText: Substring = ""
         if text.hasPrefix("[") {
@@ -175,7 +223,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible, CustomDebug
         var port = 6379
         if !portText.isEmpty {
             guard let parsed = Int(portText), (1...65535).contains(parsed) else {
-                throw invalid("port must be a number from 1 to 65535, not '\(portText)'")
+                throw invalid("port must be a number from 1 to 65535\(quoting.not(portText))")
             }
             port = parsed
         }

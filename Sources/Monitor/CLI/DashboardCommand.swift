@@ -142,8 +142,9 @@ public struct DashboardCommand: AsyncParsableCommand {
         }
     }
 
+    /// Writes `line` to stderr, credentials masked: it may quote a URL or a config line.
     private static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((CredentialRedactor.redact(line) + "\n").utf8))
     }
 
     /// Runs the dependencies' close, but stops waiting for it after `limit`.

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Celeriac
 import Foundation
 
 /// `qmon`: watch and steer the Celery workers (Celeriac and Python) on one Redis.
@@ -32,11 +33,14 @@ public struct QMonCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(QMonConsole.usageError.rawValue)
-            }
-            exit(withError: error)
+            let code = exitCode(for: error)
+            // Help and version text go out as ArgumentParser prints them; an error's message is
+            // masked (``Celeriac/CredentialRedactor``): it quotes the argument it could not
+            // place (`Unexpected argument 'redis://:secret@h'`).
+            guard code != .success else { exit(withError: error) }
+            let message = fullMessage(for: error)
+            if !message.isEmpty { FileHandle.standardError.write(Data((CredentialRedactor.redact(message) + "\n").utf8)) }
+            Foundation.exit(code == .validationFailure ? QMonConsole.usageError.rawValue : code.rawValue)
         }
         Foundation.exit(0)
     }

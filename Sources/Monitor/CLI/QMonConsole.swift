@@ -25,9 +25,10 @@ public enum QMonConsole {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    /// Writes `qmon: <text>` and a newline to stderr.
+    /// Writes `qmon: <text>` and a newline to stderr, credentials masked
+    /// (``Celeriac/CredentialRedactor``): the text may quote a URL or a config line.
     public static func error(_ text: String) {
-        FileHandle.standardError.write(Data(("qmon: " + text + "\n").utf8))
+        FileHandle.standardError.write(Data(("qmon: " + CredentialRedactor.redact(text) + "\n").utf8))
     }
 
     /// A logger that writes warnings and worse to stderr in Celery's format, without
@@ -48,7 +49,7 @@ public enum QMonConsole {
             self.error(e.message)
             return usageError
         case let e as RedisError where e.code == .invalidURL:
-            self.error("invalid Redis URL: \(e.message)")
+            self.error(e.message)
             return usageError
         case let e as RedisError:
             // Name the (redacted) URL unless the client's message already does.
