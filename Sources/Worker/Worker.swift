@@ -44,6 +44,8 @@ public final class Worker: Service, Sendable {
     let live = Mutex<Live?>(nil)
     /// Shared by every connection of this worker, so an outage is one warning, not one per connection.
     let outageLog: RedisOutageLog
+    /// Whether Redis takes this worker's writes; shared by everything that writes.
+    let refusals: WriteRefusals
 
     struct Counters {
         var processed = 0
@@ -80,6 +82,7 @@ public final class Worker: Service, Sendable {
         counters = Mutex(Counters(concurrency: settings.concurrency))
         owner = OrphanRecovery.owner(node: settings.nodeName, incarnation: incarnation)
         outageLog = RedisOutageLog(logger: logger)
+        refusals = WriteRefusals(logger: logger)
     }
 
     /// Whether the worker is consuming and answering control commands.
@@ -156,8 +159,8 @@ public final class Worker: Service, Sendable {
         }
         let publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: WorkerEvents.sender(hostname: settings.nodeName), options: options("events"), logger: logger)
         let events = WorkerEvents(publisher: publisher, taskEvents: settings.sendTaskEvents)
-        let writes = WriteBatcher(client: broker, logger: logger)
-        let results = backend.map { $0.client === broker ? writes : WriteBatcher(client: $0.client, logger: logger) } ?? writes
+        let writes = WriteBatcher(client: broker, logger: logger, refusals: refusals)
+        let results = backend.map { $0.client === broker ? writes : WriteBatcher(client: $0.client, logger: logger, refusals: refusals) } ?? writes
         let live = Live(consumer: consumer, broker: broker, backend: backend, events: events, writes: writes, results: results)
         self.live.withLock { $0 = live }
         let control = try await ControlServer.start(worker: self, live: live)
@@ -169,7 +172,10 @@ public final class Worker: Service, Sendable {
             backend?.client.close()
         }
         let declarer = RedisBroker(client: broker)
-        for queue in settings.queues { try await declarer.declare(queue: queue) }
+        for queue in settings.queues {
+            // A Redis refusing writes at start-up (OOM) is waited for, not a reason to exit.
+            await retryingRedis("declare queue \(queue)") { try await declarer.declare(queue: queue) }
+        }
         await control.syncRevokedWithPeers()
         _ = try? await broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
         await recoverOrphans(live)
@@ -284,6 +290,11 @@ public final class Worker: Service, Sendable {
                 order = QueueKeys.consumeOrder(queues: current)
             }
             if pending.isEmpty {
+                if refusals.isRefusing {
+                    // Redis refuses writes: take nothing more until it stores what is held.
+                    await refusals.waitUntilAccepted()
+                    continue
+                }
                 do { try await prefetch.acquire() } catch { break }
                 if order.isEmpty {
                     prefetch.release()
@@ -414,6 +425,10 @@ public final class Worker: Service, Sendable {
             case .failure(let error) where error.isConnectionProblem && !stopping.load(ordering: .relaxed):
                 try? await Task.sleep(for: backoff.next())
                 do { result = .success(try await live.consumer.send(call.command())) } catch { result = .failure(error) }
+            case .failure(let error) where error.isWriteRefused:
+                // The script writes nothing when refused (READONLY, MISCONF): the loop waits.
+                refusals.refused(error.message)
+                return []
             case .failure(let error):
                 if !error.isConnectionProblem { logger.error("reserving messages failed: \(error)") }
                 return []
@@ -473,6 +488,7 @@ public final class Worker: Service, Sendable {
         live.consumer.close()
         live.broker.close()
         live.backend?.client.close()
+        refusals.release()
     }
 
     /// Cold shutdown (a second Ctrl-C): stop now. Running tasks are cancelled and their messages
@@ -504,9 +520,26 @@ public final class Worker: Service, Sendable {
             guard ContinuousClock.now >= next, !stopping.load(ordering: .relaxed) else { continue }
             next = ContinuousClock.now + OrphanRecovery.sweepInterval
             let began = ContinuousClock.now
-            let refreshed = (try? await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))) != nil
+            let refreshed = await refreshLiveness(live)
             gate.refreshed(succeeded: refreshed, took: ContinuousClock.now - began)
             if gate.maySweep() { await recoverOrphans(live) }
+        }
+    }
+
+    /// Sets this worker's liveness key; whether Redis took it. The write also tells an open
+    /// ``WriteRefusals`` episode whether Redis takes writes again, when nothing else is writing.
+    private func refreshLiveness(_ live: Live) async -> Bool {
+        do {
+            let reply = try await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
+            if case .error(let message) = reply {
+                if RedisError.isWriteRefusalReply(message) { refusals.refused(message) }
+                return false
+            }
+            refusals.accepted()
+            return true
+        } catch {
+            if error.isWriteRefused { refusals.refused(error.message) }
+            return false
         }
     }
 
@@ -538,7 +571,11 @@ public final class Worker: Service, Sendable {
             guard let pair = reply.array, pair.count == 2, let key = pair[0].string, let raw = pair[1].bytes else { return nil }
             return (key, raw)
         } catch {
-            if !error.isConnectionProblem { logger.error("BRPOP failed: \(error)") }
+            if error.isWriteRefused {
+                refusals.refused(error.message)
+            } else if !error.isConnectionProblem {
+                logger.error("BRPOP failed: \(error)")
+            }
             // The client reconnects by itself; don't spin while it does.
             try? await Task.sleep(for: .milliseconds(200))
             return nil
@@ -574,7 +611,10 @@ public final class Worker: Service, Sendable {
             do {
                 try await body()
                 return
-            } catch let error as RedisError where error.isConnectionProblem {
+            } catch let error as RedisError where error.isConnectionProblem || error.isWriteRefused {
+                // The client logged the outage; a refusal opens (or continues) its episode. The
+                // step is retried either way, unless the worker gave up on Redis at shutdown.
+                if error.isWriteRefused { refusals.refused(error.message) }
                 try? await Task.sleep(for: backoff.next())
             } catch {
                 logger.error("could not \(what): \(error)")

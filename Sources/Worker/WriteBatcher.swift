@@ -19,6 +19,11 @@ import Synchronization
 ///
 /// During an outage the batch is retried with backoff until Redis is back (the client logs the
 /// outage once); every write here is idempotent, so a batch cut off mid-way can be sent again.
+///
+/// Each batch is one `MULTI`/`EXEC` transaction, so Redis takes all of it or none: under
+/// `maxmemory` Redis refuses a result's `SETEX` but not an ack's `ZREM`/`HDEL`, and a plain
+/// pipeline would ack a late message whose result was refused. A refused batch (``WriteRefusals``)
+/// is kept and sent again with backoff until Redis takes it, in order, ahead of later writes.
 final class WriteBatcher: Sendable {
     private enum Item {
         case ack(String)
@@ -40,10 +45,12 @@ final class WriteBatcher: Sendable {
     private let state = Mutex(State())
     private let client: RedisClient
     private let logger: Logger
+    private let refusals: WriteRefusals
 
-    init(client: RedisClient, logger: Logger) {
+    init(client: RedisClient, logger: Logger, refusals: WriteRefusals) {
         self.client = client
         self.logger = logger
+        self.refusals = refusals
     }
 
     /// Removes `tag` from kombu's `unacked` bookkeeping (and Celeriac's owner record). When the
@@ -145,25 +152,30 @@ final class WriteBatcher: Sendable {
         }
     }
 
-    /// The pipeline for a run of queued writes: the acks between barriers become one trio, sent
-    /// after the other writes of their stretch.
+    /// The transaction for a run of queued writes: the acks between barriers become one trio,
+    /// sent after the other writes of their stretch; writes queued as transactions of their own
+    /// are part of the batch's (Redis does not nest `MULTI`).
     private static func commands(for items: [Item]) -> [RedisCommand] {
-        var out: [RedisCommand] = []
+        var out: [RedisCommand] = [RedisCommand("MULTI")]
         var tags: [String] = []
         func closeAcks() {
             guard !tags.isEmpty else { return }
             out.append(contentsOf: ackCommands(tags: tags))
             tags.removeAll(keepingCapacity: true)
         }
+        func add(_ command: RedisCommand) {
+            if command.name != "MULTI" && command.name != "EXEC" { out.append(command) }
+        }
         for item in items {
             switch item {
             case .ack(let tag): tags.append(tag)
-            case .command(let command): out.append(command)
-            case .record(_, let commands): out.append(contentsOf: commands)
+            case .command(let command): add(command)
+            case .record(_, let commands): commands.forEach(add)
             case .barrier: closeAcks()
             }
         }
         closeAcks()
+        out.append(RedisCommand("EXEC"))
         return out
     }
 
@@ -189,8 +201,15 @@ final class WriteBatcher: Sendable {
                     // idempotent, so the whole batch is sent again shortly.
                     return self.retry(commands, backoff: &backoff, then: done)
                 }
-                if let failed = replies.firstIndex(where: { if case .error = $0 { true } else { false } }) {
-                    self.logger.error("Redis refused a bookkeeping write (\(commands[failed].name)): \(replies[failed])")
+                if let refusal = Self.refusal(in: replies) {
+                    // Nothing of the transaction was applied: kept, and sent again.
+                    self.refusals.refused(refusal)
+                    return self.retry(commands, backoff: &backoff, then: done)
+                }
+                self.refusals.accepted()
+                let executed: [RedisReply] = if case .array(let inner) = replies.last { inner } else { replies }
+                if let failed = executed.firstIndex(where: { if case .error = $0 { true } else { false } }) {
+                    self.logger.error("Redis refused a bookkeeping write: \(executed[failed])")
                 }
                 done()
             case .failure(let error) where error.isConnectionProblem:
@@ -201,6 +220,15 @@ final class WriteBatcher: Sendable {
                 done()
             }
         }
+    }
+
+    /// The refusal (``RedisError/isWriteRefused``) that discarded a batch's transaction, if
+    /// one did: a queued command's error reply or `EXEC`'s.
+    static func refusal(in replies: [RedisReply]) -> String? {
+        for reply in replies {
+            if case .error(let message) = reply, RedisError.isWriteRefusalReply(message) { return message }
+        }
+        return nil
     }
 
     private func retry(_ commands: [RedisCommand], backoff: inout RedisBackoff, then done: @escaping @Sendable () -> Void) {

@@ -181,7 +181,7 @@ import Testing
         _ = try await reserve(QueueKeys.consumeOrder(queues: ["celery"]), count: 50)
         #expect(try await redis.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 50)
 
-        let writes = WriteBatcher(client: redis, logger: logger)
+        let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger))
         for (i, m) in messages.enumerated() {
             writes.ack(m.deliveryTag)
             // The last SET of a key wins only if writes keep their order.
@@ -202,7 +202,7 @@ import Testing
 
     @Test func aRestoreQueuedAfterAnAckIsSentAfterIt() async throws {
         defer { redis.close(); server.stop() }
-        let writes = WriteBatcher(client: redis, logger: logger)
+        let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger))
         // A stale ack of tag t must not erase the record a restore (or the next holder) writes.
         writes.ack("t")
         writes.write([RedisCommand("HSET", QueueKeys.unacked, "t", "next holder")], afterAcks: true)
@@ -213,7 +213,7 @@ import Testing
     @Test func aRecordAckedWhileQueuedNeverReachesRedisAndOneThatMustWaitIsSent() async throws {
         defer { redis.close(); server.stop() }
         _ = try await redis.send(RedisCommand("CONFIG", "RESETSTAT"))
-        let writes = WriteBatcher(client: redis, logger: logger)
+        let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger))
         // Acked as it starts: the record and the ack cancel out, and nothing is sent.
         writes.record("started", [RedisCommand("HSET", QueueKeys.unacked, "started", "entry")])
         writes.ack("started")
@@ -235,7 +235,7 @@ import Testing
 
     @Test func flushedSendsQueuedRecordsItWaitsFor() async throws {
         defer { redis.close(); server.stop() }
-        let writes = WriteBatcher(client: redis, logger: logger)
+        let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger))
         writes.record("t", [RedisCommand("HSET", QueueKeys.unacked, "t", "entry")])
         await writes.flushed()
         #expect(try await redis.send(RedisCommand("HGET", QueueKeys.unacked, "t")).string == "entry")
@@ -243,7 +243,7 @@ import Testing
 
     @Test func flushedReturnsAtOnceWhenNothingIsQueued() async throws {
         defer { redis.close(); server.stop() }
-        let writes = WriteBatcher(client: redis, logger: logger)
+        let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger))
         await writes.flushed()
         writes.write([RedisCommand("SET", "k", "v")])
         await writes.flushed()

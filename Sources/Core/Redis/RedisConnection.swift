@@ -107,13 +107,13 @@ public final class RedisConnection {
     static func unwrapTransaction(_ replies: [RedisReply]) throws(RedisError) -> [RedisReply] {
         for reply in replies.dropLast() {
             if case .error(let message) = reply {
-                throw RedisError(.server, "transaction discarded: \(message)")
+                throw RedisError(.server, RedisError.discardedPrefix + message)
             }
         }
         switch replies.last {
         case .array(let results): return results
         case .null: throw RedisError(.server, "transaction aborted: a WATCHed key changed")
-        case .error(let message): throw RedisError(.server, "transaction failed: \(message)")
+        case .error(let message): throw RedisError(.server, RedisError.execFailedPrefix + message)
         default: throw RedisError(.protocolViolation, "EXEC returned neither an array nor nil")
         }
     }
@@ -431,7 +431,7 @@ extension Duration {
     }
 
     /// The duration in seconds as a `Double`, for log lines.
-    var seconds: Double {
+    public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

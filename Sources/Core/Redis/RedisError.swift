@@ -79,5 +79,29 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
     /// that read error replies out of a pipeline).
     public static func isLoadingReply(_ message: String) -> Bool { message.hasPrefix("LOADING") }
 
+    /// Whether Redis refused a write it may take later: out of memory under `maxmemory`
+    /// (`OOM`), a replica after a failover (`READONLY`), a failed snapshot (`MISCONF`), too few
+    /// replicas (`NOREPLICAS`), or a transaction discarded for one of those (``unwrapTransaction``
+    /// reports it as `transaction discarded: <the refusal>`). Such a write is kept and retried,
+    /// never dropped.
+    public var isWriteRefused: Bool {
+        guard code == .server else { return false }
+        var reply = Substring(message)
+        for prefix in [Self.discardedPrefix, Self.execFailedPrefix] where reply.hasPrefix(prefix) {
+            reply = reply.dropFirst(prefix.count)
+        }
+        return Self.isWriteRefusalReply(reply)
+    }
+
+    /// How ``RedisConnection`` reports a transaction whose commands were refused as queued,
+    /// and one whose `EXEC` was.
+    static let discardedPrefix = "transaction discarded: "
+    static let execFailedPrefix = "transaction failed: "
+
+    /// Whether an error reply is one of the refusals of ``isWriteRefused``.
+    public static func isWriteRefusalReply(_ message: some StringProtocol) -> Bool {
+        message.hasPrefix("OOM ") || message.hasPrefix("READONLY ") || message.hasPrefix("MISCONF ") || message.hasPrefix("NOREPLICAS ")
+    }
+
     public var description: String { "RedisError.\(code): \(message)" }
 }
