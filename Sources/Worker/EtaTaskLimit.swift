@@ -20,6 +20,9 @@ final class EtaTaskLimit: Sendable {
     /// One ETA message's place, for ``leave(_:window:)``.
     struct Hold: Sendable {
         fileprivate let number: UInt64
+        /// This message is the first to keep its slot since none did: the limit was just
+        /// reached (worth one log line per episode, not one per message).
+        let reachedLimit: Bool
     }
 
     private struct State {
@@ -47,13 +50,13 @@ final class EtaTaskLimit: Sendable {
         let (hold, release) = state.withLock { s -> (Hold, Bool) in
             s.taken += 1
             let number = s.taken
-            guard let limit else { return (Hold(number: number), true) }
+            guard let limit else { return (Hold(number: number, reachedLimit: false), true) }
             if s.outside.count < limit - window {
                 s.outside.insert(number)
-                return (Hold(number: number), true)
+                return (Hold(number: number, reachedLimit: false), true)
             }
             s.parked.append((number, slot))
-            return (Hold(number: number), false)
+            return (Hold(number: number, reachedLimit: s.parked.count == 1), false)
         }
         if release { slot.release() }
         return hold

@@ -10,7 +10,11 @@ extension Worker {
     ///   the message must go back to its queue.
     func waitForETA(_ eta: Date, _ d: Delivery, _ live: Live, slot: PrefetchSlot, hold: inout EtaTaskLimit.Hold?) async -> Bool {
         guard eta > Date() else { return true }
-        hold = etaLimit.enter(slot, window: prefetchWindow)
+        let entered = etaLimit.enter(slot, window: prefetchWindow)
+        hold = entered
+        if entered.reachedLimit, let limit = etaLimit.limit {
+            logger.warning("worker_eta_task_limit (\(limit)) reached: ETA tasks fill the prefetch window; no more messages are taken until some are due")
+        }
         live.writes.sendQueued()  // its `unacked` record, if still queued, before it waits
         return await etaTimer.wait(until: eta) && !stopping.load(ordering: .relaxed)
     }

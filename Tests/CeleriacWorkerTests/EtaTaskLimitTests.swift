@@ -38,6 +38,7 @@ import Testing
             if taken > 100 { break }
         }
         #expect(taken == 5, "at most the limit held")
+        #expect(holds.map(\.reachedLimit) == [false, false, false, true, false], "said once, by the first to keep its slot")
         #expect(limit.heldOutsideWindow == 3)
         #expect(limit.parkedInWindow == 2)
 
@@ -51,6 +52,8 @@ import Testing
         limit.leave(holds[4], window: 2)
         #expect(limit.parkedInWindow == 0)
         #expect(limit.heldOutsideWindow == 3)
+        // The next one past the limit starts a new episode.
+        #expect(limit.enter(PrefetchSlot(semaphore), window: 2).reachedLimit)
     }
 
     @Test func aLimitBelowTheWindowKeepsEveryETAMessageInTheWindow() {
