@@ -100,18 +100,11 @@ extension Worker {
         // Every way out before the pool gives the place in line up.
         var turn = turn
         defer { if let turn { pool.cancel(turn) } }
+        // A place taken under worker_eta_task_limit lasts until the message is done.
+        var etaHold: EtaTaskLimit.Hold?
+        defer { etaHold.map { etaLimit.leave($0, window: prefetchWindow) } }
         if let eta = m.eta {
-            if Date() < eta {
-                slot.release()
-                live.writes.sendQueued()  // its `unacked` record, if still queued, before it waits
-            }
-            while Date() < eta {
-                if stopping.load(ordering: .relaxed) || Task.isCancelled {
-                    await restore(d, live)
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(min(100, max(1, Int(eta.timeIntervalSinceNow * 1000)))))
-            }
+            guard await waitForETA(eta, d, live, slot: slot, hold: &etaHold) else { return await restore(d, live) }
             requests.setPhase(m.id, .reserved)
         }
         if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }

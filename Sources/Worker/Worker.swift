@@ -34,6 +34,10 @@ public final class Worker: Service, Sendable {
     let revoked: RevokedTasks
     let rateLimits = TaskRateLimiter()
     let timeLimits = TaskTimeLimits()
+    /// Wakes messages waiting for their ETA: one timer for all of them.
+    let etaTimer = EtaTimer()
+    /// `worker_eta_task_limit`.
+    let etaLimit: EtaTaskLimit
     /// Queues consumed now; `add_consumer`/`cancel_consumer` change it at run time.
     let queues: Mutex<[String]>
     let startedAt = Date()
@@ -83,6 +87,7 @@ public final class Worker: Service, Sendable {
         owner = OrphanRecovery.owner(node: settings.nodeName, incarnation: incarnation)
         outageLog = RedisOutageLog(logger: logger)
         refusals = WriteRefusals(logger: logger)
+        etaLimit = EtaTaskLimit(limit: settings.etaTaskLimit)
     }
 
     /// Whether the worker is consuming and answering control commands.
@@ -444,6 +449,8 @@ public final class Worker: Service, Sendable {
         prefetch.close()
         // Messages waiting for a pool slot go back now, not when a running task frees one.
         pool.close()
+        // So do messages waiting for their ETA.
+        etaTimer.close()
     }
 
     /// Grows (positive) or shrinks (negative) the pool and the prefetch window with it

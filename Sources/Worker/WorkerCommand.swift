@@ -56,6 +56,9 @@ public struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Messages held per unit of concurrency (default: worker_prefetch_multiplier, 4).", valueName: "n"))
     public var prefetchMultiplier: Int?
 
+    @Option(name: .long, help: ArgumentHelp("The most messages held while tasks wait for their ETA/countdown; past it the rest stay in Redis until some are due (default: worker_eta_task_limit, else no limit; 0 is no limit).", valueName: "n"))
+    public var etaTaskLimit: Int?
+
     @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Node name; %h is the host name, %n its first label, %d the domain (default: celery@%h).", valueName: "name"))
     public var hostname: String?
 
@@ -89,6 +92,7 @@ public struct WorkerCommand: ParsableCommand {
         if let pool, WorkerPoolKind(name: pool) == nil { throw ValidationError("--pool must be async or process (prefork)") }
         if let maxTasksPerChild, maxTasksPerChild < 1 { throw ValidationError("--max-tasks-per-child must be at least 1") }
         if let prefetchMultiplier, prefetchMultiplier < 1 { throw ValidationError("--prefetch-multiplier must be at least 1") }
+        if let etaTaskLimit, etaTaskLimit < 0 { throw ValidationError("--eta-task-limit must be 0 (no limit) or more") }
         if CeleryLogHandler.level(named: loglevel) == nil { throw ValidationError("--loglevel must be DEBUG, INFO, WARNING, ERROR or CRITICAL") }
         if let queues, queueList(queues).isEmpty { throw ValidationError("-Q needs at least one queue name") }
     }
@@ -128,6 +132,11 @@ public struct WorkerCommand: ParsableCommand {
             ?? (settings.pool == .process ? ProcessInfo.processInfo.activeProcessorCount : WorkerSettings.defaultAsyncConcurrency)
         settings.maxTasksPerChild = maxTasksPerChild ?? config.workerMaxTasksPerChild
         settings.rejectOnWorkerLost = config.taskRejectOnWorkerLost
+        if let etaTaskLimit {
+            settings.etaTaskLimit = etaTaskLimit == 0 ? nil : etaTaskLimit
+        } else {
+            settings.etaTaskLimit = config.workerEtaTaskLimit
+        }
         return settings
     }
 

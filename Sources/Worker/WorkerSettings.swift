@@ -40,6 +40,9 @@ public struct WorkerSettings: Sendable {
     public var rejectOnWorkerLost: Bool = false
     /// How many times such a message goes back before it is dead-lettered as a poison message.
     public var workerLostRedeliveries: Int = 3
+    /// `worker_eta_task_limit`: the most messages held while ETA messages wait (``EtaTaskLimit``);
+    /// `nil` is no limit, as in Celery.
+    public var etaTaskLimit: Int? = nil
     /// Seconds a BRPOP blocks while idle; bounds how fast the consumer notices a shutdown.
     public var pollTimeout: Int = 1
 

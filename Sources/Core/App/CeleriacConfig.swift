@@ -38,6 +38,9 @@ public struct CeleriacConfig: Sendable, Equatable {
     public var workerMaxTasksPerChild: Int? = nil
     /// `task_reject_on_worker_lost`: with acks_late, a task whose pool process died is requeued.
     public var taskRejectOnWorkerLost: Bool = false
+    /// `worker_eta_task_limit`: the most messages a worker holds while ETA messages wait;
+    /// `nil` (also given as 0 or `none`) is no limit, as in Celery.
+    public var workerEtaTaskLimit: Int? = nil
 
     public init() {}
 
@@ -50,7 +53,7 @@ public struct CeleriacConfig: Sendable, Equatable {
     public static let settingNames: [String] = [
         "broker_url", "result_backend", "task_default_queue", "result_expires", "result_extended",
         "task_send_sent_event", "task_acks_late", "worker_send_task_events", "worker_prefetch_multiplier", "worker_concurrency",
-        "worker_pool", "worker_max_tasks_per_child", "task_reject_on_worker_lost",
+        "worker_pool", "worker_max_tasks_per_child", "task_reject_on_worker_lost", "worker_eta_task_limit",
     ]
 
     /// Loads defaults, then the config file, then the environment.
@@ -195,6 +198,14 @@ public struct CeleriacConfig: Sendable, Equatable {
             let n = try int()
             workerMaxTasksPerChild = n == 0 ? nil : n
         case "task_reject_on_worker_lost": taskRejectOnWorkerLost = try bool()
+        case "worker_eta_task_limit":
+            // Celery's None; 0 also means no limit there (kombu's QoS takes 0 as unlimited).
+            if ["", "none", "null", "~"].contains(value.lowercased()) {
+                workerEtaTaskLimit = nil
+            } else {
+                let n = try int()
+                workerEtaTaskLimit = n == 0 ? nil : n
+            }
         default: throw ConfigError("unknown setting '\(name)'")
         }
     }
