@@ -13,4 +13,5 @@ enum Fault: String, CaseIterable, Sendable {
     case crashingTask = "task-crashing-its-child"
     case workerKillingMessage = "worker-killing-message"
     case shutdownWithoutRedis = "sigterm-while-redis-unreachable"
+    case redisRefusesWrites = "redis-oom-10s"
 }
