@@ -136,6 +136,10 @@ extension Worker {
         let acksLate = acksLate(m)
         // Default (Celery's acks_late=False): ack when the task starts. acks_late: after it ran,
         // so a worker killed mid-task leaves the message in `unacked` to be restored.
+        if liveness.withLock({ $0.mustFence() }), await !stillHeld(d, live) {
+            logger.warning("Task \(d.label) not run: another worker restored it while this one's liveness had lapsed")
+            return
+        }
         if !acksLate {
             await ack(d, live)
             slot.release()
@@ -253,6 +257,15 @@ extension Worker {
     /// already retry it.
     func keepForRetry(_ d: Delivery, _ live: Live) {
         live.writes.write(RedisConnection.wrapTransaction(FailedTaskStore.recordCommands(taskID: d.message.id, rawMessage: d.raw)))
+    }
+
+    /// Whether this worker still holds `d` by Redis's account (its owner record names this
+    /// incarnation): false once a peer's orphan sweep restored it to its queue. A reply that
+    /// cannot be had says yes: the message is then run, as before fencing (at least once).
+    private func stillHeld(_ d: Delivery, _ live: Live) async -> Bool {
+        guard let reply = try? await live.broker.send(RedisCommand("HGET", OrphanRecovery.ownerKey, d.tag)) else { return true }
+        guard let value = reply.string, let holder = OrphanRecovery.parseOwner(value) else { return reply.isNull ? false : true }
+        return OrphanRecovery.owner(node: holder.node, incarnation: holder.incarnation) == owner
     }
 
     /// Marks an `acks_late` message as running in its owner record, so that this worker's death

@@ -50,6 +50,8 @@ public final class Worker: Service, Sendable {
     let outageLog: RedisOutageLog
     /// Whether Redis takes this worker's writes; shared by everything that writes.
     let refusals: WriteRefusals
+    /// When this worker's liveness key was last set, and how long after a lapse it fences.
+    let liveness = Mutex(LivenessFence())
 
     struct Counters {
         var processed = 0
@@ -182,7 +184,7 @@ public final class Worker: Service, Sendable {
             await retryingRedis("declare queue \(queue)") { try await declarer.declare(queue: queue) }
         }
         await control.syncRevokedWithPeers()
-        _ = try? await broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
+        _ = await refreshLiveness(live)
         await recoverOrphans(live)
         try executor.start()
         logger.info("\(settings.nodeName) ready: broker \(settings.brokerURL), results \(settings.resultBackendURL.map { "\($0)" } ?? "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(settings.sendTaskEvents ? "on" : "off"), \(tasks.names.count) tasks")
@@ -536,12 +538,19 @@ public final class Worker: Service, Sendable {
     /// Sets this worker's liveness key; whether Redis took it. The write also tells an open
     /// ``WriteRefusals`` episode whether Redis takes writes again, when nothing else is writing.
     private func refreshLiveness(_ live: Live) async -> Bool {
+        let sent = ContinuousClock.now
+        if let lapse = liveness.withLock({ $0.attempting(now: sent) }) {
+            // After an outage (already logged) peers cannot have swept: only a stall is news.
+            let line: Logger.Message = "liveness lapsed: last refreshed \(String(format: "%.1f", lapse.since.seconds)) s ago; peers may have restored the messages this worker holds, so each is checked before it starts"
+            if lapse.stalled { logger.warning("\(line) (the process was stalled)") } else { logger.info(line) }
+        }
         do {
             let reply = try await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
             if case .error(let message) = reply {
                 if RedisError.isWriteRefusalReply(message) { refusals.refused(message) }
                 return false
             }
+            liveness.withLock { $0.refreshed(sentAt: sent) }
             refusals.accepted()
             return true
         } catch {

@@ -14,4 +14,5 @@ enum Fault: String, CaseIterable, Sendable {
     case workerKillingMessage = "worker-killing-message"
     case shutdownWithoutRedis = "sigterm-while-redis-unreachable"
     case redisRefusesWrites = "redis-oom-10s"
+    case stalledWorker = "sigstop-worker-10s"
 }

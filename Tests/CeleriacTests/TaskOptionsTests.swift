@@ -32,3 +32,28 @@ import Testing
         #expect(TaskContext(id: "i", name: "n", retries: 99, hostname: "h", logger: .init(label: "t"), options: TaskOptions(maxRetries: nil)).retry() is RetryRequest)
     }
 }
+
+/// Waits and limits built from wire values never trap.
+struct WireDurationTests {
+    @Test func durationsFromAnyDoubleClampInsteadOfTrapping() {
+        #expect(Duration.seconds(clamping: 1e300) == Duration.longestWait)
+        #expect(Duration.seconds(clamping: .infinity) == Duration.longestWait)
+        #expect(Duration.seconds(clamping: .nan) == .zero)
+        #expect(Duration.seconds(clamping: -5) == .zero)
+        #expect(Duration.seconds(clamping: 1.5) == .milliseconds(1500))
+    }
+
+    @Test func onlyPositiveFiniteTimeLimitsAreEnforced() {
+        #expect(TimeLimit(hard: 1e300, soft: 30).enforceable == TimeLimit(hard: 1e300, soft: 30))
+        #expect(TimeLimit(hard: .infinity, soft: .nan).enforceable == TimeLimit())
+        #expect(TimeLimit(hard: 0, soft: -1).enforceable == TimeLimit())
+    }
+
+    @Test func aNegativeRetryCountFromTheWireIsTheFirstTry() {
+        var options = TaskOptions()
+        options.retryBackoff = 2
+        options.retryJitter = false
+        #expect(options.autoretryDelay(retries: -5) == 2)
+        #expect(options.autoretryDelay(retries: Int.max) == options.retryBackoffMax)
+    }
+}

@@ -1,0 +1,56 @@
+/// Fencing after a lapse of the worker's liveness key (``OrphanRecovery``).
+///
+/// A worker paused longer than ``OrphanRecovery/livenessTTL`` (SIGSTOP, a full disk, a VM
+/// migration) looks dead to its peers: their orphan sweeps put the messages it held back on
+/// their queues, and another worker runs them. When the paused worker resumes it still holds
+/// those deliveries in memory; starting them would run each twice. So a worker that finds its
+/// liveness lapsed checks, for ``OrphanRecovery/livenessTTL`` afterwards, that it still owns
+/// each message before it starts it (`Worker.stillHeld`): only the tasks that were already
+/// running at the pause can run twice (at-least-once), never the prefetched ones.
+///
+/// Pure state, kept under the worker's lock; the clock is passed in.
+struct LivenessFence {
+    /// What a lapse looked like when it was first seen.
+    struct Lapse: Equatable {
+        /// Since the last refresh that went through.
+        var since: Duration
+        /// No refresh was even tried for a TTL: the process was paused, not Redis away.
+        var stalled: Bool
+    }
+
+    /// When the last successful refresh was sent: the key lives at least a TTL from then.
+    private var refreshedAt: ContinuousClock.Instant?
+    /// When a refresh was last tried.
+    private var attemptedAt: ContinuousClock.Instant?
+    /// Messages start only after an ownership check until then.
+    private var fenceUntil: ContinuousClock.Instant?
+    private var lapseReported = false
+
+    /// A refresh is about to be sent at `now`. Returns the lapse the first time one is seen.
+    mutating func attempting(now: ContinuousClock.Instant) -> Lapse? {
+        defer { attemptedAt = now }
+        guard extendFence(now: now), !lapseReported, let refreshedAt else { return nil }
+        lapseReported = true
+        return Lapse(since: now - refreshedAt, stalled: attemptedAt.map { now - $0 >= OrphanRecovery.livenessTTL } ?? false)
+    }
+
+    /// A refresh sent at `sentAt` went through.
+    mutating func refreshed(sentAt: ContinuousClock.Instant) {
+        refreshedAt = sentAt
+        lapseReported = false
+    }
+
+    /// Whether a message starting at `now` must first be checked as still held.
+    mutating func mustFence(now: ContinuousClock.Instant = .now) -> Bool {
+        if extendFence(now: now) { return true }
+        guard let fenceUntil else { return false }
+        return now < fenceUntil
+    }
+
+    /// When the key may have expired at `now`, fencing starts (or goes on) for a TTL from now.
+    private mutating func extendFence(now: ContinuousClock.Instant) -> Bool {
+        guard let refreshedAt, now - refreshedAt >= OrphanRecovery.livenessTTL else { return false }
+        fenceUntil = now + OrphanRecovery.livenessTTL
+        return true
+    }
+}
