@@ -10,8 +10,12 @@ extension Worker {
     /// The message's count of lost workers (``workerLostHeader``) with one more: the header is a
     /// wire value, so any type or size counts as a number between 0 and `Int.max`, never a trap.
     static func lossesCounting(_ m: TaskMessage) -> Int {
-        let before = max(0, m.extraHeaders[workerLostHeader]?.intValue ?? 0)
-        return min(before, Int.max - 1) + 1
+        min(lossesSoFar(m), Int.max - 1) + 1
+    }
+
+    /// The message's count of lost workers so far: 0 for an absent, negative or non-integer header.
+    static func lossesSoFar(_ m: TaskMessage) -> Int {
+        max(0, m.extraHeaders[workerLostHeader]?.intValue ?? 0)
     }
 
     /// A pool child died mid-task (a crash, an abort, `kill -9`, the OOM killer). As Celery:

@@ -143,10 +143,20 @@ extension Worker {
         if !acksLate {
             await ack(d, live)
             slot.release()
-        } else {
-            await markRunning(d, live)
         }
-        let settled = await execute(d, live)
+        let settled: Bool
+        if acksLate && settings.pool == .async && Self.lossesSoFar(m) > 0 {
+            // It was running when a worker died: it may be what killed it. It runs apart from
+            // the other suspects, so a poison message's deaths are counted against it alone,
+            // not against the innocent messages that happened to run beside it.
+            settled = await quarantine.withLock {
+                await markRunning(d, live)
+                return await execute(d, live)
+            }
+        } else {
+            if acksLate { await markRunning(d, live) }
+            settled = await execute(d, live)
+        }
         if acksLate && !settled {
             // Celery acks a late task only after its result is stored.
             if live.results !== live.writes { await live.results.flushed() }

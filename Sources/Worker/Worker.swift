@@ -50,6 +50,8 @@ public final class Worker: Service, Sendable {
     let outageLog: RedisOutageLog
     /// Whether Redis takes this worker's writes; shared by everything that writes.
     let refusals: WriteRefusals
+    /// Serializes messages that were running when a worker died (`--pool async`, `acks_late`).
+    let quarantine = AsyncLock()
     /// When this worker's liveness key was last set, and how long after a lapse it fences.
     let liveness = Mutex(LivenessFence())
 

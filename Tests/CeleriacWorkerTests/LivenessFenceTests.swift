@@ -1,4 +1,6 @@
 @testable import CeleriacWorker
+import Celeriac
+import Foundation
 import Testing
 
 /// The fence's decisions, with the clock passed in.
@@ -46,5 +48,24 @@ struct LivenessFenceTests {
         for second in [2, 4] { _ = fence.attempting(now: start + .seconds(second)) }
         let lapse = fence.attempting(now: start + .seconds(6))
         #expect(lapse?.stalled == false)
+    }
+}
+
+/// The count of workers a message was running on when they died, read from a wire header.
+struct WorkerLossCountTests {
+    func message(_ header: JSONValue?) -> TaskMessage {
+        var m = TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: TaskSendOptions(), origin: "gen0@test",
+                                 now: Date(), newID: { "id" })
+        m.extraHeaders[Worker.workerLostHeader] = header
+        return m
+    }
+
+    @Test func anyHeaderValueCountsWithoutTrapping() {
+        #expect(Worker.lossesCounting(message(nil)) == 1)
+        #expect(Worker.lossesCounting(message(.int(2))) == 3)
+        #expect(Worker.lossesCounting(message(.int(Int.max))) == Int.max)
+        #expect(Worker.lossesCounting(message(.int(-7))) == 1)
+        #expect(Worker.lossesCounting(message(.string("many"))) == 1)
+        #expect(Worker.lossesCounting(message(.double(1e300))) == 1)
     }
 }

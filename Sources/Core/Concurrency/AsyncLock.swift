@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Used where a critical section spans awaits, e.g. ``ControlClient`` collecting replies from
 /// its one reply list: two collections at once would pop each other's replies and drop them.
-final class AsyncLock: Sendable {
+public final class AsyncLock: Sendable {
     private struct State {
         var locked = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -13,11 +13,11 @@ final class AsyncLock: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
     /// Runs `body` while holding the lock. Waiting is not cancellable; `body` should check for
     /// cancellation itself, so a cancelled caller releases the lock promptly.
-    func withLock<R>(_ body: () async throws -> R) async rethrows -> R {
+    public func withLock<R>(_ body: () async throws -> R) async rethrows -> R {
         await acquire()
         defer { release() }
         return try await body()
