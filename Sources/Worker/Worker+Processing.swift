@@ -273,6 +273,8 @@ extension Worker {
     /// incarnation): false once a peer's orphan sweep restored it to its queue. A reply that
     /// cannot be had says yes: the message is then run, as before fencing (at least once).
     private func stillHeld(_ d: Delivery, _ live: Live) async -> Bool {
+        // A message taken by BRPOP may have its record still queued (it is sent lazily).
+        await live.writes.flushed()
         guard let reply = try? await live.broker.send(RedisCommand("HGET", OrphanRecovery.ownerKey, d.tag)) else { return true }
         guard let value = reply.string, let holder = OrphanRecovery.parseOwner(value) else { return reply.isNull ? false : true }
         return OrphanRecovery.owner(node: holder.node, incarnation: holder.incarnation) == owner

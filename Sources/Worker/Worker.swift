@@ -299,7 +299,7 @@ public final class Worker: Service, Sendable {
                 order = QueueKeys.consumeOrder(queues: current)
             }
             if pending.isEmpty {
-                if refusals.isRefusing {
+                if refusals.isRefusing && !stopping.load(ordering: .relaxed) {
                     // Redis refuses writes: take nothing more until it stores what is held.
                     await refusals.waitUntilAccepted()
                     continue
@@ -453,6 +453,8 @@ public final class Worker: Service, Sendable {
         prefetch.close()
         // Messages waiting for a pool slot go back now, not when a running task frees one.
         pool.close()
+        // A reservation loop waiting for Redis to take writes again stops waiting.
+        refusals.release()
         // So do messages waiting for their ETA.
         etaTimer.close()
     }
