@@ -11,6 +11,10 @@ public import Celeriac
 /// to its original size in bytes). `summary.events_dropped` counts events the feed dropped
 /// because the model fell behind, `summary.task_bytes` what the held tasks take by the store's
 /// count (at most `--max-task-memory`).
+///
+/// Always valid JSON (RFC 8259), whatever the events held: strings are written from Swift
+/// strings (valid Unicode, every control character escaped), and a number that JSON cannot
+/// express (NaN, ±infinity from a `1e400` or `NaN` in an event) is written as `null`.
 public enum ClusterSnapshot {
     /// Builds the document.
     ///
@@ -148,5 +152,8 @@ public enum ClusterSnapshot {
     private static func optional(_ v: Int?) -> JSONValue { v.map(JSONValue.int) ?? .null }
     private static func optional(_ v: Double?) -> JSONValue { v.map(number) ?? .null }
 
-    static func number(_ v: Double) -> JSONValue { .double(v) }
+    /// A JSON number, or `null` for NaN and infinities: `JSONWriter` writes those as Python's
+    /// `NaN`/`Infinity`, which `json.load` reads but RFC 8259 parsers (jq, JSONSerialization,
+    /// JavaScript) reject.
+    static func number(_ v: Double) -> JSONValue { v.isFinite ? .double(v) : .null }
 }
