@@ -44,12 +44,14 @@ import CMallocStats
         #expect(newest.originalByteCount(of: .args) == Self.hundredKB(4999).utf8.count)
         #expect(s.summary(now: 2_000).taskBytes == s.tasks.approximateBytes)
         if let before, let after {
-            // 500 MB of arguments went through; malloc holds about the budget more than before.
-            // Process-wide figures, and other suites run meanwhile (TaskStoreTests holds 65 MB
-            // at its peak), so bounded loosely: far below the 500 MB a store keeping them took.
+            // 500 MB of arguments went through; malloc holds the budget plus the store's ring
+            // (reserved for 100,000 records, 31 MB) more than before: about 47 MB alone. The
+            // figures are process-wide and other suites run meanwhile (TaskStoreTests holds
+            // 70 MB at its peak), so the bound is loose: well below the 508 MB measured with
+            // the budget and the cut reverted.
             let grown = after - before
             print("MemoryBounds: 5,000 tasks with 100 KB args: malloc in use grew \(grown >> 20) MiB, store counts \(s.tasks.approximateBytes >> 20) MiB of a \(budget >> 20) MiB budget, \(s.tasks.count) tasks held")
-            #expect(grown < 320 << 20)
+            #expect(grown < 384 << 20)
         }
     }
 
@@ -169,5 +171,25 @@ import CMallocStats
         #expect(ClusterSnapshot.json(s, now: 2)["summary"]?["events_dropped"] == .int(dropped))
         // The next drain reports nothing new.
         #expect(buffer.drain().isEmpty)
+    }
+}
+
+extension MemoryBoundsTests {
+    @Test func idsAndNamesAreKeptToTheNameLimit() throws {
+        var s = ClusterState(configuration: .init(maxNameBytes: 64))
+        let id = String(repeating: "i", count: 100_000)
+        s.apply(
+            .taskReceived(
+                EventSender(hostname: String(repeating: "w", count: 100_000), utcoffset: 0, pid: 1), clock: 1, timestamp: 1,
+                uuid: id, name: String(repeating: "n", count: 100_000), args: "()", kwargs: "{}", rootID: id,
+                parentID: String(repeating: "p", count: 100_000), retries: 0, eta: nil, expires: nil),
+            receivedAt: 1)
+        s.apply(.taskFailed(E.worker, clock: 2, timestamp: 2, uuid: id, exception: "E()", traceback: nil), receivedAt: 2)
+        let r = try #require(s.tasks.oldestFirst.first)
+        #expect(s.tasks.count == 1 && r.uuid.utf8.count == 64 && r.state == .failure)
+        #expect(r.name?.utf8.count == 64 && r.parentID?.utf8.count == 64 && r.rootID == r.uuid)
+        #expect(s.workers.keys.allSatisfy { $0.utf8.count <= 64 })
+        #expect(s.failures.newestFirst.first?.latestTaskID.utf8.count == 64)
+        #expect(s.tasks.approximateBytes < 4_096)
     }
 }

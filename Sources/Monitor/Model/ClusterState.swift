@@ -30,8 +30,9 @@ public struct ClusterState: Sendable {
         /// (`--max-field-bytes`), 16 KiB by default; ``TaskRecord/originalByteCount(of:)`` tells
         /// the original size of a text cut short.
         public var maxFieldBytes: Int
-        /// Most bytes kept of a task name, hostname, queue, id or ETA text, 1 KiB by default
-        /// (real ones are far shorter; this bounds garbage).
+        /// Most bytes kept of a task id, task name, hostname, queue or ETA text, 1 KiB by default
+        /// (real ones are far shorter; this bounds garbage; ids that differ only beyond it are
+        /// one task to the monitor).
         public var maxNameBytes: Int
         /// Most workers kept (`--max-workers`), 5,000 by default (Flower's `max_workers`, Celery's
         /// `max_workers_in_memory`); offline ones go first, then the least recently seen.
@@ -236,7 +237,9 @@ public struct ClusterState: Sendable {
             workers.values[i].noteTaskEvent(timestamp: timestamp, receivedAt: receivedAt)
         }
 
-        let position = tasks.position(of: fields.uuid, insertingAt: receivedAt)
+        // An id is kept to maxNameBytes like a name: failure groups and per-name statistics
+        // keep the id of their latest task after the store evicted it.
+        let position = tasks.position(of: StoredText.prefix(fields.uuid, bytes: configuration.maxNameBytes), insertingAt: receivedAt)
         // One in-place access to the record for the merge and the statistics: reading its
         // name and state through the store's getter copied the whole record.
         Self.merge(
