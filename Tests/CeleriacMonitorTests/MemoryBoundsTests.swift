@@ -193,3 +193,17 @@ extension MemoryBoundsTests {
         #expect(s.tasks.approximateBytes < 4_096)
     }
 }
+
+extension MemoryBoundsTests {
+    @Test func theLimitsAreOptionsOfTheDashboardAndSnapshot() throws {
+        let defaults = try DashboardCommand.parse([]).limits.configuration(localUTCOffset: 0)
+        #expect(defaults.maxTasks == 100_000 && defaults.maxTaskBytes == 128 << 20)
+        #expect(defaults.maxFieldBytes == 16_384 && defaults.maxWorkers == 5_000)
+        let set = try SnapshotCommand.parse(["--max-task-memory", "32", "--max-field-bytes", "1024", "--max-workers", "10"])
+            .limits.configuration(localUTCOffset: 0)
+        #expect(set.maxTaskBytes == 32 << 20 && set.maxFieldBytes == 1_024 && set.maxWorkers == 10)
+        for bad in [["--max-task-memory", "0"], ["--max-field-bytes", "10"], ["--max-workers", "0"], ["--max-tasks", "0"]] {
+            #expect(throws: (any Error).self) { try DashboardCommand.parse(bad) }
+        }
+    }
+}
