@@ -242,11 +242,11 @@ public struct ClusterState: Sendable {
         let position = tasks.position(of: StoredText.prefix(fields.uuid, bytes: configuration.maxNameBytes), insertingAt: receivedAt)
         // One in-place access to the record for the merge and the statistics: reading its
         // name and state through the store's getter copied the whole record.
-        Self.merge(
+        let grown = Self.merge(
             &tasks[position: position], kind, fields: fields, timestamp: timestamp, hostname: hostname,
             clock: clock, receivedAt: receivedAt, configuration: configuration, interner: &interner,
             taskTypes: &taskTypes, lastTaskType: &lastTaskType, failures: &failures, succeeded: &succeededRate, failed: &failedRate)
-        tasks.recount(position: position)
+        tasks.heapBytesChanged(by: grown)
         if tasks.isOverBudget { tasks.evictOverBudget() }
     }
 
@@ -256,7 +256,7 @@ public struct ClusterState: Sendable {
         interner: inout StringInterner, taskTypes: inout [String: TaskTypeStats],
         lastTaskType: inout (name: String, index: Dictionary<String, TaskTypeStats>.Index)?,
         failures: inout FailureGroups, succeeded: inout RateWindow, failed: inout RateWindow
-    ) {
+    ) -> Int {
         let oldName = r.name
         let oldState = r.state
         r.merge(
@@ -266,6 +266,8 @@ public struct ClusterState: Sendable {
             &r, oldName: oldName, oldState: oldState, at: receivedAt,
             taskTypes: &taskTypes, lastTaskType: &lastTaskType, maxTaskTypes: configuration.maxTaskTypes,
             failures: &failures, succeeded: &succeeded, failed: &failed)
+        // Counted here, in the same access to the record, for the store's byte budget.
+        return r.recount()
     }
 
     /// Updates the statistics a task's change feeds: per-name state counts (every change), and

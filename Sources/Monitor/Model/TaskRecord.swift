@@ -68,6 +68,16 @@ public struct TaskRecord: Sendable, Equatable {
     /// ``approximateHeapBytes`` when ``TaskStore`` last counted this record in its total.
     var countedBytes: UInt32 = 0
 
+    /// Counts the record again after a change: sets ``countedBytes`` and returns how much it grew
+    /// (negative if it shrank), for ``TaskStore``'s total.
+    @inline(__always)
+    mutating func recount() -> Int {
+        let now = min(approximateHeapBytes, Int(UInt32.max))
+        let delta = now - Int(countedBytes)
+        countedBytes = UInt32(now)
+        return delta
+    }
+
     /// Creates an empty record, as a task's first event does (state PENDING).
     ///
     /// - Parameters:

@@ -211,13 +211,12 @@ public struct TaskStore: Sendable {
     /// Counts the record at `position` again after it changed (``heapBytes``).
     @inline(__always)
     mutating func recount(position: Int) {
-        let counted = Int(records[position].countedBytes)
-        let now = min(records[position].approximateHeapBytes, Int(UInt32.max))
-        if now != counted {
-            heapBytes += now - counted
-            records[position].countedBytes = UInt32(now)
-        }
+        heapBytes += records[position].recount()
     }
+
+    /// Adds the change a caller counted with ``TaskRecord/recount()`` on a record in place.
+    @inline(__always)
+    mutating func heapBytesChanged(by delta: Int) { heapBytes += delta }
 
     /// Whether ``approximateBytes`` is over ``byteBudget``.
     @inline(__always)
