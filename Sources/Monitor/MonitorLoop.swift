@@ -182,6 +182,8 @@ public final class MonitorLoop {
         case .notice(let text):
             view.status = StatusLine(text, tone: .info)
             markDirty(urgent: true)
+        case .dropped(let count):
+            model.noteDropped(events: count)
         }
     }
 

@@ -10,13 +10,14 @@ enum ClusterListener {
     ///
     /// - Throws: ``Celeriac/RedisError`` from the first connect.
     static func listen(
-        config: CeleriacConfig, seconds: Double, enableEvents: Bool, backfill: Int, logger: Logger
+        config: CeleriacConfig, seconds: Double, enableEvents: Bool, backfill: Int,
+        configuration: ClusterState.Configuration = .init(localUTCOffset: CeleryEvent.localUTCOffset()), logger: Logger
     ) async throws(RedisError) -> ClusterState {
         var options = RedisOptions()
         options.connectTimeout = .seconds(3)
         let feed = try await RedisMonitorFeed.connect(
             config: config, options: options, logger: logger, enableEvents: enableEvents)
-        var state = ClusterState(configuration: .init(localUTCOffset: CeleryEvent.localUTCOffset()))
+        var state = ClusterState(configuration: configuration)
         if backfill > 0 { _ = await feed.backfill(limit: backfill) }
         let deadline = ContinuousClock.now + .milliseconds(Int(max(seconds, 0) * 1000))
         repeat {

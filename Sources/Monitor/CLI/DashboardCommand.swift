@@ -25,6 +25,12 @@ public struct DashboardCommand: AsyncParsableCommand {
             Keys:
             \(KeyMap.helpText)
 
+            Memory: the held tasks take at most --max-task-memory MiB (128 by default, records and their \
+            texts by qmon's own count) and --max-tasks records; each task's args, kwargs, result, exception \
+            and traceback is cut at --max-field-bytes (16384); at most --max-workers workers (5000) are \
+            kept; events waiting to be shown take at most 64 MiB, and beyond that the oldest are dropped \
+            and counted in the header.
+
             Exit status: 0 after q; 2 when the configuration or Redis fails; 4 when the terminal is \
             unusable (no TTY, unknown or dumb TERM, smaller than 80x24); 128+N after signal N.
             """
@@ -33,9 +39,8 @@ public struct DashboardCommand: AsyncParsableCommand {
     /// Where the cluster is.
     @OptionGroup public var connection: ConnectionOptions
 
-    /// Most tasks kept in memory.
-    @Option(name: .long, help: ArgumentHelp("Most tasks kept in memory; the oldest are dropped first.", valueName: "n"))
-    public var maxTasks: Int = 100_000
+    /// The model's limits (tasks, task memory, field size, workers).
+    @OptionGroup public var limits: ModelOptions
 
     /// Refuse every action.
     @Flag(name: .long, help: "Show only: no revoke, retry, rate limit, pool, shutdown or purge.")
@@ -56,10 +61,6 @@ public struct DashboardCommand: AsyncParsableCommand {
     public static var makeDependencies: DashboardDependencies.Factory? {
         get { DashboardDependencies.factory.withLock { $0 } }
         set { DashboardDependencies.factory.withLock { $0 = newValue } }
-    }
-
-    public func validate() throws {
-        if maxTasks < 1 { throw ValidationError("--max-tasks must be at least 1") }
     }
 
     /// The configuration: loaded, then overridden by `--broker`/`--result-backend`.
@@ -101,7 +102,7 @@ public struct DashboardCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
-        let model = ClusterState(configuration: .init(maxTasks: maxTasks, localUTCOffset: CeleryEvent.localUTCOffset()))
+        let model = ClusterState(configuration: limits.configuration(localUTCOffset: CeleryEvent.localUTCOffset()))
         let view = ViewState(connectionLabel: label, readOnly: readOnly)
         TerminationSignals.install()
         let result = await Self.runOnOwnThread(model: model, view: view, deps: deps, environment: environment)

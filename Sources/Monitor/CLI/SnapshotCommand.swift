@@ -11,6 +11,9 @@ public struct SnapshotCommand: AsyncParsableCommand {
 
     @OptionGroup public var connection: ConnectionOptions
 
+    /// The model's limits, as the dashboard's.
+    @OptionGroup public var limits: ModelOptions
+
     @Flag(name: .long, help: "Print one JSON document (see ClusterSnapshot) instead of text.")
     public var json = false
 
@@ -41,6 +44,7 @@ public struct SnapshotCommand: AsyncParsableCommand {
             config = try connection.resolve()
             state = try await ClusterListener.listen(
                 config: config!, seconds: listen, enableEvents: enableEvents, backfill: backfill,
+                configuration: limits.configuration(localUTCOffset: CeleryEvent.localUTCOffset()),
                 logger: QMonConsole.logger())
         } catch {
             throw QMonConsole.fail(error, config: config)

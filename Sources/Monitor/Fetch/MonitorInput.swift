@@ -15,6 +15,9 @@ public enum MonitorInput: Sendable {
     case retryLinked(original: String, resent: String, at: Double)
     /// A one-line status for the operator (e.g. "Redis unreachable, reconnecting").
     case notice(String)
+    /// The feed dropped this many events since its previous report because the model fell
+    /// behind (``MonitorInputBuffer``'s bounds).
+    case dropped(events: Int)
 }
 
 /// A source of ``MonitorInput``: the live Redis feed, or a scripted one in tests.

@@ -62,10 +62,12 @@ public final class RedisMonitorFeed: MonitorFeed {
     ///   - logger: Receives the clients' outage lines.
     ///   - enableEvents: Also broadcast `enable_events` at start.
     ///   - bufferCapacity: Events buffered at most between two drains.
+    ///   - bufferBytes: Bytes of events buffered at most between two drains
+    ///     (``MonitorInputBuffer/approximateBytes(of:)``); the oldest are dropped beyond either bound.
     /// - Throws: ``Celeriac/RedisError`` when the URL is invalid or the first connect fails.
     public static func connect(
         config: CeleriacConfig, options: RedisOptions = .init(), logger: Logger, enableEvents: Bool,
-        bufferCapacity: Int = 200_000
+        bufferCapacity: Int = 200_000, bufferBytes: Int = MonitorInputBuffer.defaultByteCapacity
     ) async throws(RedisError) -> RedisMonitorFeed {
         let url = try RedisURL(parsing: config.brokerURL)
         var pollOptions = options
@@ -90,7 +92,7 @@ public final class RedisMonitorFeed: MonitorFeed {
         }
         let feed = RedisMonitorFeed(
             receiver: receiver, control: control, redis: redis, defaultQueue: config.taskDefaultQueue,
-            buffer: MonitorInputBuffer(capacity: bufferCapacity), logger: logger)
+            buffer: MonitorInputBuffer(capacity: bufferCapacity, byteCapacity: bufferBytes), logger: logger)
         feed.start(enableEvents: enableEvents)
         return feed
     }

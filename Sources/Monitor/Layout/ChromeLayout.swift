@@ -10,6 +10,10 @@ enum ChromeLayout {
         spans.append(Frame.Span(" workers \(s.workersOnline)/\(s.workersTotal) ", .header))
         spans.append(Frame.Span(" \(Format.rate(s.tasksPerSecondLastMinute)) tasks/s ", .header))
         spans.append(Frame.Span(" \(s.failuresPerMinute) failed/min ", s.failuresPerMinute > 0 ? .failure : .header))
+        if s.eventsDropped > 0 {
+            // Stays up once events were lost: every number on screen may be short of them.
+            spans.append(Frame.Span(" \(Format.count(s.eventsDropped)) events dropped ", .warning))
+        }
         spans.append(Frame.Span(" \(DisplayWidth.sanitize(view.connectionLabel)) ", .header))
         return Frame.Row(spans, fill: .header)
     }

@@ -7,7 +7,7 @@ public enum Format {
     /// An age in the largest sensible units: `0s`, `42s`, `3m05s`, `2h04m`, `3d02h`.
     static func age(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
-        let s = max(0, Int(seconds.rounded(.down)))
+        let s = max(0, whole(seconds))
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m\(pad2(s % 60))s" }
         if s < 86_400 { return "\(s / 3600)h\(pad2(s % 3600 / 60))m" }
@@ -17,8 +17,8 @@ public enum Format {
     /// A run time: `850µs`, `12ms`, `1.25s`, `2m05s`.
     static func duration(_ seconds: Double?) -> String {
         guard let seconds, seconds.isFinite else { return "-" }
-        if seconds < 0.001 { return "\(Int((seconds * 1e6).rounded()))µs" }
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        if seconds < 0.001 { return "\(whole((seconds * 1e6).rounded()))µs" }
+        if seconds < 1 { return "\(whole((seconds * 1000).rounded()))ms" }
         if seconds < 60 { return fixed(seconds, 2) + "s" }
         return age(seconds)
     }
@@ -28,7 +28,7 @@ public enum Format {
         guard v.isFinite, v > 0 else { return "0" }
         if v < 1 { return fixed(v, 2) }
         if v < 100 { return fixed(v, 1) }
-        if v < 10_000 { return "\(Int(v.rounded()))" }
+        if v < 10_000 { return "\(whole(v.rounded()))" }
         return fixed(v / 1000, 1) + "k"
     }
 
@@ -47,7 +47,7 @@ public enum Format {
     static func fixed(_ v: Double, _ places: Int) -> String {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
-        let scaled = Int((abs(v) * scale).rounded())
+        let scaled = whole((abs(v) * scale).rounded())
         let whole = scaled / Int(scale)
         var frac = String(scaled % Int(scale))
         while frac.count < places { frac = "0" + frac }
@@ -61,8 +61,9 @@ public enum Format {
     ///   - utcOffset: Celery's convention, hours *west* of UTC (``ClusterState/Configuration/localUTCOffset``).
     ///   - withDate: Include the date.
     static func clock(_ t: Double, utcOffset: Double, withDate: Bool = true) -> String {
-        guard t.isFinite else { return "?" }
+        // Beyond years 1–9999 (a timestamp is whatever its sender wrote) there is no date to show.
         let local = t - utcOffset * 3600
+        guard local.isFinite, local > -62_135_596_800, local < 253_402_300_800 else { return "?" }
         let millisTotal = Int((local * 1000).rounded(.down))
         let days = Int((Double(millisTotal) / 86_400_000).rounded(.down))
         let msOfDay = millisTotal - days * 86_400_000
@@ -71,6 +72,13 @@ public enum Format {
         guard withDate else { return time }
         let (y, mo, d) = CeleryDate.civilFromDays(days)
         return "\(y)-\(pad2(mo))-\(pad2(d)) \(time)"
+    }
+
+    /// `v` rounded down to an `Int`, clamped to ±2^62 rather than trapping (values come from
+    /// events: a run time of `1e300` is legal JSON).
+    static func whole(_ v: Double) -> Int {
+        guard v.isFinite else { return v > 0 ? 1 << 62 : -(1 << 62) }
+        return Int(min(max(v.rounded(.down), -0x1p62), 0x1p62))
     }
 
     /// A signal number's name, as workers report `signum` for terminated tasks.

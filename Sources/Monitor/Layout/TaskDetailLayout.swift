@@ -1,7 +1,9 @@
 import Celeriac
 
-/// One task, everything known: fields, every state time, full arguments, result, exception
-/// and traceback (wrapped, never truncated), the event timeline and retry links. Scrolls.
+/// One task, everything known: fields, every state time, arguments, result, exception and
+/// traceback (wrapped; as held, with a note above each one the model cut at
+/// `--max-field-bytes` saying where the full value is), the event timeline and retry links.
+/// Scrolls.
 enum TaskDetailLayout {
     static let labelWidth = 13
 
@@ -59,13 +61,31 @@ enum TaskDetailLayout {
             field(label, Format.clock(t, utcOffset: offset) + rel)
         }
 
+        /// The note goes above the text it is about, so it shows without scrolling past 16 KiB.
+        func noteIfTruncated(_ f: TaskRecord.TextField, label: String) {
+            guard let note = Self.truncationNote(for: r, f) else { return }
+            field(label, note, .warning)
+        }
         section("Arguments")
-        field("Args", r.args ?? "(unknown)")
-        field("Kwargs", r.kwargs ?? "(unknown)")
-        if let result = r.result { field("Result", result, .success) }
-        if let e = r.exception { field("Exception", e, .failure) }
+        noteIfTruncated(.args, label: "Args")
+        field(r.originalByteCount(of: .args) == nil ? "Args" : "", r.args ?? "(unknown)")
+        noteIfTruncated(.kwargs, label: "Kwargs")
+        field(r.originalByteCount(of: .kwargs) == nil ? "Kwargs" : "", r.kwargs ?? "(unknown)")
+        if let result = r.result {
+            noteIfTruncated(.result, label: "Result")
+            field(r.originalByteCount(of: .result) == nil ? "Result" : "", result, .success)
+        }
+        if let e = r.exception {
+            noteIfTruncated(.exception, label: "Exception")
+            field(r.originalByteCount(of: .exception) == nil ? "Exception" : "", e, .failure)
+        }
         if let tb = r.traceback {
             section("Traceback")
+            if let note = Self.truncationNote(for: r, .traceback) {
+                for line in DisplayWidth.wrap(note, width: max(10, width - 2)) {
+                    out.append(Frame.Row([Frame.Span("  " + line, .warning)]))
+                }
+            }
             for line in DisplayWidth.wrap(tb, width: max(10, width - 2)) {
                 out.append(Frame.Row([Frame.Span("  " + line, .normal)]))
             }
@@ -82,9 +102,33 @@ enum TaskDetailLayout {
         return out
     }
 
+    /// What the detail says under a text the model holds only the start of: how much is shown
+    /// and where the whole value is kept. `nil` when the text is held in full.
+    ///
+    /// Results, exceptions and tracebacks are in the result backend under the task's key
+    /// (`celery-task-meta-<id>`, a day by default). A failed task's arguments are in the
+    /// failed-task store when a Celeriac worker ran it (``Celeriac/FailedTaskStore``, 7 days),
+    /// otherwise in the result backend only with `result_extended`.
+    static func truncationNote(for r: TaskRecord, _ field: TaskRecord.TextField) -> String? {
+        guard let total = r.originalByteCount(of: field) else { return nil }
+        let shown: Int
+        let place: String
+        switch field {
+        case .args, .kwargs:
+            shown = (field == .args ? r.args : r.kwargs)?.utf8.count ?? 0
+            place = r.state == .failure
+                ? "full value in the failed-task store (\(FailedTaskStore.messageKey(taskID: r.uuid)), Celeriac workers) or the result backend (celery-task-meta-\(r.uuid), with result_extended)"
+                : "full value in the result backend (celery-task-meta-\(r.uuid), with result_extended)"
+        case .result, .exception, .traceback:
+            shown = (field == .result ? r.result : field == .exception ? r.exception : r.traceback)?.utf8.count ?? 0
+            place = "full value in the result backend (celery-task-meta-\(r.uuid))"
+        }
+        return "truncated: \(Format.count(shown)) of \(Format.count(total)) bytes shown; \(place)"
+    }
+
     static func body(id: String, model: ClusterState, view: ViewState, size: TerminalSize) -> [Frame.Row] {
         guard let r = model.tasks[id] else {
-            return [Frame.Row([Frame.Span("task \(id) is no longer held (the oldest tasks are dropped beyond --max-tasks)", .warning)])]
+            return [Frame.Row([Frame.Span("task \(id) is no longer held (the oldest tasks are dropped beyond --max-tasks or --max-task-memory)", .warning)])]
         }
         let all = lines(for: r, model: model, width: size.columns)
         let height = ScreenGeometry.listHeight(.detail, size)

@@ -19,6 +19,8 @@ extension ClusterState {
             linkRetry(original: original, resent: resent, at: at)
         case .notice(let text):
             return text
+        case .dropped(let count):
+            noteDropped(events: count)
         }
         return nil
     }

@@ -12,16 +12,30 @@ public import Celeriac
 ///
 /// It imitates Celery 5.7's `celery.events.state.State.event()`: events may arrive late, twice
 /// or out of order, and the result is the same (see ``TaskRecord`` for the task merge rule and
-/// ``WorkerState`` for liveness). Everything is bounded: tasks by
-/// ``Configuration/maxTasks`` (oldest evicted first), workers, task names and failure groups
-/// by their own limits, per-second rates by their window.
+/// ``WorkerState`` for liveness). Everything is bounded, in bytes as well as in entries: tasks
+/// by ``Configuration/maxTasks`` and ``Configuration/maxTaskBytes`` (oldest evicted first),
+/// each stored text by ``Configuration/maxFieldBytes`` and each name or hostname by
+/// ``Configuration/maxNameBytes`` (the rest is cut off, and the record says so), workers by
+/// ``Configuration/maxWorkers`` (offline and least recently seen evicted first), task names
+/// and failure groups by their own limits, per-second rates by their window.
 public struct ClusterState: Sendable {
     /// Limits and the local UTC offset.
     public struct Configuration: Sendable, Hashable {
         /// Most tasks kept (`--max-tasks`), 100,000 by default.
         public var maxTasks: Int
-        /// Most workers kept, 5,000 by default (Celery's `max_workers_in_memory`); the least
-        /// recently seen goes first.
+        /// Most bytes the held tasks take by ``TaskStore/approximateBytes`` (`--max-task-memory`),
+        /// 128 MiB by default; the oldest tasks are evicted beyond it.
+        public var maxTaskBytes: Int
+        /// Most bytes kept of each task's args, kwargs, result, exception and traceback
+        /// (`--max-field-bytes`), 16 KiB by default; ``TaskRecord/originalByteCount(of:)`` tells
+        /// the original size of a text cut short.
+        public var maxFieldBytes: Int
+        /// Most bytes kept of a task id, task name, hostname, queue or ETA text, 1 KiB by default
+        /// (real ones are far shorter; this bounds garbage; ids that differ only beyond it are
+        /// one task to the monitor).
+        public var maxNameBytes: Int
+        /// Most workers kept (`--max-workers`), 5,000 by default (Flower's `max_workers`, Celery's
+        /// `max_workers_in_memory`); offline ones go first, then the least recently seen.
         public var maxWorkers: Int
         /// Most task names with their own ``TaskTypeStats``; later names are pooled under
         /// ``ClusterState/otherTaskTypesName``.
@@ -36,16 +50,28 @@ public struct ClusterState: Sendable {
 
         /// Creates a configuration.
         public init(
-            maxTasks: Int = 100_000, maxWorkers: Int = 5_000, maxTaskTypes: Int = 256,
-            maxFailureGroups: Int = 1_000, timelineLength: Int = 16, localUTCOffset: Double = 0
+            maxTasks: Int = 100_000, maxTaskBytes: Int = Self.defaultMaxTaskBytes,
+            maxFieldBytes: Int = Self.defaultMaxFieldBytes, maxNameBytes: Int = 1_024, maxWorkers: Int = 5_000,
+            maxTaskTypes: Int = 256, maxFailureGroups: Int = 1_000, timelineLength: Int = 16,
+            localUTCOffset: Double = 0
         ) {
             self.maxTasks = maxTasks
-            self.maxWorkers = maxWorkers
+            self.maxTaskBytes = maxTaskBytes
+            self.maxFieldBytes = max(maxFieldBytes, 0)
+            self.maxNameBytes = max(maxNameBytes, 16)
+            self.maxWorkers = max(maxWorkers, 1)
             self.maxTaskTypes = maxTaskTypes
             self.maxFailureGroups = maxFailureGroups
             self.timelineLength = timelineLength
             self.localUTCOffset = localUTCOffset
         }
+
+        /// 128 MiB: 100,000 ordinary tasks take about 80 MiB by the store's count.
+        public static let defaultMaxTaskBytes = 128 << 20
+        /// 16 KiB: a long traceback fits, a 100 KB argument repr does not.
+        public static let defaultMaxFieldBytes = 16 << 10
+
+        var textLimits: TaskRecord.TextLimits { .init(fieldBytes: maxFieldBytes, nameBytes: maxNameBytes) }
     }
 
     /// The name under which task names beyond ``Configuration/maxTaskTypes`` are counted.
@@ -67,6 +93,11 @@ public struct ClusterState: Sendable {
     public private(set) var queuesUpdatedAt: Double?
     /// Events applied since start, of any type (Celery's `event_count`).
     public private(set) var eventCount = 0
+    /// Events the feed dropped before they reached the model because it fell behind
+    /// (``MonitorInput/dropped(events:)``).
+    public private(set) var droppedEvents = 0
+    /// Workers evicted because ``Configuration/maxWorkers`` were known.
+    public private(set) var evictedWorkers = 0
     /// Events applied per second of receive time.
     public private(set) var eventRate = RateWindow()
     /// Tasks that reached SUCCESS, per second (each task once).
@@ -89,7 +120,7 @@ public struct ClusterState: Sendable {
     /// - Parameter configuration: Limits and the local UTC offset.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.tasks = TaskStore(capacity: configuration.maxTasks)
+        self.tasks = TaskStore(capacity: configuration.maxTasks, byteBudget: configuration.maxTaskBytes)
         self.failures = FailureGroups(capacity: configuration.maxFailureGroups)
     }
 
@@ -106,7 +137,8 @@ public struct ClusterState: Sendable {
     public mutating func apply(_ event: CeleryEvent, receivedAt: Double) {
         eventCount += 1
         eventRate.record(at: receivedAt)
-        let observedClock = clock.observe(event)
+        let observedClock =
+            clock.value < .max && (event.clock ?? 0) < .max ? clock.observe(event) : observeSaturating(event)
         let timestamp = event.adjustedTimestamp(localOffset: configuration.localUTCOffset)
         switch event.kind {
         case .workerOnline, .workerHeartbeat, .workerOffline:
@@ -125,6 +157,23 @@ public struct ClusterState: Sendable {
         }
     }
 
+    /// ``Celeriac/LamportClock/observe(_:)`` for a clock at or next to `Int.max`, which stays
+    /// there instead of trapping: a `clock` field holds whatever integer its sender wrote, and
+    /// `2**63 - 1` is one (it crashed `qmon snapshot` before its output).
+    private mutating func observeSaturating(_ event: CeleryEvent) -> Int {
+        let observed: Int
+        if event.kind == .taskSent {
+            observed = (clock.value == 0 ? 1 : clock.value) - 1
+        } else if let c = event.clock {
+            observed = c
+        } else {
+            observed = clock.value == .max ? .max : clock.value + 1
+        }
+        let top = max(clock.value, observed)
+        clock = LamportClock(value: top == .max ? .max : top + 1)
+        return observed
+    }
+
     /// Applies events received together (one `task.multi` batch), in order.
     ///
     /// - Parameters:
@@ -136,23 +185,33 @@ public struct ClusterState: Sendable {
 
     private mutating func applyWorker(_ event: CeleryEvent, timestamp: Double?, clock: Int, receivedAt: Double) {
         // Celery ignores worker events without a hostname.
-        guard let hostname = event.hostname, let fields = event.worker else { return }
+        guard let sent = event.hostname, let fields = event.worker else { return }
+        let hostname = StoredText.prefix(sent, bytes: configuration.maxNameBytes)
         lastWorker = nil
         if workers[hostname] == nil {
             // Celery does not remember a worker it first hears of through worker-offline.
             if event.kind == .workerOffline { return }
-            insertWorker(WorkerState(hostname: interner(hostname)))
+            insertWorker(WorkerState(hostname: interner(hostname)), now: receivedAt)
         }
         workers[hostname]?.apply(
             event.kind, event: event, fields: fields, timestamp: timestamp, clock: clock, receivedAt: receivedAt)
     }
 
-    private mutating func insertWorker(_ worker: WorkerState) {
+    /// Adds a worker, evicting first when ``Configuration/maxWorkers`` are known: offline
+    /// workers (by `worker-offline` or expired heartbeats) before online ones, each the least
+    /// recently seen first.
+    ///
+    /// A full table evicts a sixteenth of itself at once, so a flood of new hostnames costs one
+    /// sort per sixteenth of the cap rather than a scan of every worker per new one.
+    private mutating func insertWorker(_ worker: WorkerState, now: Double) {
         lastWorker = nil
-        if workers.count >= configuration.maxWorkers,
-            let stalest = workers.values.min(by: { ($0.lastSeen ?? -.infinity) < ($1.lastSeen ?? -.infinity) })
-        {
-            workers.removeValue(forKey: stalest.hostname)
+        if workers.count >= configuration.maxWorkers {
+            let excess = workers.count - configuration.maxWorkers + 1
+            let batch = max(excess, configuration.maxWorkers / 16)
+            let order = workers.values.map { w in (online: w.isOnline(now: now), seen: w.lastSeen ?? -.infinity, w.hostname) }
+                .sorted { ($0.online ? 1 : 0, $0.seen) < ($1.online ? 1 : 0, $1.seen) }
+            for victim in order.prefix(batch) { workers.removeValue(forKey: victim.2) }
+            evictedWorkers += min(batch, order.count)
         }
         workers[worker.hostname] = worker
     }
@@ -161,7 +220,7 @@ public struct ClusterState: Sendable {
         _ event: CeleryEvent, fields: TaskEventFields, timestamp: Double?, clock: Int, receivedAt: Double
     ) {
         let kind = event.kind
-        let hostname = event.hostname.map { interner($0) }
+        let hostname = event.hostname.map { interner(StoredText.prefix($0, bytes: configuration.maxNameBytes)) }
         // Task events are signs of life of the worker that sent them (not of task-sent's client).
         if kind != .taskSent, let hostname {
             // At most one lookup, and no copy of the worker: this runs for every task event.
@@ -169,20 +228,26 @@ public struct ClusterState: Sendable {
             if let last = lastWorker, last.hostname == hostname {
                 i = last.index
             } else {
-                if workers.index(forKey: hostname) == nil { insertWorker(WorkerState(hostname: hostname)) }
+                if workers.index(forKey: hostname) == nil {
+                    insertWorker(WorkerState(hostname: hostname), now: receivedAt)
+                }
                 i = workers.index(forKey: hostname)!
                 lastWorker = (hostname, i)
             }
             workers.values[i].noteTaskEvent(timestamp: timestamp, receivedAt: receivedAt)
         }
 
-        let position = tasks.position(of: fields.uuid, insertingAt: receivedAt)
+        // An id is kept to maxNameBytes like a name: failure groups and per-name statistics
+        // keep the id of their latest task after the store evicted it.
+        let position = tasks.position(of: StoredText.prefix(fields.uuid, bytes: configuration.maxNameBytes), insertingAt: receivedAt)
         // One in-place access to the record for the merge and the statistics: reading its
         // name and state through the store's getter copied the whole record.
-        Self.merge(
+        let grown = Self.merge(
             &tasks[position: position], kind, fields: fields, timestamp: timestamp, hostname: hostname,
             clock: clock, receivedAt: receivedAt, configuration: configuration, interner: &interner,
             taskTypes: &taskTypes, lastTaskType: &lastTaskType, failures: &failures, succeeded: &succeededRate, failed: &failedRate)
+        tasks.heapBytesChanged(by: grown)
+        if tasks.isOverBudget { tasks.evictOverBudget() }
     }
 
     private static func merge(
@@ -191,16 +256,18 @@ public struct ClusterState: Sendable {
         interner: inout StringInterner, taskTypes: inout [String: TaskTypeStats],
         lastTaskType: inout (name: String, index: Dictionary<String, TaskTypeStats>.Index)?,
         failures: inout FailureGroups, succeeded: inout RateWindow, failed: inout RateWindow
-    ) {
+    ) -> Int {
         let oldName = r.name
         let oldState = r.state
         r.merge(
             kind, fields: fields, timestamp: timestamp, hostname: hostname, clock: clock, receivedAt: receivedAt,
-            timelineLength: configuration.timelineLength, intern: &interner)
+            timelineLength: configuration.timelineLength, limits: configuration.textLimits, intern: &interner)
         account(
             &r, oldName: oldName, oldState: oldState, at: receivedAt,
             taskTypes: &taskTypes, lastTaskType: &lastTaskType, maxTaskTypes: configuration.maxTaskTypes,
             failures: &failures, succeeded: &succeeded, failed: &failed)
+        // Counted here, in the same access to the record, for the store's byte budget.
+        return r.recount()
     }
 
     /// Updates the statistics a task's change feeds: per-name state counts (every change), and
@@ -293,6 +360,13 @@ public struct ClusterState: Sendable {
 
     // MARK: Other inputs
 
+    /// Counts events the feed dropped before they reached the model.
+    ///
+    /// - Parameter count: How many (negative counts are ignored).
+    public mutating func noteDropped(events count: Int) {
+        droppedEvents += max(count, 0)
+    }
+
     /// Replaces the queue depths with the poller's latest samples.
     ///
     /// - Parameters:
@@ -362,7 +436,8 @@ public struct ClusterState: Sendable {
             tasksPerSecondLast15Minutes: completed(900),
             failuresPerMinute: failedRate.count(last: 60, now: now),
             eventsPerSecond: eventRate.rate(over: 1, now: now), totalEvents: eventCount,
-            tasksHeld: tasks.count, tasksEvicted: tasks.evictedCount,
+            tasksHeld: tasks.count, tasksEvicted: tasks.evictedCount, taskBytes: tasks.approximateBytes,
+            eventsDropped: droppedEvents,
             succeededPerSecond: succeededRate.series(last: 60, now: now),
             failedPerSecond: failedRate.series(last: 60, now: now))
     }

@@ -22,8 +22,12 @@ public struct ClusterSummary: Sendable, Hashable {
     public var totalEvents: Int
     /// Tasks held in ``ClusterState/tasks``.
     public var tasksHeld: Int
-    /// Tasks evicted from it so far.
+    /// Tasks evicted from it so far (beyond `--max-tasks` or `--max-task-memory`).
     public var tasksEvicted: Int
+    /// Bytes the held tasks take by the store's count (``TaskStore/approximateBytes``).
+    public var taskBytes: Int
+    /// Events the feed dropped because the model fell behind (``ClusterState/droppedEvents``).
+    public var eventsDropped: Int
     /// Tasks that succeeded in each of the last 60 seconds, oldest first (60 values).
     public var succeededPerSecond: [Int]
     /// Tasks that failed in each of the last 60 seconds, oldest first (60 values).
@@ -33,7 +37,8 @@ public struct ClusterSummary: Sendable, Hashable {
     public init(
         workersOnline: Int, workersTotal: Int, tasksPerSecond: Double, tasksPerSecondLastMinute: Double,
         tasksPerSecondLast15Minutes: Double, failuresPerMinute: Int, eventsPerSecond: Double, totalEvents: Int,
-        tasksHeld: Int, tasksEvicted: Int, succeededPerSecond: [Int], failedPerSecond: [Int]
+        tasksHeld: Int, tasksEvicted: Int, taskBytes: Int = 0, eventsDropped: Int = 0, succeededPerSecond: [Int],
+        failedPerSecond: [Int]
     ) {
         self.workersOnline = workersOnline
         self.workersTotal = workersTotal
@@ -45,6 +50,8 @@ public struct ClusterSummary: Sendable, Hashable {
         self.totalEvents = totalEvents
         self.tasksHeld = tasksHeld
         self.tasksEvicted = tasksEvicted
+        self.taskBytes = taskBytes
+        self.eventsDropped = eventsDropped
         self.succeededPerSecond = succeededPerSecond
         self.failedPerSecond = failedPerSecond
     }

@@ -65,6 +65,18 @@ public struct TaskRecord: Sendable, Equatable {
     private var extrasStorage: [Extras] = []
     /// Which once-per-task statistics ``ClusterState`` has already taken from this record.
     var accounted: Accounted = []
+    /// ``approximateHeapBytes`` when ``TaskStore`` last counted this record in its total.
+    var countedBytes: UInt32 = 0
+
+    /// Counts the record again after a change: sets ``countedBytes`` and returns how much it grew
+    /// (negative if it shrank), for ``TaskStore``'s total.
+    @inline(__always)
+    mutating func recount() -> Int {
+        let now = min(approximateHeapBytes, Int(UInt32.max))
+        let delta = now - Int(countedBytes)
+        countedBytes = UInt32(now)
+        return delta
+    }
 
     /// Creates an empty record, as a task's first event does (state PENDING).
     ///
@@ -224,6 +236,40 @@ public struct TaskRecord: Sendable, Equatable {
         }
     }
 
+    // MARK: Truncated texts
+
+    /// The texts a record keeps at most ``ClusterState/Configuration/maxFieldBytes`` of.
+    public enum TextField: String, Sendable, Hashable, CaseIterable {
+        case args, kwargs, result, exception, traceback
+    }
+
+    /// The size in UTF-8 bytes of `field` as its event sent it, when the record holds only a
+    /// prefix of it; `nil` when the record holds it in full (or not at all).
+    ///
+    /// - Parameter field: One of the long texts.
+    public func originalByteCount(of field: TextField) -> Int? {
+        extrasStorage.first?.originalSizes[field]
+    }
+
+    /// The fields held truncated, with their original sizes in bytes.
+    public var truncatedFields: [TextField: Int] { extrasStorage.first?.originalSizes ?? [:] }
+
+    /// `text`, cut to `limit` bytes if longer, noting its original size for `field` (or
+    /// forgetting an old note when the new text fits).
+    @inline(__always)
+    private mutating func limited(_ text: String, _ field: TextField, limit: Int) -> String {
+        let n = text.utf8.count
+        if n <= limit {
+            if !extrasStorage.isEmpty, extrasStorage[0].originalSizes[field] != nil {
+                extrasStorage[0].originalSizes[field] = nil
+            }
+            return text
+        }
+        if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+        extrasStorage[0].originalSizes[field] = n
+        return StoredText.prefix(text, bytes: limit)
+    }
+
     // MARK: Timeline
 
     /// One event in a task's history.
@@ -251,14 +297,22 @@ public struct TaskRecord: Sendable, Equatable {
     ///   - clock: The Lamport clock the monitor observed for it.
     ///   - receivedAt: Local receive time.
     ///   - timelineLength: Bound on ``timeline``.
+    ///   - limits: Most bytes kept of each text (``TextField``) and of each name or id.
     ///   - intern: Shares storage for names, hostnames, queues.
     mutating func merge(
         _ kind: CeleryEventKind, fields f: TaskEventFields, timestamp: Double?, hostname: String?,
-        clock: Int, receivedAt: Double, timelineLength: Int, intern: inout StringInterner
+        clock: Int, receivedAt: Double, timelineLength: Int, limits: TextLimits, intern: inout StringInterner
     ) {
         lastEventReceivedAt = receivedAt
         self.clock = clock
-        addTimelineEntry(kind, timestamp: timestamp, hostname: hostname, limit: timelineLength)
+        if case .other(let type) = kind, type.utf8.count > limits.nameBytes {
+            // A custom type's name is stored in the timeline: keep a bounded prefix of it.
+            addTimelineEntry(
+                .other(StoredText.prefix(type, bytes: limits.nameBytes)), timestamp: timestamp, hostname: hostname,
+                limit: timelineLength)
+        } else {
+            addTimelineEntry(kind, timestamp: timestamp, hostname: hostname, limit: timelineLength)
+        }
 
         let newState: TaskState?
         switch kind {
@@ -281,20 +335,21 @@ public struct TaskRecord: Sendable, Equatable {
         if let newState, newState != .retry, state != .retry, Self.precedence(newState) > Self.precedence(state) {
             // Happened before the current state: merge fields only.
             if newState == .received {
-                mergeReceivedFields(f, intern: &intern)
+                mergeReceivedFields(f, limits: limits, intern: &intern)
                 return
             }
         } else if let newState {
             state = newState
         }
-        mergeReceivedFields(f, intern: &intern)
-        if let v = f.queue { queue = intern(v) }
-        if let v = f.exchange { exchange = intern(v) }
-        if let v = f.routingKey { routingKey = intern(v) }
-        if let v = f.result { result = v }
+        mergeReceivedFields(f, limits: limits, intern: &intern)
+        let names = limits.nameBytes
+        if let v = f.queue { queue = intern(StoredText.prefix(v, bytes: names)) }
+        if let v = f.exchange { exchange = intern(StoredText.prefix(v, bytes: names)) }
+        if let v = f.routingKey { routingKey = intern(StoredText.prefix(v, bytes: names)) }
+        if let v = f.result { result = limited(v, .result, limit: limits.fieldBytes) }
         if let v = f.runtime { storedRuntime = v }
-        if let v = f.exception { exception = v }
-        if let v = f.traceback { traceback = v }
+        if let v = f.exception { exception = limited(v, .exception, limit: limits.fieldBytes) }
+        if let v = f.traceback { traceback = limited(v, .traceback, limit: limits.fieldBytes) }
         if let v = f.terminated { terminated = v }
         if let v = f.signum { signum = v }
         if let v = f.expired { expired = v }
@@ -318,15 +373,16 @@ public struct TaskRecord: Sendable, Equatable {
     }
 
     /// The `merge_rules[RECEIVED]` fields.
-    private mutating func mergeReceivedFields(_ f: TaskEventFields, intern: inout StringInterner) {
-        if let v = f.name { name = intern(v) }
-        if let v = f.args { args = v }
-        if let v = f.kwargs { kwargs = v }
-        if let v = f.parentID { parentID = v }
-        if let v = f.rootID { rootID = v == uuid ? uuid : v }
+    private mutating func mergeReceivedFields(_ f: TaskEventFields, limits: TextLimits, intern: inout StringInterner) {
+        let names = limits.nameBytes
+        if let v = f.name { name = intern(StoredText.prefix(v, bytes: names)) }
+        if let v = f.args { args = limited(v, .args, limit: limits.fieldBytes) }
+        if let v = f.kwargs { kwargs = limited(v, .kwargs, limit: limits.fieldBytes) }
+        if let v = f.parentID { parentID = StoredText.prefix(v, bytes: names) }
+        if let v = f.rootID { rootID = v == uuid ? uuid : StoredText.prefix(v, bytes: names) }
         if let v = f.retries { retries = v }
-        if let v = f.eta { eta = v }
-        if let v = f.expires { expires = v }
+        if let v = f.eta { eta = StoredText.prefix(v, bytes: names) }
+        if let v = f.expires { expires = StoredText.prefix(v, bytes: names) }
     }
 
     private mutating func addTimelineEntry(_ kind: CeleryEventKind, timestamp: Double?, hostname: String?, limit: Int) {
@@ -344,20 +400,28 @@ public struct TaskRecord: Sendable, Equatable {
     // MARK: Memory
 
     /// Estimated heap bytes owned by this record beyond its inline size: strings too long for
-    /// Swift's inline small-string form and the timeline buffer. Interned names and hostnames
-    /// are shared, so not counted.
+    /// Swift's inline small-string form, the timeline buffer and the out-of-line fields.
+    ///
+    /// Names, hostnames and queues are usually shared with other records (interned) but are
+    /// counted here all the same, so the sum over records is an upper bound, whatever the
+    /// events hold. Called once per task event (``TaskStore``'s byte budget): no allocation,
+    /// each string's length is read from its header.
     var approximateHeapBytes: Int {
-        var n = 0
-        for s in [uuid, args, kwargs, result, exception, traceback, eta, expires, parentID] {
-            n += Self.heapBytes(s)
-        }
+        var n = Self.heapBytes(uuid) + Self.heapBytes(name) + Self.heapBytes(args) + Self.heapBytes(kwargs)
+        n += Self.heapBytes(result) + Self.heapBytes(worker) + Self.heapBytes(client)
+        n += Self.heapBytes(queue) + Self.heapBytes(exchange) + Self.heapBytes(routingKey)
         if let r = rootID, r != uuid { n += Self.heapBytes(r) }
         if !entries.isEmpty {
             n += Self.mallocSize(32 + entries.capacity * MemoryLayout<PackedEntry>.stride)
+            // Hostnames are usually shared too; a custom kind's type name is the record's own.
+            for e in entries { n += Self.heapBytes(e.text) }
         }
-        if !extrasStorage.isEmpty {
+        if let x = extrasStorage.first {
             n += Self.mallocSize(32 + MemoryLayout<Extras>.stride)
-            for s in [retryOf, retriedAs] { n += Self.heapBytes(s) }
+            n += Self.heapBytes(x.exception) + Self.heapBytes(x.traceback) + Self.heapBytes(x.eta)
+            n += Self.heapBytes(x.expires) + Self.heapBytes(x.parentID) + Self.heapBytes(x.retryOf)
+            n += Self.heapBytes(x.retriedAs)
+            if !x.originalSizes.isEmpty { n += Self.mallocSize(64 + x.originalSizes.capacity * 32) }
         }
         return n
     }
@@ -385,6 +449,16 @@ extension TaskRecord {
         var requeue: Bool?
         var retryOf: String?
         var retriedAs: String?
+        /// UTF-8 sizes of the texts held truncated, as sent.
+        var originalSizes: [TextField: Int] = [:]
+    }
+
+    /// Most bytes a record keeps of each text it stores.
+    struct TextLimits: Sendable, Hashable {
+        /// Of each ``TextField`` (args, kwargs, result, exception, traceback).
+        var fieldBytes: Int
+        /// Of each name or id (task name, queue, exchange, routing key, ETA, expiry, parent and root ids).
+        var nameBytes: Int
     }
 
     /// Once-per-task statistics already taken, so duplicates and re-orderings count once.

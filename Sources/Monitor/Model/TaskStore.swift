@@ -1,8 +1,15 @@
 public import DequeModule
 
-/// The tasks the monitor remembers: at most ``capacity`` (100,000 by default, `--max-tasks`),
-/// in the order first seen, the oldest evicted first (as Celery's `State.tasks` LRU, which is
-/// only ever written on creation).
+/// The tasks the monitor remembers: at most ``capacity`` (100,000 by default, `--max-tasks`)
+/// and at most ``byteBudget`` bytes by its own count (``approximateBytes``, 128 MiB by default,
+/// `--max-task-memory`), in the order first seen, the oldest evicted first (as Celery's
+/// `State.tasks` LRU, which is only ever written on creation).
+///
+/// The byte count is kept as records change: each record's estimated heap bytes
+/// (``TaskRecord/approximateHeapBytes``, every string it holds) plus a fixed cost per record
+/// (``fixedBytesPerRecord``: its slot in the ring and its index entry). The texts in a record
+/// are already cut to a per-field limit when merged, so one record never holds more than
+/// about five times ``ClusterState/Configuration/maxFieldBytes``.
 ///
 /// Records live in a ring (`Deque`) and an id index maps each uuid to its sequence number, so
 /// lookup, insertion and eviction are O(1) and a record is stored once, not in a hash table
@@ -10,6 +17,11 @@ public import DequeModule
 public struct TaskStore: Sendable {
     /// Most records kept.
     public let capacity: Int
+    /// Most bytes held by the records, by ``approximateBytes``; the newest record is kept even
+    /// when it alone is over.
+    public let byteBudget: Int
+    /// Sum of ``TaskRecord/approximateHeapBytes`` over the records, as last counted.
+    public private(set) var heapBytes = 0
     /// Records evicted so far because the store was full.
     public private(set) var evictedCount: Int = 0
     /// Oldest first.
@@ -32,14 +44,25 @@ public struct TaskStore: Sendable {
     /// is written at random places, so reserving it would make all of it resident at once.)
     static let upFrontReservation = 1 << 20
 
+    /// What one record costs besides its heap: its slot in the ring and an index entry (a
+    /// String key, an Int, hash-table slack at 75 % load).
+    public static let fixedBytesPerRecord = MemoryLayout<TaskRecord>.stride + 48
+
     /// Creates an empty store.
     ///
-    /// - Parameter capacity: Most records kept, at least 1.
-    public init(capacity: Int = 100_000) {
+    /// - Parameters:
+    ///   - capacity: Most records kept, at least 1.
+    ///   - byteBudget: Most bytes held by the records (``approximateBytes``); unbounded by default.
+    public init(capacity: Int = 100_000, byteBudget: Int = .max) {
         precondition(capacity >= 1, "TaskStore capacity must be at least 1")
         self.capacity = capacity
+        self.byteBudget = max(byteBudget, 0)
         if capacity <= Self.upFrontReservation { records.reserveCapacity(capacity) }
     }
+
+    /// Bytes the records hold by the store's count: ``fixedBytesPerRecord`` each plus
+    /// ``heapBytes``. Kept at most ``byteBudget`` (unless one record alone is over it).
+    public var approximateBytes: Int { records.count * Self.fixedBytesPerRecord + heapBytes }
 
     /// Number of records held.
     public var count: Int { records.count }
@@ -146,6 +169,9 @@ public struct TaskStore: Sendable {
             index.removeValue(forKey: oldest.uuid)
             firstSequence += 1
             evictedCount += 1
+            heapBytes -= Int(oldest.countedBytes)
+            // The new record takes over the timeline buffer: it is counted with the new record
+            // at its first ``recount(position:)``.
             records.append(TaskRecord(uuid: id, receivedAt: receivedAt, reusing: &oldest))
             return records.count - 1
         }
@@ -171,12 +197,40 @@ public struct TaskStore: Sendable {
             index.removeValue(forKey: oldest.uuid)
             firstSequence += 1
             evictedCount += 1
+            heapBytes -= Int(oldest.countedBytes)
             evicted = oldest
         }
         reserveOnceHalfFull()
         index[record.uuid] = firstSequence + records.count
         records.append(record)
+        records[records.count - 1].countedBytes = 0
+        recount(position: records.count - 1)
         return (records.count - 1, evicted)
+    }
+
+    /// Counts the record at `position` again after it changed (``heapBytes``).
+    @inline(__always)
+    mutating func recount(position: Int) {
+        heapBytes += records[position].recount()
+    }
+
+    /// Adds the change a caller counted with ``TaskRecord/recount()`` on a record in place.
+    @inline(__always)
+    mutating func heapBytesChanged(by delta: Int) { heapBytes += delta }
+
+    /// Whether ``approximateBytes`` is over ``byteBudget``.
+    @inline(__always)
+    var isOverBudget: Bool { approximateBytes > byteBudget }
+
+    /// Evicts the oldest records until ``approximateBytes`` is within ``byteBudget``, keeping
+    /// at least the newest record. Positions from ``position(of:)`` taken before this are stale.
+    mutating func evictOverBudget() {
+        while approximateBytes > byteBudget, records.count > 1, let oldest = records.popFirst() {
+            index.removeValue(forKey: oldest.uuid)
+            firstSequence += 1
+            evictedCount += 1
+            heapBytes -= Int(oldest.countedBytes)
+        }
     }
 
     /// Sets a field the monitor itself owns (``TaskRecord/retryOf``, ``TaskRecord/retriedAs``).
@@ -189,6 +243,8 @@ public struct TaskStore: Sendable {
     public mutating func update(_ id: String, _ update: (inout TaskRecord) -> Void) -> Bool {
         guard let p = position(of: id) else { return false }
         update(&records[p])
+        recount(position: p)
+        evictOverBudget()
         return true
     }
 }

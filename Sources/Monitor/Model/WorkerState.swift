@@ -22,6 +22,8 @@ public struct WorkerState: Sendable, Equatable {
     /// Drift between the sender's corrected timestamp and the local receive time above which
     /// clocks are likely out of sync (Celery's `HEARTBEAT_DRIFT_MAX`).
     public static let maxDrift: Double = 16
+    /// Most bytes kept of the software name, version and system texts.
+    public static let maxTextBytes = 128
 
     /// The node name, e.g. `"w1@host"`.
     public let hostname: String
@@ -95,7 +97,7 @@ public struct WorkerState: Sendable, Equatable {
         if let v = stats["pid"]?.intValue { pid = v }
         if let v = stats["prefetch_count"]?.intValue { prefetchCount = v }
         if let p = stats["pool"] {
-            if let v = p["implementation"]?.stringValue { pool = v }
+            if let v = p["implementation"]?.stringValue { pool = StoredText.prefix(v, bytes: Self.maxTextBytes) }
             if let v = p["max-concurrency"]?.intValue { concurrency = v }
         }
     }
@@ -118,10 +120,11 @@ public struct WorkerState: Sendable, Equatable {
             if let v = fields.freq, v > 0 { freq = v }
             if let v = fields.active { active = v }
             if let v = fields.processed { processed = v }
-            if let v = fields.loadavg { loadavg = v }
-            if let v = fields.swIdent { swIdent = v }
-            if let v = fields.swVer { swVer = v }
-            if let v = fields.swSys { swSys = v }
+            // Bounded whatever the event holds: three averages, short software names.
+            if let v = fields.loadavg { loadavg = Array(v.prefix(3)) }
+            if let v = fields.swIdent { swIdent = StoredText.prefix(v, bytes: Self.maxTextBytes) }
+            if let v = fields.swVer { swVer = StoredText.prefix(v, bytes: Self.maxTextBytes) }
+            if let v = fields.swSys { swSys = StoredText.prefix(v, bytes: Self.maxTextBytes) }
             clock = eventClock
             if let timestamp { lastHeartbeatSent = timestamp }
         }
