@@ -189,6 +189,17 @@ import Testing
         #expect(none.eta == nil && none.expiration == nil)
     }
 
+    /// `expires_in=1e300` is legal in Python; its expiration in milliseconds used to trap in `Int(_:)`.
+    @Test func aFarExpiryClampsItsExpirationAndEncodesWithoutTrapping() throws {
+        let m = TaskMessage.make(
+            name: "t", options: TaskSendOptions(countdown: 1e300, expiresIn: 1e300), origin: "o", now: Self.now,
+            newID: Self.ids())
+        #expect(m.expiration == "9000000000000000000")
+        let decoded = try TaskMessage.decode(bytes: m.encoded())
+        #expect(Self.iso(decoded.expires) == "9999-12-31T23:59:59+00:00")
+        #expect(Self.iso(decoded.eta) == "9999-12-31T23:59:59+00:00")
+    }
+
     @Test func roundTripsBuiltMessagesWithAwkwardValues() throws {
         let big = JSONValue.bigInt("1180591620717411303427")
         let options = TaskSendOptions(

@@ -354,7 +354,8 @@ extension TaskMessage {
         var expiration: String?
         if let expires {
             let seconds = max(0, options.expires == nil ? (options.expiresIn ?? 0) : expires.timeIntervalSince(now))
-            expiration = String(Int(seconds * 1000))
+            // Clamped below Int.max: `expires_in=1e300` is legal in Python, whose ints do not overflow.
+            expiration = String(Int(min(seconds * 1000, 9.0e18)))
         }
         var extra: JSONObject = ["replaced_task_nesting": 0, "stamped_headers": .null, "stamps": .object([:])]
         for m in options.headers { extra[m.key] = m.value }
