@@ -14,7 +14,11 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         }
     }
     guard let events = try? EventCodec.decode(channel: "/0.celeryev/task.multi", payload: bytes) else { return 0 }
+    // What a receiver does with each event: its Lamport clock and timestamp correction.
+    var clock = LamportClock(value: Int(bytes.first ?? 0))
     for event in events {
+        _ = clock.observe(event)
+        _ = event.adjustedTimestamp(localOffset: -2)
         _ = (event.type, event.kind, event.hostname, event.timestamp, event.clock, event.utcoffset, event.pid)
         _ = (event.task, event.worker)
         _ = EventCodec.encode(event, hostname: "fuzz@host", deliveryTag: "tag")

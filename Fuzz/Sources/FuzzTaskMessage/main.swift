@@ -33,6 +33,9 @@ private func check(_ bytes: [UInt8]) {
     }
     guard let message = try? TaskMessage.decode(bytes: bytes, maxSize: 1 << 20) else { return }
     _ = (message.listKey, message.displayName, message.timeLimit.jsonValue)
+    // What a worker computes from the headers: an autoretry's backoff, the dates it formats.
+    _ = TaskOptions(retryBackoff: 1).autoretryDelay(retries: message.retries)
+    _ = (message.eta.map(CeleryDate.format), message.expires.map(CeleryDate.format))
     var restored = message
     restored.markRedelivered()
     let encoded = restored.encoded()
