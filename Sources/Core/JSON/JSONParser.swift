@@ -332,12 +332,15 @@ private struct JSONReader {
     ///
     /// Looks at eight bytes at a time: the lowest flagged byte of each bit trick is exact
     /// (borrows only travel upwards), which is all we need.
-    @inline(__always) func scanToSpecial(from start: Int) -> Int {
+    /// `bytesSeen` collects (ORs) the bytes scanned, so a caller can tell an all-ASCII string
+    /// (bit 7 clear in every byte) without a second pass.
+    @inline(__always) func scanToSpecial(from start: Int, bytesSeen: inout UInt64) -> Int {
         var j = start
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while j &+ 8 <= end {
             let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            bytesSeen |= w
             let q = w ^ (ones &* 0x22)
             let s = w ^ (ones &* 0x5C)
             let found =
@@ -347,6 +350,7 @@ private struct JSONReader {
         }
         while j < end {
             let c = byte(j)
+            bytesSeen |= UInt64(c)
             if c == quote || c == backslash || c < 0x20 { return j }
             j += 1
         }
@@ -356,10 +360,14 @@ private struct JSONReader {
     /// Reads a string body; the cursor is just past the opening quote and ends past the closing one.
     mutating func readString() throws(JSONError) -> String {
         let start = i
-        var j = scanToSpecial(from: start)
+        var bytesSeen: UInt64 = 0
+        var j = scanToSpecial(from: start, bytesSeen: &bytesSeen)
         guard j < end else { throw JSONError(.unexpectedEnd, offset: end) }
+        // Only a string with a byte above 0x7F can be invalid UTF-8 (the scan may have looked a
+        // few bytes past the string's end: that only costs a needless check).
+        let mayBeNonASCII = bytesSeen & 0x8080_8080_8080_8080 != 0
         if byte(j) == quote {
-            if validatesUTF8 { try checkUTF8(from: start, to: j) }
+            if validatesUTF8 && mayBeNonASCII { try checkUTF8(from: start, to: j) }
             i = j + 1
             return makeString(from: start, count: j - start)
         }
@@ -384,11 +392,11 @@ private struct JSONReader {
             default:
                 throw error(.invalidEscape, at: j + 1)
             }
-            j = scanToSpecial(from: j)
+            j = scanToSpecial(from: j, bytesSeen: &bytesSeen)
         }
         let rawEnd = j
         // Escapes are ASCII, so checking the raw text checks every byte the string copies.
-        if validatesUTF8 { try checkUTF8(from: start, to: rawEnd) }
+        if validatesUTF8 && bytesSeen & 0x8080_8080_8080_8080 != 0 { try checkUTF8(from: start, to: rawEnd) }
         i = j + 1
         return String(unsafeUninitializedCapacity: rawEnd - start) { out in
             decodeEscaped(from: start, to: rawEnd, into: out)
@@ -398,7 +406,7 @@ private struct JSONReader {
     /// Throws ``JSONError/Code/invalidUTF8`` at the first byte of `start..<stop` that is not
     /// part of well-formed UTF-8 (Unicode's table 3-7: no overlongs, surrogates or values
     /// above U+10FFFF), as Python's strict `utf-8` codec rejects them. ASCII runs are skipped
-    /// eight bytes at a time, so the common case is one cheap scan.
+    /// eight bytes at a time.
     func checkUTF8(from start: Int, to stop: Int) throws(JSONError) {
         var j = start
         while j < stop {
