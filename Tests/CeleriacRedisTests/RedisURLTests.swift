@@ -126,4 +126,21 @@ struct RedisURLTests {
             #expect(!error.message.contains("zzpassword"))
         }
     }
+
+    /// The input on which the URL fuzzer stopped (NULs and invalid UTF-8 in the user info): it
+    /// parses, and the masked form holds the user name percent-encoded and not the password.
+    /// (What trapped was the fuzzer's own check, Foundation's `String.contains`, on Linux.)
+    @Test func nulBytesInTheUserInfoParseAndStayMasked() throws {
+        let bytes: [UInt8] = [
+            0x72, 0x65, 0x64, 0x69, 0x73, 0x3A, 0x2F, 0x2F, 0xF5, 0x73, 0x76, 0x00, 0x2D, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x6E, 0x2D, 0x2E, 0x2E, 0x2E, 0x2E, 0x2E, 0x2E, 0x2E, 0x2E, 0x00, 0x30, 0x3A, 0x30, 0x00, 0x00, 0x00, 0x40,
+            0x31, 0x5D, 0x36, 0x26, 0x26, 0x34, 0x22, 0x61, 0x1D, 0xFC, 0x64, 0x70, 0x34, 0x26, 0x7D, 0x26, 0x7D, 0xFC,
+            0x00, 0x00, 0x00,
+        ]
+        let url = try RedisURL(parsing: String(decoding: bytes, as: UTF8.self))
+        #expect(url.password == "0\0\0\0")
+        #expect(url.username == "\u{FFFD}sv\0-\0\0\0\0\0n-........\00")
+        #expect(url.description.hasPrefix("redis://%EF%BF%BDsv%00-%00%00%00%00%00n-........%000:***@"))
+        #expect(Array(url.description.utf8).firstRange(of: Array("0\0\0\0".utf8)) == nil)
+    }
 }

@@ -54,4 +54,13 @@ import Testing
         #expect(CeleryDate.format(d) == "2026-11-25T01:59:23+00:00")
         #expect(CeleryDate.format(Date(timeIntervalSince1970: 1_795_571_962.000_000_4)) == "2026-11-25T01:59:22+00:00")
     }
+
+    /// `Int(1e300)` used to trap: a date beyond Python's range is clamped to it, NaN is the epoch.
+    @Test func formattingDatesBeyondPythonsRangeClampsInsteadOfTrapping() {
+        #expect(CeleryDate.format(Date(timeIntervalSince1970: 1e300)) == "9999-12-31T23:59:59+00:00")
+        #expect(CeleryDate.format(Date(timeIntervalSince1970: .infinity)) == "9999-12-31T23:59:59+00:00")
+        #expect(CeleryDate.format(Date(timeIntervalSince1970: -.infinity)) == "0001-01-01T00:00:00+00:00")
+        #expect(CeleryDate.format(Date(timeIntervalSince1970: .nan)) == "1970-01-01T00:00:00+00:00")
+        #expect(CeleryDate.split(Date(timeIntervalSince1970: 1e300)).seconds == 253_402_300_799)
+    }
 }

@@ -88,6 +88,38 @@ import Testing
         #expect(try JSONParser.parse(escaped) == .string("\u{FFFD}\n\u{FFFD}"))
     }
 
+    /// Python's `json.loads` of bytes rejects what is not UTF-8; so does the validating parser,
+    /// at the first byte of the bad sequence, in plain and escaped strings and in keys.
+    @Test(arguments: [
+        ([0x22, 0x61, 0xFF, 0x22], 2),  // a byte that never starts UTF-8
+        ([0x22, 0x80, 0x22], 1),  // a lone continuation byte
+        ([0x22, 0xC3, 0x22], 1),  // a truncated sequence at the closing quote
+        ([0x22, 0xC0, 0x80, 0x22], 1),  // overlong NUL
+        ([0x22, 0xE0, 0x80, 0x80, 0x22], 1),  // overlong three-byte form
+        ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),  // an encoded surrogate (U+D800)
+        ([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], 1),  // above U+10FFFF
+        ([0x22, 0xF0, 0x9F, 0x98, 0x41, 0x22], 1),  // a four-byte sequence cut short
+        ([0x22, 0x5C, 0x6E, 0xE2, 0x82, 0x22], 3),  // after an escape
+        ([0x7B, 0x22, 0x6B, 0xFE, 0x22, 0x3A, 0x31, 0x7D], 3),  // in a key
+        (Array(#"["0123456789abcdef0123456789"#.utf8) + [0xFF, 0x22, 0x5D], 28),  // after a long ASCII run
+    ] as [([UInt8], Int)])
+    func validatingRejectsInvalidUTF8(bytes: [UInt8], offset: Int) throws {
+        #expect(throws: JSONError(.invalidUTF8, offset: offset, byte: bytes[offset])) {
+            try JSONParser.parse(bytes, validatingUTF8: true)
+        }
+        // Without validation the same text parses, repaired.
+        #expect(throws: Never.self) { try JSONParser.parse(bytes) }
+    }
+
+    @Test func validatingAcceptsEveryWellFormedSequence() throws {
+        let text = "é € 😀 \u{FFFF} \u{10FFFF} \u{E000} \u{D7FF} ascii"
+        let json = Array(#"{"\#(text)": ["\#(text)", "\n\#(text)"]}"#.utf8)
+        let value = try JSONParser.parse(json, validatingUTF8: true)
+        #expect(value == .object([text: .array([.string(text), .string("\n" + text)])]))
+        #expect(try JSONParser.parse(json) == value)
+        #expect("\(JSONError(.invalidUTF8, offset: 3, byte: 0xFF))" == "invalid JSON at byte 3: invalid UTF-8 in string (0xff)")
+    }
+
     @Test func allowsWhitespaceAnywhereBetweenTokens() throws {
         let value = try JSONParser.parse(" \t\r\n{ \"a\" \n: [ 1 ,\t2 ] , \"b\" : { } }\n ")
         #expect(value == .object(["a": [1, 2], "b": .object(JSONObject())]))

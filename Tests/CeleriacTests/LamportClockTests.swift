@@ -33,4 +33,13 @@ import Testing
         #expect(c.observe(try CeleryEvent(fields: ["type": "worker-heartbeat"])) == 59)
         #expect(c.value == 59)
     }
+
+    /// A clock of `Int.max` from the wire (any event or control message) used to trap.
+    @Test func adjustingToIntMaxSaturatesInsteadOfTrapping() throws {
+        var c = LamportClock(value: 5)
+        #expect(c.adjust(.max) == .max)
+        #expect(c.forward() == .max)
+        #expect(c.observe(try CeleryEvent(fields: ["type": "task-started", "uuid": "u", "clock": .int(.max)])) == .max)
+        #expect(c.value == .max)
+    }
 }

@@ -151,4 +151,14 @@ import Testing
             }
         }
     }
+
+    /// A body that is not UTF-8 is the general decoder's to refuse (with its reason): the fast
+    /// one declines instead of repairing it.
+    @Test func declinesABodyThatIsNotUTF8() throws {
+        let bad = TaskMessageTests.envelope(body: Array(#"[["caf"#.utf8) + [0xE9] + Array(#""], {}, {}]"#.utf8))
+        #expect(TaskMessageFastDecoder.decode(bad) == nil)
+        let good = TaskMessageTests.envelope(body: Array(#"[["café"], {}, {}]"#.utf8))
+        #expect(TaskMessageFastDecoder.decode(good)?.args == ["café"])
+        #expect(Self.expectAgrees(good))
+    }
 }

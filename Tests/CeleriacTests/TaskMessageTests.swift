@@ -189,6 +189,17 @@ import Testing
         #expect(none.eta == nil && none.expiration == nil)
     }
 
+    /// `expires_in=1e300` is legal in Python; its expiration in milliseconds used to trap in `Int(_:)`.
+    @Test func aFarExpiryClampsItsExpirationAndEncodesWithoutTrapping() throws {
+        let m = TaskMessage.make(
+            name: "t", options: TaskSendOptions(countdown: 1e300, expiresIn: 1e300), origin: "o", now: Self.now,
+            newID: Self.ids())
+        #expect(m.expiration == "9000000000000000000")
+        let decoded = try TaskMessage.decode(bytes: m.encoded())
+        #expect(Self.iso(decoded.expires) == "9999-12-31T23:59:59+00:00")
+        #expect(Self.iso(decoded.eta) == "9999-12-31T23:59:59+00:00")
+    }
+
     @Test func roundTripsBuiltMessagesWithAwkwardValues() throws {
         let big = JSONValue.bigInt("1180591620717411303427")
         let options = TaskSendOptions(
@@ -219,5 +230,61 @@ import Testing
             name: "wireapp.add", args: [7, 8], options: TaskSendOptions(byName: true), origin: "o", now: Self.now,
             newID: Self.ids())
         #expect(m.ignoreResult == nil && m.argsRepr == "[7, 8]")
+    }
+
+    // MARK: invalid UTF-8
+
+    /// The envelope of a task whose body is `body`, exactly as a client would send it.
+    static func envelope(body: [UInt8], argsRepr: [UInt8]? = nil) -> [UInt8] {
+        let m = TaskMessage.make(name: "demo.echo", args: ["x"], origin: "gen1@vm", now: now, newID: ids())
+        var bytes = KombuEnvelope(body: body, headers: m.headers, properties: m.properties).encoded()
+        if let argsRepr {
+            // Raw bytes in a header, which no encoder would write: splice them in.
+            let marker = Array(#""argsrepr": "('x',)""#.utf8)
+            let at = bytes.indices.first { bytes[$0...].starts(with: marker) }!
+            bytes.replaceSubrange(at..<(at + marker.count), with: Array(#""argsrepr": ""#.utf8) + argsRepr + [0x22])
+        }
+        return bytes
+    }
+
+    /// Celery refuses a body that is not UTF-8 (kombu decodes it strictly); repairing it with
+    /// U+FFFD ran the task with changed arguments. Now it is a decode error that says why,
+    /// which the worker dead-letters with that reason.
+    @Test(arguments: [
+        Array(#"[["caf"#.utf8) + [0xE9] + Array(#"", 2], {}, {}]"#.utf8),  // Latin-1 é in an argument
+        Array(#"[[], {"k"#.utf8) + [0xFF] + Array(#"": 1}, {}]"#.utf8),  // in a keyword's name
+        Array(#"[[], {"k": "\n"#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}, {}]"#.utf8),  // a surrogate, after an escape
+        Array(#"[[], {}, {"chain": [{"task": "t"#.utf8) + [0xC0, 0xAF] + Array(#""}]}]"#.utf8),  // in the embed
+    ])
+    func invalidUTF8InTheBodyIsAnErrorThatSaysSo(body: [UInt8]) throws {
+        let bytes = Self.envelope(body: body)
+        #expect(throws: ProtocolError.self) { try TaskMessage.decode(bytes: bytes) }
+        for attempt in [
+            Result { () throws(ProtocolError) in try TaskMessage.decode(bytes: bytes) },
+            Result { () throws(ProtocolError) in try TaskMessage.decode(KombuEnvelope.decode(bytes)) },
+        ] {
+            guard case .failure(let error) = attempt else {
+                Issue.record("decoded a body that is not UTF-8")
+                continue
+            }
+            #expect(error.code == .invalidJSON)
+            #expect(error.description.hasPrefix("invalidJSON: body: invalid JSON at byte "))
+            #expect(error.description.contains("invalid UTF-8 in string"))
+        }
+    }
+
+    @Test func wellFormedNonASCIIArgumentsStillDecode() throws {
+        let body = Array(#"[["café", "😀", "\u00e9"], {"ключ": "€"}, {}]"#.utf8)
+        let m = try TaskMessage.decode(bytes: Self.envelope(body: body))
+        #expect(m.args == ["café", "😀", "é"])
+        #expect(m.kwargs == ["ключ": "€"])
+    }
+
+    /// kombu decodes the envelope itself with `errors='replace'`, so Celery runs a task whose
+    /// headers hold invalid UTF-8 with U+FFFD in them; so do we.
+    @Test func invalidUTF8InTheEnvelopeIsRepairedAsKombuDoes() throws {
+        let bytes = Self.envelope(body: Array(#"[["x"], {}, {}]"#.utf8), argsRepr: [0x28, 0xFF, 0x29])
+        #expect(try TaskMessage.decode(bytes: bytes).argsRepr == "(\u{FFFD})")
+        #expect(try TaskMessage.decode(KombuEnvelope.decode(bytes)).argsRepr == "(\u{FFFD})")
     }
 }

@@ -22,6 +22,22 @@ import Testing
         #expect(ranges == [0...16])
     }
 
+    /// `retries` comes from the message header: a negative value used to trap (`0..<-1`).
+    @Test func backoffReadsNegativeRetriesAsZeroAndClampsTheJitterRange() {
+        let o = TaskOptions(retryBackoff: 1, retryJitter: false)
+        #expect(o.autoretryDelay(retries: -1) == 1)
+        #expect(o.autoretryDelay(retries: .min) == 1)
+        #expect(o.autoretryDelay(retries: .max) == 600)
+        var ranges: [ClosedRange<Int>] = []
+        let draw: (ClosedRange<Int>) -> Int = { ranges.append($0); return $0.upperBound }
+        _ = TaskOptions(retryBackoff: 2).autoretryDelay(retries: -5, random: draw)
+        _ = TaskOptions(retryBackoff: -3).autoretryDelay(retries: 2, random: draw)
+        _ = TaskOptions(retryBackoff: .nan).autoretryDelay(retries: 2, random: draw)
+        _ = TaskOptions(retryBackoff: 1e300, retryBackoffMax: .infinity).autoretryDelay(retries: 62, random: draw)
+        #expect(ranges.map(\.lowerBound) == [0, 0, 0, 0])
+        #expect(ranges.prefix(3).map(\.upperBound) == [2, 0, 600], "NaN loses to the cap in min(), as in Python")
+    }
+
     @Test func retryGivesUpWithTheGivenErrorOrMaxRetriesExceeded() {
         var ctx = TaskContext(id: "i", name: "n", retries: 3, hostname: "h", logger: .init(label: "t"))
         #expect((ctx.retry(countdown: 1) as? TaskError)?.type == "MaxRetriesExceededError")

@@ -111,6 +111,28 @@ import Testing
         #expect(try await h.redis.send(RedisCommand("HLEN", "celeriac.unacked_owner")).int == 0)
     }
 
+    /// Celery refuses a task body that is not UTF-8; running it with U+FFFD in its arguments
+    /// changed the caller's data. It is dead-lettered with the reason, and no result is stored.
+    @Test func aTaskWhoseArgumentsAreNotUTF8IsDeadLetteredWithTheReason() async throws {
+        let h = try await WorkerHarness()
+        defer { Task { await h.close() } }
+        var n = 0
+        let m = TaskMessage.make(name: "demo.echo", args: ["x"], origin: "gen1@test", now: Date()) {
+            n += 1
+            return "00000000-0000-4000-8000-00000000000\(n)"
+        }
+        let body = Array(#"[["caf"#.utf8) + [0xE9] + Array(#""], {}, {}]"#.utf8)  // Latin-1, not UTF-8
+        let raw = KombuEnvelope(body: body, headers: m.headers, properties: m.properties).encoded()
+        _ = try await h.redis.send(RedisCommand("LPUSH", "celery", raw))
+        try await waitUntil(timeout: .seconds(10)) { try await h.llen(DeadLetter.listKey) == 1 }
+        let record = try await h.redis.send(RedisCommand("LINDEX", DeadLetter.listKey, 0)).bytes ?? []
+        let letter = try DeadLetter.decode(record)
+        #expect(letter.reason.contains("invalid UTF-8 in string"), "\(letter.reason)")
+        #expect(try await h.client.delay("demo.add", 1, 1).get(timeout: .seconds(10)) == .int(2), "the worker carries on")
+        #expect(try await h.redis.send(RedisCommand("EXISTS", "celery-task-meta-" + m.id)).int == 0)
+        #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0)
+    }
+
     @Test func honoursPriorityListsAndSeveralQueues() async throws {
         let h = try await WorkerHarness(queues: ["celery", "other"])
         defer { Task { await h.close() } }

@@ -15,6 +15,7 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
             case controlCharacterInString
             case tooDeep
             case trailingData
+            case invalidUTF8
         }
 
         private let base: Base
@@ -35,6 +36,9 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let tooDeep = Code(.tooDeep)
         /// Something other than whitespace after the top-level value.
         public static let trailingData = Code(.trailingData)
+        /// Bytes inside a string that are not UTF-8, when the caller asked for validation
+        /// (``JSONParser/parse(_:validatingUTF8:)``).
+        public static let invalidUTF8 = Code(.invalidUTF8)
 
         public var description: String {
             switch base {
@@ -45,6 +49,7 @@ public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
             case .controlCharacterInString: "control character in string"
             case .tooDeep: "nesting too deep"
             case .trailingData: "trailing data after value"
+            case .invalidUTF8: "invalid UTF-8 in string"
             }
         }
     }

@@ -13,7 +13,9 @@
 ///   and overflowing doubles such as `1e400` become infinity, as in Python;
 /// - `\uXXXX` escapes including surrogate pairs; a lone surrogate becomes U+FFFD (Python keeps
 ///   it, but a Swift `String` cannot hold one);
-/// - invalid UTF-8 inside strings, repaired with U+FFFD.
+/// - invalid UTF-8 inside strings, repaired with U+FFFD, unless the caller asks for
+///   `validatingUTF8`: then it is ``JSONError/Code/invalidUTF8``, as Python's `json.loads` of
+///   bytes (and so Celery's task body decoding) rejects it.
 ///
 /// Like Python it rejects raw control characters (below 0x20) inside strings, leading zeros,
 /// trailing commas and anything but whitespace after the value. A duplicate key keeps the
@@ -28,21 +30,37 @@ public enum JSONParser {
     /// - Returns: The parsed value.
     /// - Throws: ``JSONError`` with the byte offset of the first problem.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
+        try parse(bytes, validatingUTF8: false)
+    }
+
+    /// Parses one JSON document from raw bytes, optionally rejecting invalid UTF-8 in strings.
+    ///
+    /// - Parameters:
+    ///   - bytes: The UTF-8 encoded JSON text; only whitespace may follow the value.
+    ///   - validatingUTF8: Whether a string (or key) holding bytes that are not UTF-8 fails
+    ///     with ``JSONError/Code/invalidUTF8`` instead of being repaired with U+FFFD. Only
+    ///     strings with bytes above 0x7F are checked, so ASCII text costs one extra scan.
+    /// - Returns: The parsed value.
+    /// - Throws: ``JSONError`` with the byte offset of the first problem.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, validatingUTF8: Bool) throws(JSONError) -> JSONValue {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             throw JSONError(.unexpectedEnd, offset: 0)
         }
-        var reader = JSONReader(base: base, end: bytes.count)
+        var reader = JSONReader(base: base, end: bytes.count, validatesUTF8: validatingUTF8)
         return try reader.parseDocument()
     }
 
     /// Parses one JSON document from a byte array.
     ///
-    /// - Parameter bytes: The UTF-8 encoded JSON text.
+    /// - Parameters:
+    ///   - bytes: The UTF-8 encoded JSON text.
+    ///   - validatingUTF8: Reject invalid UTF-8 in strings rather than repair it; see
+    ///     ``parse(_:validatingUTF8:)``.
     /// - Returns: The parsed value.
     /// - Throws: ``JSONError`` with the byte offset of the first problem.
-    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], validatingUTF8: Bool = false) throws(JSONError) -> JSONValue {
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(JSONError) -> JSONValue in try parse(raw) }
+            Result { () throws(JSONError) -> JSONValue in try parse(raw, validatingUTF8: validatingUTF8) }
         }
         return try result.get()
     }
@@ -113,15 +131,18 @@ private struct OpenContainer {
 private struct JSONReader {
     let base: UnsafeRawPointer
     let end: Int
+    /// Reject strings that are not UTF-8 instead of repairing them.
+    let validatesUTF8: Bool
     var i = 0
     var values: [JSONValue] = []
     var keys: [String] = []
     var keyHashes: [UInt64] = []
     var open: [OpenContainer] = []
 
-    init(base: UnsafeRawPointer, end: Int) {
+    init(base: UnsafeRawPointer, end: Int, validatesUTF8: Bool) {
         self.base = base
         self.end = end
+        self.validatesUTF8 = validatesUTF8
     }
 
     @inline(__always) func byte(_ at: Int) -> UInt8 {
@@ -311,12 +332,15 @@ private struct JSONReader {
     ///
     /// Looks at eight bytes at a time: the lowest flagged byte of each bit trick is exact
     /// (borrows only travel upwards), which is all we need.
-    @inline(__always) func scanToSpecial(from start: Int) -> Int {
+    /// `bytesSeen` collects (ORs) the bytes scanned, so a caller can tell an all-ASCII string
+    /// (bit 7 clear in every byte) without a second pass.
+    @inline(__always) func scanToSpecial(from start: Int, bytesSeen: inout UInt64) -> Int {
         var j = start
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         while j &+ 8 <= end {
             let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            bytesSeen |= w
             let q = w ^ (ones &* 0x22)
             let s = w ^ (ones &* 0x5C)
             let found =
@@ -326,6 +350,7 @@ private struct JSONReader {
         }
         while j < end {
             let c = byte(j)
+            bytesSeen |= UInt64(c)
             if c == quote || c == backslash || c < 0x20 { return j }
             j += 1
         }
@@ -335,9 +360,14 @@ private struct JSONReader {
     /// Reads a string body; the cursor is just past the opening quote and ends past the closing one.
     mutating func readString() throws(JSONError) -> String {
         let start = i
-        var j = scanToSpecial(from: start)
+        var bytesSeen: UInt64 = 0
+        var j = scanToSpecial(from: start, bytesSeen: &bytesSeen)
         guard j < end else { throw JSONError(.unexpectedEnd, offset: end) }
+        // Only a string with a byte above 0x7F can be invalid UTF-8 (the scan may have looked a
+        // few bytes past the string's end: that only costs a needless check).
+        let mayBeNonASCII = bytesSeen & 0x8080_8080_8080_8080 != 0
         if byte(j) == quote {
+            if validatesUTF8 && mayBeNonASCII { try checkUTF8(from: start, to: j) }
             i = j + 1
             return makeString(from: start, count: j - start)
         }
@@ -362,12 +392,51 @@ private struct JSONReader {
             default:
                 throw error(.invalidEscape, at: j + 1)
             }
-            j = scanToSpecial(from: j)
+            j = scanToSpecial(from: j, bytesSeen: &bytesSeen)
         }
         let rawEnd = j
+        // Escapes are ASCII, so checking the raw text checks every byte the string copies.
+        if validatesUTF8 && bytesSeen & 0x8080_8080_8080_8080 != 0 { try checkUTF8(from: start, to: rawEnd) }
         i = j + 1
         return String(unsafeUninitializedCapacity: rawEnd - start) { out in
             decodeEscaped(from: start, to: rawEnd, into: out)
+        }
+    }
+
+    /// Throws ``JSONError/Code/invalidUTF8`` at the first byte of `start..<stop` that is not
+    /// part of well-formed UTF-8 (Unicode's table 3-7: no overlongs, surrogates or values
+    /// above U+10FFFF), as Python's strict `utf-8` codec rejects them. ASCII runs are skipped
+    /// eight bytes at a time.
+    func checkUTF8(from start: Int, to stop: Int) throws(JSONError) {
+        var j = start
+        while j < stop {
+            while j &+ 8 <= stop, base.loadUnaligned(fromByteOffset: j, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                j &+= 8
+            }
+            guard j < stop else { return }
+            let lead = byte(j)
+            if lead < 0x80 {
+                j += 1
+                continue
+            }
+            // The allowed range of the second byte, and how many bytes the sequence has.
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: throw error(.invalidUTF8, at: j)
+            }
+            guard j + 1 < stop, byte(j + 1) >= low, byte(j + 1) <= high else { throw error(.invalidUTF8, at: j) }
+            for k in 2..<length {
+                guard j + k < stop, byte(j + k) & 0xC0 == 0x80 else { throw error(.invalidUTF8, at: j) }
+            }
+            j += length
         }
     }
 

@@ -142,8 +142,13 @@ public enum CeleryDate {
     ///
     /// A `Double` near 2e9 s resolves ~0.24 µs, so rounding recovers the exact microsecond
     /// a parsed date was built from: parse → format is the identity on Python's output.
+    ///
+    /// Dates outside Python's `datetime` range (years 1…9999), infinite or NaN ones (a
+    /// countdown of `1e300` from the wire, say) are clamped into it (NaN reads as the epoch)
+    /// rather than trapping in the conversion to `Int`.
     public static func split(_ date: Date) -> (seconds: Int, microseconds: Int) {
-        let t = date.timeIntervalSince1970
+        let raw = date.timeIntervalSince1970
+        let t = raw.isNaN ? 0 : min(max(raw, firstSecond), lastSecond)
         let whole = t.rounded(.down)
         var seconds = Int(whole)
         var micro = Int(((t - whole) * 1_000_000).rounded(.toNearestOrEven))
@@ -153,6 +158,10 @@ public enum CeleryDate {
         }
         return (seconds, micro)
     }
+
+    /// `0001-01-01T00:00:00` and `9999-12-31T23:59:59`, Python's `datetime.min` and `max` (whole seconds).
+    private static let firstSecond: Double = -62_135_596_800
+    private static let lastSecond: Double = 253_402_300_799
 
     private static func daysIn(month: Int, year: Int) -> Int {
         switch month {

@@ -71,9 +71,9 @@ struct FieldReader {
 
 extension JSONParser {
     /// Parses bytes, mapping ``JSONError`` to ``ProtocolError/Code/invalidJSON`` for `what`.
-    static func parseForProtocol(_ bytes: [UInt8], what: String) throws(ProtocolError) -> JSONValue {
+    static func parseForProtocol(_ bytes: [UInt8], what: String, validatingUTF8: Bool = false) throws(ProtocolError) -> JSONValue {
         do {
-            return try JSONParser.parse(bytes)
+            return try JSONParser.parse(bytes, validatingUTF8: validatingUTF8)
         } catch {
             throw ProtocolError(.invalidJSON, "\(what): \(error)")
         }

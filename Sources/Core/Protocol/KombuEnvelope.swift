@@ -102,13 +102,16 @@ public struct KombuEnvelope: Sendable, Hashable {
     }
 
     /// Parses ``body`` as JSON, checking the content type first.
+    /// - Parameter validatingUTF8: Reject invalid UTF-8 in the body's strings instead of
+    ///   repairing it with U+FFFD: kombu decodes a body strictly as UTF-8, so Celery refuses
+    ///   such a task rather than run it with changed arguments.
     /// - Throws: ``ProtocolError/Code/unsupportedContentType`` unless the content type is JSON;
-    ///   ``ProtocolError/Code/invalidJSON`` if the body is not JSON.
-    public func bodyJSON() throws(ProtocolError) -> JSONValue {
+    ///   ``ProtocolError/Code/invalidJSON`` if the body is not JSON (or, validating, not UTF-8).
+    public func bodyJSON(validatingUTF8: Bool = false) throws(ProtocolError) -> JSONValue {
         guard contentType == "application/json" || contentType == "application/x-json" || contentType.isEmpty else {
             throw ProtocolError(.unsupportedContentType, "content-type: \(contentType)")
         }
-        return try JSONParser.parseForProtocol(body, what: "body")
+        return try JSONParser.parseForProtocol(body, what: "body", validatingUTF8: validatingUTF8)
     }
 
     private var deliveryInfo: JSONObject? { properties["delivery_info"]?.objectValue }

@@ -204,7 +204,8 @@ extension TaskMessage {
     /// Decodes a protocol v2 task message from its envelope.
     /// - Throws: ``ProtocolError``: `unsupportedProtocol` without a `task` header (v1),
     ///   `unsupportedContentType` for non-JSON bodies, `missingField` without `id` or
-    ///   `delivery_tag`, `wrongType` for mistyped fields, `invalidJSON` for a bad body.
+    ///   `delivery_tag`, `wrongType` for mistyped fields, `invalidJSON` for a bad body
+    ///   (including invalid UTF-8 in its strings: `invalid UTF-8 in string`).
     public static func decode(_ envelope: KombuEnvelope) throws(ProtocolError) -> TaskMessage {
         let h = FieldReader(envelope.headers, path: "headers")
         guard envelope.headers["task"] != nil else {
@@ -213,7 +214,9 @@ extension TaskMessage {
         let name = try h.requiredString("task")
         let id = try h.requiredString("id")
 
-        let (args, kwargs, embed) = try bodyParts(envelope.bodyJSON())
+        // Invalid UTF-8 in the arguments is refused, as Celery refuses it (kombu decodes the
+        // body strictly); the envelope's own strings are repaired, as kombu's `bytes_to_str` does.
+        let (args, kwargs, embed) = try bodyParts(envelope.bodyJSON(validatingUTF8: true))
 
         let p = FieldReader(envelope.properties, path: "properties")
         let info = FieldReader(try p.object("delivery_info") ?? [:], path: "properties.delivery_info")
@@ -354,7 +357,8 @@ extension TaskMessage {
         var expiration: String?
         if let expires {
             let seconds = max(0, options.expires == nil ? (options.expiresIn ?? 0) : expires.timeIntervalSince(now))
-            expiration = String(Int(seconds * 1000))
+            // Clamped below Int.max: `expires_in=1e300` is legal in Python, whose ints do not overflow.
+            expiration = String(Int(min(seconds * 1000, 9.0e18)))
         }
         var extra: JSONObject = ["replaced_task_nesting": 0, "stamped_headers": .null, "stamps": .object([:])]
         for m in options.headers { extra[m.key] = m.value }

@@ -39,7 +39,7 @@ enum TaskMessageFastDecoder {
             bodyBytes = Array(text.utf8)
         }
         guard let name = headers.task, let id = headers.id, let tag = properties.deliveryTag,
-            let json = try? JSONParser.parse(bodyBytes),
+            let json = try? JSONParser.parse(bodyBytes, validatingUTF8: true),
             let parts = try? TaskMessage.bodyParts(json)
         else { return nil }
         return TaskMessage(

@@ -46,10 +46,13 @@ public struct TaskOptions: Sendable, Hashable {
     /// `min(max, factor × 2^retries)`, then with jitter a whole number drawn from `0…that`.
     public func autoretryDelay(retries: Int, random: (ClosedRange<Int>) -> Int = { Int.random(in: $0) }) -> Double {
         guard let factor = retryBackoff else { return defaultRetryDelay }
-        // `retries` comes from the message: a negative count is the first try.
-        let exponent = Double(max(0, min(retries, 62)))
+        // `retries` is the message's header: any Int, negative included (read as 0).
+        let exponent = Double(min(max(retries, 0), 62))
         let countdown = min(retryBackoffMax, factor * pow2(exponent))
-        return retryJitter ? Double(random(0...Int(countdown))) : countdown
+        guard retryJitter else { return countdown }
+        // Clamped into 0...Int.max so a negative or non-finite setting cannot trap the worker.
+        let whole = countdown.isNaN ? 0 : min(max(countdown, 0), 9.0e18).rounded(.down)
+        return Double(random(0...Int(whole)))
     }
 
     private func pow2(_ e: Double) -> Double {

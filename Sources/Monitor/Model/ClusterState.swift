@@ -137,8 +137,8 @@ public struct ClusterState: Sendable {
     public mutating func apply(_ event: CeleryEvent, receivedAt: Double) {
         eventCount += 1
         eventRate.record(at: receivedAt)
-        let observedClock =
-            clock.value < .max && (event.clock ?? 0) < .max ? clock.observe(event) : observeSaturating(event)
+        // Saturates at Int.max: a `clock` holds whatever integer its sender wrote.
+        let observedClock = clock.observe(event)
         let timestamp = event.adjustedTimestamp(localOffset: configuration.localUTCOffset)
         switch event.kind {
         case .workerOnline, .workerHeartbeat, .workerOffline:
@@ -155,23 +155,6 @@ public struct ClusterState: Sendable {
                 applyWorker(event, timestamp: timestamp, clock: observedClock, receivedAt: receivedAt)
             }
         }
-    }
-
-    /// ``Celeriac/LamportClock/observe(_:)`` for a clock at or next to `Int.max`, which stays
-    /// there instead of trapping: a `clock` field holds whatever integer its sender wrote, and
-    /// `2**63 - 1` is one (it crashed `qmon snapshot` before its output).
-    private mutating func observeSaturating(_ event: CeleryEvent) -> Int {
-        let observed: Int
-        if event.kind == .taskSent {
-            observed = (clock.value == 0 ? 1 : clock.value) - 1
-        } else if let c = event.clock {
-            observed = c
-        } else {
-            observed = clock.value == .max ? .max : clock.value + 1
-        }
-        let top = max(clock.value, observed)
-        clock = LamportClock(value: top == .max ? .max : top + 1)
-        return observed
     }
 
     /// Applies events received together (one `task.multi` batch), in order.

@@ -13,18 +13,23 @@ public struct LamportClock: Sendable, Hashable {
     /// Ticks for a local event (sending an event or a control message) and returns the new value.
     @discardableResult
     public mutating func forward() -> Int {
-        value += 1
+        value = Self.successor(value)
         return value
     }
 
     /// Merges a clock value received from another process: `max(own, other) + 1`.
     ///
+    /// The other value comes off the wire, so `Int.max` is possible: the clock then stays at
+    /// `Int.max` (Python's integers would keep growing) instead of overflowing.
     /// - Returns: The new value.
     @discardableResult
     public mutating func adjust(_ other: Int) -> Int {
-        value = max(value, other) + 1
+        value = Self.successor(max(value, other))
         return value
     }
+
+    /// `v + 1`, saturating at `Int.max`.
+    private static func successor(_ v: Int) -> Int { v == .max ? .max : v + 1 }
 
     /// Applies a received event as Celery's `EventReceiver.event_from_message` does and returns
     /// the clock a monitor should record for it.
