@@ -479,25 +479,22 @@ public final class Worker: Service, Sendable {
     /// without them. A warm shutdown waits for running tasks, never for Redis forever.
     public static let shutdownRedisWait: Duration = .seconds(10)
 
-    /// Set when a cold shutdown asks the worker to stop waiting for Redis at once.
-    private var coldStop: Bool { cold.load(ordering: .relaxed) }
-
-    /// Bounds a shutdown's wait for Redis: once the worker is stopping and no task body runs,
-    /// it gives Redis ``shutdownRedisWait`` (none after a cold shutdown), then closes its
+    /// Bounds a shutdown's wait for Redis: once the worker is stopping and no task body runs
+    /// (a cold shutdown stops them), it gives Redis ``shutdownRedisWait``, then closes its
     /// connections. Every wait on Redis then fails at once: writes still queued are dropped
     /// with one line saying how many, and the messages it could not put back stay recorded in
     /// kombu's `unacked` under its name, where a peer's orphan sweep (or kombu's visibility
     /// timeout) restores them. A shutdown that finishes first cancels this.
     private func stopWaitingForRedis(_ live: Live) async {
-        while !(stopping.load(ordering: .relaxed) && (requests.activeCount == 0 || coldStop)) {
+        while !(stopping.load(ordering: .relaxed) && requests.activeCount == 0) {
             guard (try? await Task.sleep(for: .milliseconds(100))) != nil else { return }
         }
         let deadline = ContinuousClock.now + Self.shutdownRedisWait
-        while !coldStop && ContinuousClock.now < deadline {
+        while ContinuousClock.now < deadline {
             guard (try? await Task.sleep(for: .milliseconds(100))) != nil else { return }
         }
         let unsent = live.writes.queuedCount + (live.results === live.writes ? 0 : live.results.queuedCount)
-        logger.error("shutdown: Redis did not take this worker's last writes (\(unsent) queued) \(coldStop ? "before a cold shutdown" : "within \(Self.shutdownRedisWait.components.seconds) s"); stopping without them. Messages not put back stay recorded in unacked for another worker to restore")
+        logger.error("shutdown: Redis did not take this worker's last writes (\(unsent) queued) within \(Self.shutdownRedisWait.components.seconds) s; stopping without them. Messages not put back stay recorded in unacked for another worker to restore")
         live.consumer.close()
         live.broker.close()
         live.backend?.client.close()
