@@ -14,24 +14,28 @@ struct LivenessFence {
     struct Lapse: Equatable {
         /// Since the last refresh that went through.
         var since: Duration
-        /// No refresh was even tried for a TTL: the process was paused, not Redis away.
+        /// No refresh was under way for a TTL: the process was paused, not waiting for Redis.
         var stalled: Bool
     }
 
     /// When the last successful refresh was sent: the key lives at least a TTL from then.
     private var refreshedAt: ContinuousClock.Instant?
-    /// When a refresh was last tried.
-    private var attemptedAt: ContinuousClock.Instant?
+    /// When the last refresh ended, gone through or not (one waiting out an outage ends late).
+    private var endedAt: ContinuousClock.Instant?
     /// Messages start only after an ownership check until then.
     private var fenceUntil: ContinuousClock.Instant?
     private var lapseReported = false
 
     /// A refresh is about to be sent at `now`. Returns the lapse the first time one is seen.
     mutating func attempting(now: ContinuousClock.Instant) -> Lapse? {
-        defer { attemptedAt = now }
         guard extendFence(now: now), !lapseReported, let refreshedAt else { return nil }
         lapseReported = true
-        return Lapse(since: now - refreshedAt, stalled: attemptedAt.map { now - $0 >= OrphanRecovery.livenessTTL } ?? false)
+        return Lapse(since: now - refreshedAt, stalled: endedAt.map { now - $0 >= OrphanRecovery.livenessTTL } ?? false)
+    }
+
+    /// The refresh tried last ended at `now`, whatever its outcome.
+    mutating func ended(now: ContinuousClock.Instant) {
+        endedAt = now
     }
 
     /// A refresh sent at `sentAt` went through.

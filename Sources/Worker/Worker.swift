@@ -540,6 +540,7 @@ public final class Worker: Service, Sendable {
     /// ``WriteRefusals`` episode whether Redis takes writes again, when nothing else is writing.
     private func refreshLiveness(_ live: Live) async -> Bool {
         let sent = ContinuousClock.now
+        defer { liveness.withLock { $0.ended(now: .now) } }
         if let lapse = liveness.withLock({ $0.attempting(now: sent) }) {
             // After an outage (already logged) peers cannot have swept: only a stall is news.
             let line: Logger.Message = "liveness lapsed: last refreshed \(String(format: "%.1f", lapse.since.seconds)) s ago; peers may have restored the messages this worker holds, so each is checked before it starts"

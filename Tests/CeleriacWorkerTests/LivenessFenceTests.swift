@@ -22,6 +22,7 @@ struct LivenessFenceTests {
         var fence = LivenessFence()
         _ = fence.attempting(now: start)
         fence.refreshed(sentAt: start)
+        fence.ended(now: start + .milliseconds(1))
         // Paused: the next attempt comes 10 s later; a message may start before it.
         let resumed = start + .seconds(10)
         let fencedAtResume = fence.mustFence(now: resumed)
@@ -44,9 +45,25 @@ struct LivenessFenceTests {
         var fence = LivenessFence()
         _ = fence.attempting(now: start)
         fence.refreshed(sentAt: start)
+        fence.ended(now: start)
         // Tried every 2 s and failing (Redis away): the TTL runs out at the third try.
-        for second in [2, 4] { _ = fence.attempting(now: start + .seconds(second)) }
+        for second in [2, 4] {
+            _ = fence.attempting(now: start + .seconds(second))
+            fence.ended(now: start + .seconds(second))
+        }
         let lapse = fence.attempting(now: start + .seconds(6))
+        #expect(lapse?.stalled == false)
+    }
+
+    @Test func aRefreshWaitingOutAnOutageIsNotAStall() {
+        var fence = LivenessFence()
+        _ = fence.attempting(now: start)
+        fence.refreshed(sentAt: start)
+        fence.ended(now: start)
+        // The next refresh waits 30 s for Redis to come back, then the one after it starts.
+        _ = fence.attempting(now: start + .seconds(2))
+        fence.ended(now: start + .seconds(32))
+        let lapse = fence.attempting(now: start + .seconds(32) + .milliseconds(100))
         #expect(lapse?.stalled == false)
     }
 }
