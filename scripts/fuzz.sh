@@ -14,6 +14,7 @@
 # regression unit test in Tests/CeleriacTests, fix the decoder, run again.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/bootstrap.sh"   # libhiredis-dev and the rest the Celeriac package needs
 cd "$root/Fuzz"
 
 seconds="${1:-60}"
