@@ -52,29 +52,27 @@ enum OrphanRecovery {
         RedisCommand("SET", livenessKey(node: node), incarnation, "PX", Int(livenessTTL.components.seconds * 1000))
     }
 
-    /// Restores one orphan if it is still unacked and still held by `owner`:
-    /// KEYS = unacked, unacked_index, owner hash, destination list; ARGV = tag, owner, envelope.
-    static let restoreScript = """
+    /// Moves one orphan off kombu's bookkeeping if it is still unacked and still held by
+    /// `owner`, pushing `value` with `push` (`RPUSH` puts the message back on its queue as
+    /// kombu's restore does; `LPUSH` adds a record to the dead-letter list):
+    /// KEYS = unacked, unacked_index, owner hash, destination list; ARGV = tag, owner, value, push.
+    static let moveScript = """
         if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('HDEL', KEYS[3], ARGV[1])
         if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
         redis.call('HDEL', KEYS[1], ARGV[1])
         redis.call('ZREM', KEYS[2], ARGV[1])
-        redis.call('RPUSH', KEYS[4], ARGV[3])
+        redis.call(ARGV[4], KEYS[4], ARGV[3])
         return 1
         """
 
-    /// Dead-letters one orphan if it is still unacked and still held by `owner`:
-    /// KEYS = unacked, unacked_index, owner hash, dead-letter list; ARGV = tag, owner, record.
-    static let deadLetterScript = """
-        if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
-        redis.call('HDEL', KEYS[3], ARGV[1])
-        if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-        redis.call('HDEL', KEYS[1], ARGV[1])
-        redis.call('ZREM', KEYS[2], ARGV[1])
-        redis.call('LPUSH', KEYS[4], ARGV[3])
-        return 1
-        """
+    /// ``moveScript`` for one orphan: 1 when it was still held by `owner` and is moved now.
+    private static func move(_ orphan: (tag: String, owner: String, running: Bool), to list: String, value: [UInt8],
+                             push: String, client: RedisClient) async throws -> Int {
+        let reply = try await client.send(RedisCommand("EVAL", moveScript, 4, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey,
+                                                       list, orphan.tag, orphan.owner, value, push))
+        return reply.int ?? 0
+    }
 
     /// What one sweep did.
     struct Sweep {
@@ -131,17 +129,15 @@ enum OrphanRecovery {
                 if losses > policy.redeliveries {
                     let letter = DeadLetter(reason: "task \(message.name)[\(message.id)] was running when its worker died \(losses) times; not redelivered again",
                                             queue: message.routingKey, time: Date(), worker: policy.node, rawMessage: entry.envelope)
-                    let reply = try await client.send(RedisCommand("EVAL", deadLetterScript, 4, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey,
-                                                                   policy.deadLetterKey, orphan.tag, orphan.owner, letter.encoded()))
-                    if reply.int == 1 { sweep.deadLettered.append(message) }
+                    if try await move(orphan, to: policy.deadLetterKey, value: letter.encoded(), push: "LPUSH", client: client) == 1 {
+                        sweep.deadLettered.append(message)
+                    }
                     continue
                 }
                 message.extraHeaders[Worker.workerLostHeader] = .int(losses)
             }
             message.markRedelivered()
-            let reply = try await client.send(RedisCommand("EVAL", restoreScript, 4, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey,
-                                                           message.listKey, orphan.tag, orphan.owner, message.encoded()))
-            sweep.restored += reply.int ?? 0
+            sweep.restored += try await move(orphan, to: message.listKey, value: message.encoded(), push: "RPUSH", client: client)
         }
         return sweep
     }
