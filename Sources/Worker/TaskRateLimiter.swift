@@ -18,7 +18,7 @@ final class TaskRateLimiter: Sendable {
         let t = text.trimmingCharacters(in: .whitespaces)
         if t.isEmpty { return 0 }
         let parts = t.split(separator: "/", maxSplits: 1)
-        guard let n = Double(parts[0]), n >= 0 else { return nil }
+        guard let n = Double(parts[0]), n >= 0, n.isFinite else { return nil }
         guard parts.count == 2 else { return n }
         switch parts[1].first {
         case "s": return n
@@ -54,7 +54,8 @@ final class TaskRateLimiter: Sendable {
                 bucket.tokens -= 1
                 return nil
             }
-            return .milliseconds(Int(((1 - bucket.tokens) / bucket.rate * 1000).rounded(.up)))
+            // The rate comes from a control command: a tiny one waits long, never traps.
+            return .seconds(clamping: (1 - bucket.tokens) / bucket.rate)
         }
     }
 

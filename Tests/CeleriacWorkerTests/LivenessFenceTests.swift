@@ -67,22 +67,3 @@ struct LivenessFenceTests {
         #expect(lapse?.stalled == false)
     }
 }
-
-/// The count of workers a message was running on when they died, read from a wire header.
-struct WorkerLossCountTests {
-    func message(_ header: JSONValue?) -> TaskMessage {
-        var m = TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: TaskSendOptions(), origin: "gen0@test",
-                                 now: Date(), newID: { "id" })
-        m.extraHeaders[Worker.workerLostHeader] = header
-        return m
-    }
-
-    @Test func anyHeaderValueCountsWithoutTrapping() {
-        #expect(Worker.lossesCounting(message(nil)) == 1)
-        #expect(Worker.lossesCounting(message(.int(2))) == 3)
-        #expect(Worker.lossesCounting(message(.int(Int.max))) == Int.max)
-        #expect(Worker.lossesCounting(message(.int(-7))) == 1)
-        #expect(Worker.lossesCounting(message(.string("many"))) == 1)
-        #expect(Worker.lossesCounting(message(.double(1e300))) == 1)
-    }
-}

@@ -19,7 +19,7 @@ enum ClusterListener {
             config: config, options: options, logger: logger, enableEvents: enableEvents)
         var state = ClusterState(configuration: configuration)
         if backfill > 0 { _ = await feed.backfill(limit: backfill) }
-        let deadline = ContinuousClock.now + .milliseconds(Int(max(seconds, 0) * 1000))
+        let deadline = ContinuousClock.now + .seconds(clamping: seconds)
         repeat {
             for input in feed.drain() {
                 if let notice = state.apply(input) { QMonConsole.error(notice) }

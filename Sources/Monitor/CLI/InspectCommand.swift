@@ -57,7 +57,7 @@ public struct InspectCommand: AsyncParsableCommand {
         let replies: [String: JSONValue]
         do {
             let arguments: JSONObject? = method == "query_task" ? ["ids": .array(taskIDs.map(JSONValue.string))] : nil
-            let wait = Duration.milliseconds(Int(timeout * 1000))
+            let wait = Duration.seconds(clamping: timeout)
             replies = method == "ping"
                 ? try await control.ping(destination: nodes, timeout: wait)
                 : try await control.inspect(method, arguments: arguments, destination: nodes, timeout: wait)

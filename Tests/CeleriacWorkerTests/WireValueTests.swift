@@ -1,0 +1,41 @@
+@testable import CeleriacWorker
+import Celeriac
+import Foundation
+import Testing
+
+// Values a worker reads from messages and control commands, of any size or type: never a trap.
+
+/// The count of workers a message was running on when they died, read from a wire header.
+struct WorkerLossCountTests {
+    func message(_ header: JSONValue?) -> TaskMessage {
+        var m = TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: TaskSendOptions(), origin: "gen0@test",
+                                 now: Date(), newID: { "id" })
+        m.extraHeaders[Worker.workerLostHeader] = header
+        return m
+    }
+
+    @Test func anyHeaderValueCountsWithoutTrapping() {
+        #expect(Worker.lossesCounting(message(nil)) == 1)
+        #expect(Worker.lossesCounting(message(.int(2))) == 3)
+        #expect(Worker.lossesCounting(message(.int(Int.max))) == Int.max)
+        #expect(Worker.lossesCounting(message(.int(-7))) == 1)
+        #expect(Worker.lossesCounting(message(.string("many"))) == 1)
+        #expect(Worker.lossesCounting(message(.double(1e300))) == 1)
+    }
+}
+
+/// Rate limits arrive in control commands: any rate gives a wait, never a trap.
+struct TaskRateLimiterWireTests {
+    @Test func aTinyRateWaitsLongInsteadOfTrapping() throws {
+        let limiter = TaskRateLimiter()
+        let rate = try #require(TaskRateLimiter.parse("1e-300/h"))
+        limiter.set("t", perSecond: rate, text: "1e-300/h")
+        #expect(limiter.take("t") == nil)  // the bucket starts full
+        #expect(limiter.take("t") == Duration.longestWait)
+    }
+
+    @Test func nonFiniteRatesAreRefused() {
+        #expect(TaskRateLimiter.parse("inf/s") == nil)
+        #expect(TaskRateLimiter.parse("nan") == nil)
+    }
+}
