@@ -227,17 +227,15 @@ struct RedisClientTests {
         try await waitUntil(timeout: .seconds(10)) {
             try admin.send(RedisCommand("INFO", "clients")).string?.contains("blocked_clients:1") == true
         }
-        // Timed without awaiting, so a busy cooperative pool cannot skew it: the server must
-        // see the blocked client go away right after close().
-        let started = ContinuousClock.now
+        // Polled without awaiting, so a busy cooperative pool cannot skew it. BRPOP 0 would
+        // block forever, so the client going away at all proves close() interrupted it; the
+        // timeout only ends a failing run (a 2 s bound here once failed at 2.003 s under load).
         client.close()
         client.close()
-        let unblocked = try pollSynchronously(timeout: .seconds(2)) {
+        let unblocked = try pollSynchronously(timeout: .seconds(60)) {
             try admin.send(RedisCommand("INFO", "clients")).string?.contains("blocked_clients:0") == true
         }
         #expect(unblocked)
-        // BRPOP 0 would block forever; two seconds leaves a loaded machine room.
-        #expect(ContinuousClock.now - started < .seconds(2))
         await #expect { _ = try await pop.value } throws: { ($0 as? RedisError)?.code == .closed }
         await #expect { _ = try await client.send(RedisCommand("PING")) } throws: {
             ($0 as? RedisError)?.code == .closed
