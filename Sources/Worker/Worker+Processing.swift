@@ -133,13 +133,14 @@ extension Worker {
         }
         defer { pool.release() }
         if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }
-        let acksLate = acksLate(m)
-        // Default (Celery's acks_late=False): ack when the task starts. acks_late: after it ran,
-        // so a worker killed mid-task leaves the message in `unacked` to be restored.
+        // After a lapse of this worker's liveness a peer may have restored the message (LivenessFence).
         if liveness.withLock({ $0.mustFence() }), await !stillHeld(d, live) {
             logger.warning("Task \(d.label) not run: another worker restored it while this one's liveness had lapsed")
             return
         }
+        let acksLate = acksLate(m)
+        // Default (Celery's acks_late=False): ack when the task starts. acks_late: after it ran,
+        // so a worker killed mid-task leaves the message in `unacked` to be restored.
         if !acksLate {
             await ack(d, live)
             slot.release()
