@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Builds scripted Celery events for replay tests, with Celery's field order (via the
-/// `CeleryEvent` builders), and reads the captured samples from shared/celery-wire.
+/// `CeleryEvent` builders), and reads the captured samples from Tests/Fixtures/celery-wire.
 enum EventScript {
     static let worker = EventSender(hostname: "w1@host", utcoffset: 0, pid: 100)
     static let client = EventSender(hostname: "gen200@host", utcoffset: 0, pid: 200)
@@ -49,8 +49,8 @@ enum EventScript {
     // MARK: Captured samples
 
     static let samplesDirectory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/celery-wire/samples").standardizedFileURL
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/celery-wire/samples").standardizedFileURL
 
     /// Decodes `event_<name>.json` (a kombu envelope) through `EventCodec`.
     static func sample(_ name: String) throws -> [CeleryEvent] {

@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
-/// The real captures in `shared/celery-wire/samples/`, found next to this repository's clone.
+/// The real Celery 5.7 captures, committed in `Tests/Fixtures/celery-wire/samples/`.
 ///
-/// The path is derived from `#filePath` (…/Tests/CeleriacTests/ → repo root → `../shared`),
-/// so the tests work from any clone with `shared/` beside it. A missing directory is an error,
-/// not a skip: these captures are the ground truth for the wire format.
+/// The path is derived from `#filePath` (…/Tests/CeleriacTests/ → Tests/), so the tests work
+/// from any clone. A missing directory is an error, not a skip: these captures are the ground
+/// truth for the wire format.
 enum CelerySamples {
     struct Sample {
         var name: String
@@ -16,8 +16,7 @@ enum CelerySamples {
         URL(fileURLWithPath: filePath)
             .deletingLastPathComponent()  // CeleriacTests/
             .deletingLastPathComponent()  // Tests/
-            .deletingLastPathComponent()  // repo root
-            .appendingPathComponent("../shared/celery-wire/samples", isDirectory: true)
+            .appendingPathComponent("Fixtures/celery-wire/samples", isDirectory: true)
             .standardizedFileURL
     }
 

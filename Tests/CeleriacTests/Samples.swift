@@ -1,12 +1,12 @@
 import Foundation
 import Testing
 
-/// The captured Celery wire samples in `/work/shared/celery-wire/samples` (next to the repo
-/// checkout). Tests fail, not skip, when they are missing.
+/// The captured Celery wire samples in `Tests/Fixtures/celery-wire/samples`. Tests fail, not
+/// skip, when they are missing.
 enum Samples {
     static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/celery-wire/samples").standardizedFileURL
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/celery-wire/samples").standardizedFileURL
 
     static func names(prefix: String) -> [String] {
         let all = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []

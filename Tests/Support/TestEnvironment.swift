@@ -8,9 +8,9 @@ public enum TestEnvironment {
     public static let repoRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/celery-wire/samples` beside the repository.
+    /// The captured Celery 5.7 wire samples committed in `Tests/Fixtures/celery-wire/samples`.
     public static var samplesDirectory: URL {
-        repoRoot.deletingLastPathComponent().appendingPathComponent("shared/celery-wire/samples")
+        repoRoot.appendingPathComponent("Tests/Fixtures/celery-wire/samples")
     }
 
     /// The directory holding `qworker` (and later `qmon`).
