@@ -5,8 +5,9 @@
 /// their queues, and another worker runs them. When the paused worker resumes it still holds
 /// those deliveries in memory; starting them would run each twice. So a worker that finds its
 /// liveness lapsed checks, for ``OrphanRecovery/livenessTTL`` afterwards, that it still owns
-/// each message before it starts it (`Worker.stillHeld`): only the tasks that were already
-/// running at the pause can run twice (at-least-once), never the prefetched ones.
+/// each message before it starts it (`Worker.stillHeld`), and takes no new message meanwhile
+/// (re-taking a restored message would make its stale copy look held): only the tasks that
+/// were already running at the pause can run twice (at-least-once), never the prefetched ones.
 ///
 /// Pure state, kept under the worker's lock; the clock is passed in.
 struct LivenessFence {

@@ -299,6 +299,13 @@ public final class Worker: Service, Sendable {
                 order = QueueKeys.consumeOrder(queues: current)
             }
             if pending.isEmpty {
+                if liveness.withLock({ $0.mustFence() }) && !stopping.load(ordering: .relaxed) {
+                    // After a lapse of this worker's liveness, peers may have restored what it
+                    // held: taking those messages again now would make the stale copies look
+                    // held too. Nothing is taken until the held ones were checked (one TTL).
+                    try? await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
                 if refusals.isRefusing && !stopping.load(ordering: .relaxed) {
                     // Redis refuses writes: take nothing more until it stores what is held.
                     await refusals.waitUntilAccepted()
