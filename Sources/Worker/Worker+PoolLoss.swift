@@ -43,9 +43,8 @@ extension Worker {
                              recordedTag: d.tag, live)
         }
         let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\nbilliard.exceptions.WorkerLostError: \(reason)\n"
-        live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
         keepForRetry(d, live)
-        await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
+        await recordFailure(m, error, traceback: traceback, live)
         return false
     }
 
@@ -53,11 +52,11 @@ extension Worker {
     /// allows, dead-lettered by this worker's orphan sweep: FAILURE `WorkerLostError` and
     /// `task-failed`, so a caller waiting on its result hears of it.
     func workersLost(running m: TaskMessage, _ live: Live) async {
-        let reason = "Worker exited prematurely while running the task, \(Self.lossesCounting(m)) times; dead-lettered to \(settings.deadLetterKey)"
+        let losses = Self.lossesCounting(m)
+        let reason = "Worker exited prematurely while running the task, \(losses) times; dead-lettered to \(settings.deadLetterKey)"
         let error = TaskError(type: "WorkerLostError", arguments: [.string(reason)], module: "billiard.exceptions")
-        logger.error("dead-lettered task \(m.name)[\(m.id)]: it was running when its worker died \(Self.lossesCounting(m)) times")
+        logger.error("dead-lettered task \(m.name)[\(m.id)]: it was running when its worker died \(losses) times")
         let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)]\nbilliard.exceptions.WorkerLostError: \(reason)\n"
-        live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
-        await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
+        await recordFailure(m, error, traceback: traceback, live)
     }
 }

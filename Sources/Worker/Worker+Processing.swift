@@ -232,9 +232,8 @@ extension Worker {
             let error = TaskError.from(thrown)
             logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")
             let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\n\(error.type): \(error.message)\n"
-            live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
             keepForRetry(d, live)
-            await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
+            await recordFailure(m, error, traceback: traceback, live)
         }
         return false
     }
@@ -288,6 +287,12 @@ extension Worker {
     private func markRunning(_ d: Delivery, _ live: Live) async {
         live.writes.write([RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, OrphanRecovery.running(owner))])
         if d.message.redelivered { await live.writes.flushed() }
+    }
+
+    /// FAILURE for `m`: `task-failed` with the exception and traceback, and the result stored.
+    func recordFailure(_ m: TaskMessage, _ error: TaskError, traceback: String, _ live: Live) async {
+        live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
+        await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
     }
 
     /// Acks a message that will not run and stores its final state.
