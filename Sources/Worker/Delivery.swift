@@ -12,11 +12,15 @@ final class Delivery: Sendable {
     /// Tells this taking of the message from a later one: a restored message comes back with the
     /// same task id and delivery tag, and may be taken again before the first taking is over.
     let receipt: Int
+    /// When it was taken: a lapse of the worker's liveness after this puts its ownership in
+    /// doubt (``LivenessFence/heldInDoubt(receivedAt:now:)``).
+    let receivedAt: ContinuousClock.Instant
 
-    init(listKey: String, raw: [UInt8], message: TaskMessage) {
+    init(listKey: String, raw: [UInt8], message: TaskMessage, receivedAt: ContinuousClock.Instant = .now) {
         self.listKey = listKey
         self.raw = raw
         self.message = message
+        self.receivedAt = receivedAt
         receipt = Self.receipts.add(1, ordering: .relaxed).newValue
     }
 

@@ -6,15 +6,13 @@ import Foundation
 /// kombu only restores `unacked` messages after the visibility timeout (an hour by default).
 /// Celeriac workers also record, beside kombu's bookkeeping, which worker incarnation holds each
 /// message (`celeriac.unacked_owner`: delivery tag → `node incarnation`), and keep a liveness key
-/// (`celeriac.worker.<node>` = incarnation, expiring after ``livenessTTL``) fresh while they run.
-/// Every ``sweepInterval`` each live worker looks for messages whose holder's liveness key is
+/// (`celeriac.worker.<node>` = incarnation, expiring after the ``LivenessWindow``) fresh while they
+/// run. Every refresh interval each live worker looks for messages whose holder's liveness key is
 /// gone or belongs to a newer incarnation, and restores them the way kombu does (RPUSH with the
 /// redelivered marks), atomically in a script that checks the message is still unacked and still
 /// owned by the dead holder. Python processes ignore the extra keys; their own restore keeps working.
 enum OrphanRecovery {
     static let ownerKey = "celeriac.unacked_owner"
-    static let livenessTTL: Duration = .seconds(6)
-    static let sweepInterval: Duration = .seconds(2)
 
     static func livenessKey(node: String) -> String { "celeriac.worker." + node }
 
@@ -48,8 +46,8 @@ enum OrphanRecovery {
     }
 
     /// The command that keeps this worker's liveness key fresh.
-    static func refreshCommand(node: String, incarnation: String) -> RedisCommand {
-        RedisCommand("SET", livenessKey(node: node), incarnation, "PX", Int(livenessTTL.components.seconds * 1000))
+    static func refreshCommand(node: String, incarnation: String, window: LivenessWindow) -> RedisCommand {
+        RedisCommand("SET", livenessKey(node: node), incarnation, "PX", window.milliseconds)
     }
 
     /// Moves one orphan off kombu's bookkeeping if it is still unacked and still held by
@@ -65,6 +63,32 @@ enum OrphanRecovery {
         redis.call(ARGV[4], KEYS[4], ARGV[3])
         return 1
         """
+
+    /// A holder's ack or restore of a message it may no longer own (its liveness lapsed after it
+    /// took it, ``LivenessFence``): done only if the owner record still names the holder
+    /// (running or not); otherwise a peer restored the message and may hold it now under the
+    /// same delivery tag, and its bookkeeping is left alone.
+    /// KEYS = unacked, unacked_index, owner hash, list to push to (restore only);
+    /// ARGV = tag, owner, and for a restore the envelope and `RPUSH`. 1 when done, 0 when not held.
+    static let releaseIfHeldScript = """
+        local holder = redis.call('HGET', KEYS[3], ARGV[1])
+        if holder ~= ARGV[2] and holder ~= ARGV[2] .. '\(runningMark)' then return 0 end
+        redis.call('HDEL', KEYS[3], ARGV[1])
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        if ARGV[4] then redis.call(ARGV[4], KEYS[4], ARGV[3]) end
+        return 1
+        """
+
+    /// The command for ``releaseIfHeldScript``: an ack of `tag`, or its restore when `restoring`
+    /// gives the list and envelope.
+    static func releaseIfHeld(tag: String, owner: String, restoring: (list: String, envelope: [UInt8])? = nil) -> RedisCommand {
+        guard let restoring else {
+            return RedisCommand("EVAL", releaseIfHeldScript, 3, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey, tag, owner)
+        }
+        return RedisCommand("EVAL", releaseIfHeldScript, 4, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey, restoring.list,
+                            tag, owner, restoring.envelope, "RPUSH")
+    }
 
     /// ``moveScript`` for one orphan: 1 when it was still held by `owner` and is moved now.
     private static func move(_ orphan: (tag: String, owner: String, running: Bool), to list: String, value: [UInt8],
@@ -144,26 +168,28 @@ enum OrphanRecovery {
 }
 
 /// Whether a worker may judge other workers dead: only once its own liveness refreshes have
-/// gone through promptly for a full ``OrphanRecovery/livenessTTL``.
+/// gone through promptly for a full ``LivenessWindow``.
 ///
 /// Redis keeps expiry times absolute, so while it is down every worker's liveness key lapses;
 /// right after the outage each key is missing until its worker refreshes it. A worker that swept
 /// at once would restore the messages its live peers still hold (and they would run twice).
 /// A refresh that fails or hangs (an outage) starts the wait again.
 struct OrphanSweepGate {
+    private let window: LivenessWindow
     private var healthySince: ContinuousClock.Instant
 
-    init(now: ContinuousClock.Instant = .now) {
+    init(window: LivenessWindow, now: ContinuousClock.Instant = .now) {
+        self.window = window
         healthySince = now
     }
 
     /// Records one liveness refresh: whether it succeeded and how long it took.
     mutating func refreshed(succeeded: Bool, took: Duration, now: ContinuousClock.Instant = .now) {
-        if !succeeded || took >= OrphanRecovery.sweepInterval { healthySince = now }
+        if !succeeded || took >= window.refreshInterval { healthySince = now }
     }
 
     /// Whether Redis has been reachable long enough for every live peer to have refreshed.
     func maySweep(now: ContinuousClock.Instant = .now) -> Bool {
-        now - healthySince >= OrphanRecovery.livenessTTL
+        now - healthySince >= window.timeout
     }
 }

@@ -309,9 +309,38 @@ extension Worker {
     }
 
     /// Removes the message from kombu's `unacked` bookkeeping: it is ours now, for good.
-    /// Queued behind this task's earlier writes and group-committed (``WriteBatcher``).
+    /// Queued behind this task's earlier writes and group-committed (``WriteBatcher``), unless
+    /// this worker's liveness lapsed since it took the message (``LivenessFence``).
     private func ack(_ d: Delivery, _ live: Live) async {
+        if liveness.withLock({ $0.heldInDoubt(receivedAt: d.receivedAt) }) {
+            _ = await releaseIfHeld(d, restoring: nil, live)
+            return
+        }
         live.writes.ack(d.tag)
+    }
+
+    /// Acks or restores (`restoring` the envelope) a message this worker may no longer own: its
+    /// liveness lapsed after it took it, so a peer may have restored it and may hold it now
+    /// under the same delivery tag. Done only if the owner record still names this worker
+    /// (``OrphanRecovery/releaseIfHeldScript``); otherwise the peer's bookkeeping stays as it
+    /// is. A rare path (after a pause or an outage), so one round trip each. Whether it was done.
+    private func releaseIfHeld(_ d: Delivery, restoring envelope: [UInt8]?, _ live: Live) async -> Bool {
+        // Its record, its running mark and (for an ack) its result go first: a record still
+        // queued here would make the message look taken by someone else.
+        await live.writes.flushed()
+        if live.results !== live.writes { await live.results.flushed() }
+        let command = OrphanRecovery.releaseIfHeld(tag: d.tag, owner: owner, restoring: envelope.map { (d.message.listKey, $0) })
+        // nil when Redis never answered (the worker gave up on it at shutdown; already logged).
+        var released: Bool?
+        await retryingRedis(envelope == nil ? "ack \(d.label)" : "restore \(d.label)") {
+            let reply = try await live.broker.send(command)
+            if case .error(let message) = reply { throw RedisError(.server, message) }
+            released = reply.int == 1
+        }
+        if released == false {
+            logger.warning("Task \(d.label) not \(envelope == nil ? "acked" : "restored"): another worker restored it while this one's liveness had lapsed, and it is that worker's now")
+        }
+        return released ?? false
     }
 
     /// Puts a held message back where the next BRPOP takes it, flagged as redelivered, exactly as
@@ -322,6 +351,10 @@ extension Worker {
         let envelope = message.encoded()
         // Forgotten before it is back on the list, where this worker may take it again at once.
         requests.remove(d)
+        if liveness.withLock({ $0.heldInDoubt(receivedAt: d.receivedAt) }) {
+            if await releaseIfHeld(d, restoring: envelope, live) { logger.info("Task \(d.label) restored to \(d.message.routingKey)") }
+            return
+        }
         // Through the write queue, behind any ack of this tag still waiting there: an ack landing
         // after the message is back could erase the record of the next worker that takes it.
         live.writes.write(RedisConnection.wrapTransaction([

@@ -53,7 +53,7 @@ public final class Worker: Service, Sendable {
     /// Serializes messages that were running when a worker died (`--pool async`, `acks_late`).
     let quarantine = AsyncLock()
     /// When this worker's liveness key was last set, and how long after a lapse it fences.
-    let liveness = Mutex(LivenessFence())
+    let liveness: Mutex<LivenessFence>
 
     struct Counters {
         var processed = 0
@@ -92,6 +92,7 @@ public final class Worker: Service, Sendable {
         outageLog = RedisOutageLog(logger: logger)
         refusals = WriteRefusals(logger: logger)
         etaLimit = EtaTaskLimit(limit: settings.etaTaskLimit)
+        liveness = Mutex(LivenessFence(window: settings.liveness))
     }
 
     /// Whether the worker is consuming and answering control commands.
@@ -302,7 +303,7 @@ public final class Worker: Service, Sendable {
                 if liveness.withLock({ $0.mustFence() }) && !stopping.load(ordering: .relaxed) {
                     // After a lapse of this worker's liveness, peers may have restored what it
                     // held: taking those messages again now would make the stale copies look
-                    // held too. Nothing is taken until the held ones were checked (one TTL).
+                    // held too. Nothing is taken until the held ones were checked (LivenessWindow.fence).
                     try? await Task.sleep(for: .milliseconds(100))
                     continue
                 }
@@ -531,11 +532,11 @@ public final class Worker: Service, Sendable {
     /// Keeps this worker's liveness key fresh and restores messages of workers that died.
     private func orphanSweeps(_ live: Live) async {
         var next = ContinuousClock.now
-        var gate = OrphanSweepGate()
+        var gate = OrphanSweepGate(window: settings.liveness)
         while !stopping.load(ordering: .relaxed) {
             try? await Task.sleep(for: .milliseconds(100))
             guard ContinuousClock.now >= next, !stopping.load(ordering: .relaxed) else { continue }
-            next = ContinuousClock.now + OrphanRecovery.sweepInterval
+            next = ContinuousClock.now + settings.liveness.refreshInterval
             let began = ContinuousClock.now
             let refreshed = await refreshLiveness(live)
             gate.refreshed(succeeded: refreshed, took: ContinuousClock.now - began)
@@ -554,7 +555,7 @@ public final class Worker: Service, Sendable {
             if lapse.stalled { logger.warning("\(line) (the process was stalled)") } else { logger.info(line) }
         }
         do {
-            let reply = try await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation))
+            let reply = try await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation, window: settings.liveness))
             if case .error(let message) = reply {
                 if RedisError.isWriteRefusalReply(message) { refusals.refused(message) }
                 return false

@@ -59,6 +59,9 @@ public struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The most messages held while tasks wait for their ETA/countdown; past it the rest stay in Redis until some are due (default: worker_eta_task_limit, else no limit; 0 is no limit).", valueName: "n"))
     public var etaTaskLimit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Seconds this worker may go without refreshing its liveness key in Redis before peers put back the messages it holds; after such a lapse it checks it still owns each held message before running or acking it (default: broker_transport_options' visibility_timeout, else \(Int(LivenessWindow.defaultTimeout.components.seconds)); at least 1).", valueName: "seconds"))
+    public var visibilityTimeout: Double?
+
     @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Node name; %h is the host name, %n its first label, %d the domain (default: celery@%h).", valueName: "name"))
     public var hostname: String?
 
@@ -93,6 +96,7 @@ public struct WorkerCommand: ParsableCommand {
         if let maxTasksPerChild, maxTasksPerChild < 1 { throw ValidationError("--max-tasks-per-child must be at least 1") }
         if let prefetchMultiplier, prefetchMultiplier < 1 { throw ValidationError("--prefetch-multiplier must be at least 1") }
         if let etaTaskLimit, etaTaskLimit < 0 { throw ValidationError("--eta-task-limit must be 0 (no limit) or more") }
+        if let t = visibilityTimeout, !(t >= 1 && t.isFinite) { throw ValidationError("--visibility-timeout must be a number of seconds ≥ 1") }
         if CeleryLogHandler.level(named: loglevel) == nil { throw ValidationError("--loglevel must be DEBUG, INFO, WARNING, ERROR or CRITICAL") }
         if let queues, queueList(queues).isEmpty { throw ValidationError("-Q needs at least one queue name") }
     }
@@ -137,6 +141,7 @@ public struct WorkerCommand: ParsableCommand {
         } else {
             settings.etaTaskLimit = config.workerEtaTaskLimit
         }
+        if let seconds = visibilityTimeout ?? config.visibilityTimeout { settings.liveness = LivenessWindow(seconds: seconds) }
         return settings
     }
 

@@ -43,6 +43,9 @@ public struct WorkerSettings: Sendable {
     /// `worker_eta_task_limit`: the most messages held while ETA messages wait (``EtaTaskLimit``);
     /// `nil` is no limit, as in Celery.
     public var etaTaskLimit: Int? = nil
+    /// How long without a liveness refresh before peers put back what this worker holds
+    /// (`broker_transport_options.visibility_timeout`, ``LivenessWindow``).
+    public var liveness = LivenessWindow()
     /// Seconds a BRPOP blocks while idle; bounds how fast the consumer notices a shutdown.
     public var pollTimeout: Int = 1
 

@@ -15,4 +15,5 @@ enum Fault: String, CaseIterable, Sendable {
     case shutdownWithoutRedis = "sigterm-while-redis-unreachable"
     case redisRefusesWrites = "redis-oom-10s"
     case stalledWorker = "sigstop-worker-10s"
+    case stalePeerBookkeeping = "sigstop-then-ack-and-restore"
 }

@@ -34,5 +34,55 @@ extension FaultSuite {
             #expect(stalled.output.contains("liveness lapsed") && stalled.output.contains("(the process was stalled)"), "\(stalled.output.suffix(2000))")
             #expect(stalled.isRunning && peer.isRunning)
         }
+
+        /// Fenced acks and restores. A worker paused past its window (`--visibility-timeout 2`)
+        /// while running one task and holding an ETA task: its peer restores both and takes them
+        /// under the same delivery tags. The resumed worker's ack of the task it finished, and
+        /// its warm shutdown's restore of the ETA task, must leave the peer's bookkeeping alone
+        /// (before: the ack erased the peer's record of a message it was running, and the restore
+        /// pushed a second copy of the ETA task, which then ran twice).
+        @Test func aResumedWorkerNeitherAcksNorRestoresWhatItsPeerNowHolds() async throws {
+            let run = try await FaultRun(.stalePeerBookkeeping)
+            defer { run.close() }
+            let flags = ["--acks-late", "-c", "1", "--visibility-timeout", "2"]
+            let stalled = try run.startWorker("stalled", flags)
+            try await run.waitReady(stalled)
+            let running = try await run.send(FaultRun.sleeps(1, seconds: 6))[0]
+            let waiting = try await run.send(FaultRun.sleeps(1, seconds: 0.1, options: TaskSendOptions(countdown: 14)))[0]
+            try await run.poll(timeout: .seconds(20), "stalled holds both, one running") {
+                let owners = try await run.probe.send(RedisCommand("HVALS", FaultRun.unackedOwnerKey)).array?.compactMap(\.string) ?? []
+                return try await Set(run.heldIDs(ownedBy: "stalled@")) == [running, waiting]
+                    && owners.contains { $0.hasPrefix("stalled@") && $0.hasSuffix(" running") }
+            }
+            let peer = try run.startWorker("peer", flags)
+            try await run.waitReady(peer)
+
+            stalled.signal(SIGSTOP)
+            try await run.poll(timeout: .seconds(30), "the peer restored and took both") {
+                try await Set(run.heldIDs(ownedBy: "peer@")) == [running, waiting]
+            }
+            stalled.signal(SIGCONT)
+
+            // The resumed worker's sleep ends (6 s after it started) while the peer's copy runs on.
+            try await run.poll(timeout: .seconds(30), "the resumed worker tried to ack") {
+                if stalled.output.contains("Task demo.sleep[\(running)] not acked") { return true }
+                return try await !run.heldIDs(ownedBy: "peer@").contains(running)
+            }
+            #expect(try await run.heldIDs(ownedBy: "peer@").contains(running), "the peer's record of the task it runs survives: \(stalled.output.suffix(1500))")
+
+            stalled.signal(SIGTERM)
+            _ = await stalled.wait(timeout: .seconds(30))
+            #expect(stalled.output.contains("Task demo.sleep[\(waiting)] not restored"), "\(stalled.output.suffix(1500))")
+            #expect(try await run.probe.send(RedisCommand("LLEN", "celery")).int == 0, "no second copy of the ETA task")
+
+            try await run.settle(timeout: .seconds(60), stall: .seconds(30))
+            let count = try await run.report(notes: "1 running and 1 ETA task held at SIGSTOP; only the running one may run twice")
+            let whereabouts = await run.whereabouts()
+            #expect(count.lost == 0, "\(whereabouts)")
+            #expect(count.runTwice <= 1, "\(count.runTwice) run twice")
+            try await run.poll(timeout: .seconds(10), "the peer acked both") {
+                try await run.probe.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 0
+            }
+        }
     }
 }

@@ -6,10 +6,11 @@ import Testing
 /// The fence's decisions, with the clock passed in.
 struct LivenessFenceTests {
     let start = ContinuousClock.now
-    let ttl = OrphanRecovery.livenessTTL
+    let window = LivenessWindow()
+    var ttl: Duration { window.timeout }
 
     @Test func noFenceWhileRefreshesGoThrough() {
-        var fence = LivenessFence()
+        var fence = LivenessFence(window: window)
         fence.refreshed(sentAt: start)
         let lapse = fence.attempting(now: start + .seconds(2))
         #expect(lapse == nil)
@@ -19,7 +20,7 @@ struct LivenessFenceTests {
     }
 
     @Test func aStallPastTheTTLFencesForATTLAfterItIsSeenAndIsReportedOnce() {
-        var fence = LivenessFence()
+        var fence = LivenessFence(window: window)
         _ = fence.attempting(now: start)
         fence.refreshed(sentAt: start)
         fence.ended(now: start + .milliseconds(1))
@@ -42,7 +43,7 @@ struct LivenessFenceTests {
     }
 
     @Test func aLapseThroughFailedRefreshesIsNotAStall() {
-        var fence = LivenessFence()
+        var fence = LivenessFence(window: window)
         _ = fence.attempting(now: start)
         fence.refreshed(sentAt: start)
         fence.ended(now: start)
@@ -56,7 +57,7 @@ struct LivenessFenceTests {
     }
 
     @Test func aRefreshWaitingOutAnOutageIsNotAStall() {
-        var fence = LivenessFence()
+        var fence = LivenessFence(window: window)
         _ = fence.attempting(now: start)
         fence.refreshed(sentAt: start)
         fence.ended(now: start)
@@ -65,5 +66,40 @@ struct LivenessFenceTests {
         fence.ended(now: start + .seconds(32))
         let lapse = fence.attempting(now: start + .seconds(32) + .milliseconds(100))
         #expect(lapse?.stalled == false)
+    }
+
+    /// A delivery taken before a stall may have been restored by a peer: its ack must check
+    /// ownership. One taken after the fence (no lapse since) is acked as usual.
+    @Test func deliveriesTakenBeforeALapseAreHeldInDoubtAndLaterOnesAreNot() {
+        var fence = LivenessFence(window: window)
+        fence.refreshed(sentAt: start)
+        let before = start + .seconds(1)
+        let inDoubtWhileFresh = fence.heldInDoubt(receivedAt: before, now: start + .seconds(2))
+        #expect(!inDoubtWhileFresh, "no lapse yet")
+        // Paused for 10 s; on resuming, the delivery's ack is the first thing that happens.
+        let resumed = start + .seconds(10)
+        let inDoubtAtResume = fence.heldInDoubt(receivedAt: before, now: resumed)
+        #expect(inDoubtAtResume)
+        // Refreshed every 2 s from then on.
+        for second in stride(from: 0, through: 8, by: 2) { fence.refreshed(sentAt: resumed + .seconds(second)) }
+        let stillInDoubtLater = fence.heldInDoubt(receivedAt: before, now: resumed + .seconds(9))
+        #expect(stillInDoubtLater, "an ack or restore long after the lapse must still check")
+        // Taken once the fence is over (the worker takes nothing during it).
+        fence.refreshed(sentAt: resumed + .seconds(10))
+        let after = resumed + .seconds(11)
+        #expect(after > resumed + window.fence)
+        let newOneInDoubt = fence.heldInDoubt(receivedAt: after, now: after + .seconds(1))
+        #expect(!newOneInDoubt)
+    }
+
+    /// The window is the setting: a 2 s one lapses after 2 s, where the default would not.
+    @Test func aShorterWindowLapsesSooner() {
+        var short = LivenessFence(window: LivenessWindow(seconds: 2))
+        var standard = LivenessFence(window: window)
+        short.refreshed(sentAt: start)
+        standard.refreshed(sentAt: start)
+        let shortFenced = short.mustFence(now: start + .seconds(3))
+        let standardFenced = standard.mustFence(now: start + .seconds(3))
+        #expect(shortFenced && !standardFenced)
     }
 }

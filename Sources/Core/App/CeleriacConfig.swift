@@ -41,6 +41,9 @@ public struct CeleriacConfig: Sendable, Equatable {
     /// `worker_eta_task_limit`: the most messages a worker holds while ETA messages wait;
     /// `nil` (also given as 0 or `none`) is no limit, as in Celery.
     public var workerEtaTaskLimit: Int? = nil
+    /// `broker_transport_options.visibility_timeout`, in seconds: how long a worker may go without
+    /// a sign of life before its peers put back the messages it holds; `nil` is Celeriac's default.
+    public var visibilityTimeout: Double? = nil
 
     public init() {}
 
@@ -54,7 +57,12 @@ public struct CeleriacConfig: Sendable, Equatable {
         "broker_url", "result_backend", "task_default_queue", "result_expires", "result_extended",
         "task_send_sent_event", "task_acks_late", "worker_send_task_events", "worker_prefetch_multiplier", "worker_concurrency",
         "worker_pool", "worker_max_tasks_per_child", "task_reject_on_worker_lost", "worker_eta_task_limit",
+        "broker_transport_options",
     ]
+
+    /// The keys of `broker_transport_options` Celeriac reads (kombu's Redis transport has more;
+    /// naming one it does not read is an error rather than a setting silently ignored).
+    public static let transportOptionNames: [String] = ["visibility_timeout"]
 
     /// Loads defaults, then the config file, then the environment.
     ///
@@ -114,6 +122,14 @@ public struct CeleriacConfig: Sendable, Equatable {
             guard let name = key.string else { throw ConfigError("setting names must be strings") }
             guard settingNames.contains(name) else {
                 throw ConfigError("unknown setting '\(name)' (known: \(settingNames.joined(separator: ", ")))")
+            }
+            if name == "broker_transport_options" {
+                // A mapping, as in Celery's config; handed on as YAML and read like the variable.
+                guard value.mapping != nil, let text = try? Yams.serialize(node: value) else {
+                    throw ConfigError("broker_transport_options must be a mapping (visibility_timeout: seconds)")
+                }
+                out[name] = text
+                continue
             }
             guard let scalar = value.scalar else { throw ConfigError("setting '\(name)' must be a single value") }
             out[name] = scalar.string
@@ -206,7 +222,30 @@ public struct CeleriacConfig: Sendable, Equatable {
                 let n = try int()
                 workerEtaTaskLimit = n == 0 ? nil : n
             }
+        case "broker_transport_options": try setTransportOptions(value, source: source)
         default: throw ConfigError("unknown setting '\(name)'")
+        }
+    }
+}
+
+extension CeleriacConfig {
+    /// Reads `broker_transport_options`, a YAML mapping (`{visibility_timeout: 30}` in the
+    /// environment variable, nested lines in the file).
+    fileprivate mutating func setTransportOptions(_ text: String, source: String) throws(ConfigError) {
+        let what = "\(source): broker_transport_options"
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch { throw ConfigError("\(what) is not a YAML mapping: \(Self.describeWithoutText(error))") }
+        guard let mapping = node?.mapping else { throw ConfigError("\(what) must be a mapping, such as {visibility_timeout: 30}") }
+        for (key, value) in mapping {
+            guard let option = key.string, Self.transportOptionNames.contains(option) else {
+                throw ConfigError("\(what): unknown option '\(key.string ?? "?")' (known: \(Self.transportOptionNames.joined(separator: ", ")))")
+            }
+            let raw = value.scalar?.string.trimmingCharacters(in: .whitespaces) ?? ""
+            // kombu takes any number of seconds; Celeriac's liveness refresh needs at least one.
+            guard let seconds = Double(raw), seconds.isFinite, seconds >= 1 else {
+                throw ConfigError("\(what): visibility_timeout must be a number of seconds ≥ 1, not '\(raw)'")
+            }
+            visibilityTimeout = seconds
         }
     }
 }
