@@ -1,7 +1,7 @@
 import Celeriac
 import Foundation
 
-/// What happens to a message whose pool process died under it (`--pool process`).
+/// Counting the workers and pool processes a message was running on when they died.
 extension Worker {
     /// The message header counting how often a pool process died running this message; a
     /// Python worker ignores it, another Celeriac worker goes on counting.
@@ -16,36 +16,6 @@ extension Worker {
     /// The message's count of lost workers so far: 0 for an absent, negative or non-integer header.
     static func lossesSoFar(_ m: TaskMessage) -> Int {
         max(0, m.extraHeaders[workerLostHeader]?.intValue ?? 0)
-    }
-
-    /// A pool child died mid-task (a crash, an abort, `kill -9`, the OOM killer). As Celery:
-    /// FAILURE `WorkerLostError` and `task-failed`; but with `acks_late` and
-    /// `reject_on_worker_lost` the message goes back to its queue instead. A message that keeps
-    /// killing its child goes back at most ``WorkerSettings/workerLostRedeliveries`` times,
-    /// then is dead-lettered (and recorded as failed) rather than loop forever.
-    /// - Returns: true when the message was put back here (so it must not be acked).
-    func poolProcessLost(_ d: Delivery, reason: String, _ live: Live) async -> Bool {
-        let m = d.message
-        let error = TaskError(type: "WorkerLostError", arguments: [.string(reason)], module: "billiard.exceptions")
-        let reject = acksLate(m) && ((tasks[m.name]?.options.rejectOnWorkerLost ?? false) || settings.rejectOnWorkerLost)
-        logger.error("Task handler raised error: \(error.exceptionInfo.summary) (task \(d.label))")
-        if reject {
-            let losses = Self.lossesCounting(m)
-            if losses <= settings.workerLostRedeliveries {
-                var again = m
-                again.extraHeaders[Self.workerLostHeader] = .int(losses)
-                logger.warning("Task \(d.label) rejected after its pool process was lost (\(losses) of \(settings.workerLostRedeliveries) times): requeued")
-                await restore(Delivery(listKey: d.listKey, raw: d.raw, message: again), live)
-                return true
-            }
-            await deadLetter(d.raw, from: d.listKey,
-                             reason: "task \(d.label) lost its pool process \(losses) times, last with \(error.exceptionInfo.summary); not redelivered again",
-                             recordedTag: d.tag, live)
-        }
-        let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\nbilliard.exceptions.WorkerLostError: \(reason)\n"
-        keepForRetry(d, live)
-        await recordFailure(m, error, traceback: traceback, live)
-        return false
     }
 
     /// A message that was running on more dead workers than ``WorkerSettings/workerLostRedeliveries``

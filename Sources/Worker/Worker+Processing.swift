@@ -1,6 +1,5 @@
 import Celeriac
 import Foundation
-import Synchronization
 
 /// What happens to one message, from the moment it is popped to its ack and result.
 extension Worker {
@@ -145,30 +144,26 @@ extension Worker {
             await ack(d, live)
             slot.release()
         }
-        let settled: Bool
+        let ran: Bool
         if acksLate && settings.pool == .async && Self.lossesSoFar(m) > 0 {
             // It was running when a worker died: it may be what killed it. It runs apart from
             // the other suspects, so a poison message's deaths are counted against it alone,
             // not against the innocent messages that happened to run beside it.
-            settled = await quarantine.withLock {
+            ran = await quarantine.withLock {
                 await markRunning(d, live)
-                return await execute(d, live)
+                return await execute(d, live, acksLate: true)
             }
         } else {
             if acksLate { await markRunning(d, live) }
-            settled = await execute(d, live)
+            ran = await execute(d, live, acksLate: acksLate)
         }
-        if acksLate && !settled {
-            // Celery acks a late task only after its result is stored.
-            if live.results !== live.writes { await live.results.flushed() }
-            await ack(d, live)
-        }
+        if acksLate && !ran { await ackAfterResults(d, live) }
     }
 
-    /// Runs the task body through the pool (``executor``) and records how it ended. Returns true
-    /// when the message was already put back on its queue or dead-lettered here, so it must not
-    /// be acked after.
-    private func execute(_ d: Delivery, _ live: Live) async -> Bool {
+    /// Runs the task body through the pool (``executor``) and settles it: what happens next is
+    /// ``TaskSettlement``'s decision, carried out here. Returns false when the body did not run
+    /// (revoked as it was about to start), so the caller acks it as before.
+    private func execute(_ d: Delivery, _ live: Live, acksLate: Bool) async -> Bool {
         let m = d.message
         guard let task = tasks[m.name] else { return false }
         let context = TaskContext(id: m.id, name: m.name, retries: m.retries, rootID: m.rootID, parentID: m.parentID,
@@ -184,82 +179,31 @@ extension Worker {
             }
             return true
         }
-        guard let ending = ran else { return false }
-        let runtime = started.duration(to: .now)
-        let seconds = Double(runtime.components.seconds) + Double(runtime.components.attoseconds) / 1e18
-        if cold.load(ordering: .relaxed) && requests.terminatedSignal(m.id) == nil {
-            // Cold shutdown: the task did not finish, so its message goes back to the queue
-            // (even if it was acked at start) rather than being recorded as a failure.
-            await restore(d, live)
-            return true
-        }
-        counters.withLock {
-            $0.processed += 1
-            $0.total[m.name, default: 0] += 1
-        }
+        guard let ran else { return false }
+        let ending: TaskSettlement.Ending
         if let signum = requests.terminatedSignal(m.id) {
-            logger.info("Task \(d.label) terminated (signal \(signum)): marked REVOKED")
-            live.events.task { .taskRevoked($0, clock: $1, timestamp: $2, uuid: m.id, terminated: true, signum: signum, expired: false) }
-            await store(m, .revoked(taskID: m.id, reason: "terminated", now: Date(), parentID: m.parentID, groupID: m.group), live)
-            return false
+            ending = .terminated(signal: signum)
+        } else if cold.load(ordering: .relaxed) {
+            ending = .interrupted
+        } else {
+            switch ran {
+            case .finished(let result): ending = .finished(result)
+            case .hardLimit(let limit): ending = .hardLimit(limit)
+            case .softLimit(let limit): ending = .softLimit(limit)
+            case .workerLost(let reason): ending = .poolProcessLost(reason: reason)
+            }
         }
-        var outcome: Result<JSONValue, any Error>
-        switch ending {
-        case .finished(let result):
-            outcome = result
-        case .hardLimit(let limit):
-            logger.error("Task \(d.label) hard time limit (\(limit)s) exceeded")
-            outcome = .failure(TaskError(type: "TimeLimitExceeded", arguments: [.double(limit)], module: "billiard.exceptions"))
-        case .softLimit(let limit):
-            logger.warning("Task \(d.label) soft time limit (\(limit)s) exceeded")
-            outcome = .failure(TaskError(type: "SoftTimeLimitExceeded", arguments: [.string("SoftTimeLimitExceeded(\(PythonRepr.floatRepr(limit)),)")], module: "billiard.exceptions"))
-        case .workerLost(let reason):
-            return await poolProcessLost(d, reason: reason, live)
+        if case .interrupted = ending {} else {
+            counters.withLock {
+                $0.processed += 1
+                $0.total[m.name, default: 0] += 1
+            }
         }
-        // autoretry_for: a listed error type becomes a retry with Celery's backoff.
-        if case .failure(let error) = outcome, !(error is RetryRequest), task.options.autoretryFor.contains(TaskError.from(error).type) {
-            outcome = .failure(context.retry(countdown: task.options.autoretryDelay(retries: m.retries), error: error))
-        }
-        switch outcome {
-        case .failure(let request as RetryRequest):
-            await resend(d, for: request, live)
-        case .success(let value):
-            let repr = PythonRepr.saferepr(value)
-            logger.info("Task \(d.label) succeeded in \(String(format: "%.6f", seconds))s: \(repr.count > 200 ? String(repr.prefix(200)) + "…" : repr)")
-            live.events.task { .taskSucceeded($0, clock: $1, timestamp: $2, uuid: m.id, result: repr, runtime: seconds) }
-            await store(m, .success(taskID: m.id, result: value, now: Date(), parentID: m.parentID, groupID: m.group), live)
-        case .failure(let thrown):
-            let error = TaskError.from(thrown)
-            logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")
-            let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\n\(error.type): \(error.message)\n"
-            keepForRetry(d, live)
-            await recordFailure(m, error, traceback: traceback, live)
-        }
-        return false
-    }
-
-    /// Re-sends a task that asked to be retried, as Celery does: same id, `retries + 1`, an ETA,
-    /// `parent_id` set to its own id, a fresh delivery tag, LPUSHed to its queue; then RETRY is
-    /// stored and `task-retried` sent. The new message is published before the old one is acked.
-    private func resend(_ d: Delivery, for request: RetryRequest, _ live: Live) async {
-        let m = d.message
-        var next = m
-        // `retries` comes off the wire: Int.max stays Int.max instead of trapping.
-        next.retries = min(m.retries, Int.max - 1) + 1
-        next.eta = request.eta
-        next.parentID = m.id
-        next.deliveryTag = UUID().uuidString.lowercased()
-        next.redelivered = false
-        next.extraHeaders["redelivered"] = nil
-        next.origin = "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
-        let reason = request.reason
-        let traceback = "Traceback (most recent call last):\n  Swift task \(m.name)[\(m.id)] on \(settings.nodeName)\n\(reason.type): \(reason.message)\n"
-        await retryingRedis("re-send \(d.label) for retry") {
-            try await RedisBroker(client: live.broker).publish(next)
-        }
-        logger.info("Task \(d.label) retry: Retry at \(CeleryDate.format(request.eta)): \(reason.exceptionInfo.summary)")
-        live.events.task { .taskRetried($0, clock: $1, timestamp: $2, uuid: m.id, exception: reason.exceptionInfo.summary, traceback: traceback) }
-        await store(m, .retry(taskID: m.id, exception: reason.exceptionInfo, traceback: traceback, parentID: m.parentID, groupID: m.group), live)
+        let facts = TaskSettlement.Facts(message: m, options: task.options, context: context, acksLate: acksLate,
+                                         rejectOnWorkerLost: settings.rejectOnWorkerLost, workerLostRedeliveries: settings.workerLostRedeliveries,
+                                         node: settings.nodeName, origin: Self.retryOrigin, now: Date(), runtime: started.duration(to: .now).seconds)
+        await carryOut(TaskSettlement.decide(ending, facts), for: d, live)
+        return true
     }
 
     /// Keeps the original message of a failed task (bounded, with a TTL) so `qmon retry` can
@@ -308,10 +252,16 @@ extension Worker {
         live.results.write(backend.storeCommands(meta))
     }
 
+    /// The late ack: Celery acks a late task only after its result is stored.
+    func ackAfterResults(_ d: Delivery, _ live: Live) async {
+        if live.results !== live.writes { await live.results.flushed() }
+        await ack(d, live)
+    }
+
     /// Removes the message from kombu's `unacked` bookkeeping: it is ours now, for good.
     /// Queued behind this task's earlier writes and group-committed (``WriteBatcher``), unless
     /// this worker's liveness lapsed since it took the message (``LivenessFence``).
-    private func ack(_ d: Delivery, _ live: Live) async {
+    func ack(_ d: Delivery, _ live: Live) async {
         if liveness.withLock({ $0.heldInDoubt(receivedAt: d.receivedAt) }) {
             _ = await releaseIfHeld(d, restoring: nil, live)
             return
@@ -383,11 +333,4 @@ extension Worker {
             _ = try await live.broker.transaction(commands)
         }
     }
-}
-
-/// A flag one task sets and another reads (the time-limit watchdog and the task it guards).
-final class TimeoutFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .relaxed) }
-    var isSet: Bool { value.load(ordering: .relaxed) }
 }

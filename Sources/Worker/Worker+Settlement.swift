@@ -1,0 +1,68 @@
+import Celeriac
+import Foundation
+import Logging
+
+/// Carrying out ``TaskSettlement``'s decisions: the only place where what happens after a task
+/// body ends touches Redis, the logs and the events.
+extension Worker {
+    /// Where a retry's message says it comes from, as Celery's producer names itself.
+    static let retryOrigin = "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
+
+    /// Does `actions` for delivery `d`, in order.
+    func carryOut(_ actions: [TaskSettlement.Action], for d: Delivery, _ live: Live) async {
+        for action in actions {
+            switch action {
+            case .publishRetry(let next):
+                await retryingRedis("re-send \(d.label) for retry") {
+                    try await RedisBroker(client: live.broker).publish(next)
+                }
+            case .keepOriginal:
+                keepForRetry(d, live)
+            case .report(let report):
+                self.report(report, d, live)
+            case .store(let meta):
+                await store(d.message, meta, live)
+            case .requeue(let message):
+                await restore(Delivery(listKey: d.listKey, raw: d.raw, message: message, receivedAt: d.receivedAt), live)
+            case .deadLetter(let reason):
+                await deadLetter(d.raw, from: d.listKey, reason: reason, recordedTag: d.tag, live)
+            case .ack:
+                await ackAfterResults(d, live)
+            }
+        }
+    }
+
+    /// The log lines and the task event of how a task ended.
+    private func report(_ report: TaskSettlement.Report, _ d: Delivery, _ live: Live) {
+        let m = d.message
+        switch report {
+        case .succeeded(let value, let runtime):
+            let repr = PythonRepr.saferepr(value)
+            logger.info("Task \(d.label) succeeded in \(String(format: "%.6f", runtime))s: \(repr.count > 200 ? String(repr.prefix(200)) + "…" : repr)")
+            live.events.task { .taskSucceeded($0, clock: $1, timestamp: $2, uuid: m.id, result: repr, runtime: runtime) }
+        case .failed(let error, let traceback, let cause):
+            switch cause {
+            case .raised:
+                logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")
+            case .hardLimit(let limit):
+                logger.error("Task \(d.label) hard time limit (\(limit)s) exceeded")
+                logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")
+            case .softLimit(let limit):
+                logger.warning("Task \(d.label) soft time limit (\(limit)s) exceeded")
+                logger.error("Task \(d.label) raised unexpected: \(error.exceptionInfo.summary)")
+            case .poolProcessLost:
+                logger.error("Task handler raised error: \(error.exceptionInfo.summary) (task \(d.label))")
+            }
+            live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
+        case .retried(let request, let traceback):
+            logger.info("Task \(d.label) retry: Retry at \(CeleryDate.format(request.eta)): \(request.reason.exceptionInfo.summary)")
+            live.events.task { .taskRetried($0, clock: $1, timestamp: $2, uuid: m.id, exception: request.reason.exceptionInfo.summary, traceback: traceback) }
+        case .revoked(let signal):
+            logger.info("Task \(d.label) terminated (signal \(signal)): marked REVOKED")
+            live.events.task { .taskRevoked($0, clock: $1, timestamp: $2, uuid: m.id, terminated: true, signum: signal, expired: false) }
+        case .requeuedAfterLostProcess(let error, let losses, let allowed):
+            logger.error("Task handler raised error: \(error.exceptionInfo.summary) (task \(d.label))")
+            logger.warning("Task \(d.label) rejected after its pool process was lost (\(losses) of \(allowed) times): requeued")
+        }
+    }
+}
