@@ -75,6 +75,10 @@ extension Worker {
         let m = d.message
         logger.info(expired ? "Task \(d.label) expired: not run, marked REVOKED" : "Discarding revoked task: \(d.label)")
         live.events.task { .taskRevoked($0, clock: $1, timestamp: $2, uuid: m.id, terminated: false, signum: nil, expired: expired) }
+        if !middleware.isEmpty {
+            let context = taskContext(m, options: tasks[m.name]?.options ?? TaskOptions())
+            for hook in middleware { hook.taskRevoked(context, terminated: false, signal: nil, expired: expired) }
+        }
         requests.remove(d)
         await finish(d, .revoked(taskID: m.id, reason: expired ? "expired" : "revoked", now: Date(), parentID: m.parentID, groupID: m.group), live)
     }
@@ -166,13 +170,12 @@ extension Worker {
     private func execute(_ d: Delivery, _ live: Live, acksLate: Bool) async -> Bool {
         let m = d.message
         guard let task = tasks[m.name] else { return false }
-        let context = TaskContext(id: m.id, name: m.name, retries: m.retries, rootID: m.rootID, parentID: m.parentID,
-                                  hostname: settings.nodeName, logger: logger, options: task.options,
-                                  argsRepr: m.argsRepr ?? PythonRepr.argsRepr(m.args), kwargsRepr: m.kwargsRepr ?? PythonRepr.kwargsRepr(m.kwargs))
+        let context = taskContext(m, options: task.options)
         let limits = timeLimits.limits(for: m.name, message: m.timeLimit, defaults: settings.timeLimit)
         let started = ContinuousClock.now
         let ran = await executor.run(context: context, task: task, args: m.args, kwargs: m.kwargs, limits: limits) { pid, stop in
             guard self.requests.start(m.id, pid: pid, cancel: stop) else { return false }
+            for hook in self.middleware { hook.taskPrerun(context) }
             live.events.task { .taskStarted($0, clock: $1, timestamp: $2, uuid: m.id) }
             if task.options.trackStarted {
                 await self.store(m, .started(taskID: m.id, pid: pid, hostname: self.settings.nodeName, parentID: m.parentID, groupID: m.group), live)
@@ -202,8 +205,15 @@ extension Worker {
         let facts = TaskSettlement.Facts(message: m, options: task.options, context: context, acksLate: acksLate,
                                          rejectOnWorkerLost: settings.rejectOnWorkerLost, workerLostRedeliveries: settings.workerLostRedeliveries,
                                          node: settings.nodeName, origin: Self.retryOrigin, now: Date(), runtime: started.duration(to: .now).seconds)
-        await carryOut(TaskSettlement.decide(ending, facts), for: d, live)
+        await carryOut(TaskSettlement.decide(ending, facts), for: d, context: context, live)
         return true
+    }
+
+    /// What a running task knows about itself (Celery's `self.request`).
+    func taskContext(_ m: TaskMessage, options: TaskOptions) -> TaskContext {
+        TaskContext(id: m.id, name: m.name, retries: m.retries, rootID: m.rootID, parentID: m.parentID,
+                    hostname: settings.nodeName, logger: logger, options: options,
+                    argsRepr: m.argsRepr ?? PythonRepr.argsRepr(m.args), kwargsRepr: m.kwargsRepr ?? PythonRepr.kwargsRepr(m.kwargs))
     }
 
     /// Keeps the original message of a failed task (bounded, with a TTL) so `qmon retry` can

@@ -8,18 +8,24 @@ extension Worker {
     /// Where a retry's message says it comes from, as Celery's producer names itself.
     static let retryOrigin = "gen\(ProcessInfo.processInfo.processIdentifier)@\(ProcessInfo.processInfo.hostName)"
 
-    /// Does `actions` for delivery `d`, in order.
-    func carryOut(_ actions: [TaskSettlement.Action], for d: Delivery, _ live: Live) async {
+    /// Does `actions` for delivery `d`, in order, then calls the middleware's outcome and
+    /// postrun hooks for the state it ended in.
+    func carryOut(_ actions: [TaskSettlement.Action], for d: Delivery, context: TaskContext, _ live: Live) async {
+        var ended: TaskSettlement.Report?
         for action in actions {
             switch action {
-            case .publishRetry(let next):
+            case .publishRetry(var next):
+                for hook in middleware { hook.beforePublish(&next) }
+                let message = next
                 await retryingRedis("re-send \(d.label) for retry") {
-                    try await RedisBroker(client: live.broker).publish(next)
+                    try await RedisBroker(client: live.broker).publish(message)
                 }
+                for hook in middleware { hook.afterPublish(message) }
             case .keepOriginal:
                 keepForRetry(d, live)
             case .report(let report):
                 self.report(report, d, live)
+                ended = report
             case .store(let meta):
                 await store(d.message, meta, live)
             case .requeue(let message):
@@ -30,6 +36,30 @@ extension Worker {
                 await ackAfterResults(d, live)
             }
         }
+        if let ended, !middleware.isEmpty { callHooks(for: ended, context) }
+    }
+
+    /// `task_success`/`task_failure`/`task_retry`/`task_revoked`, then `task_postrun`.
+    private func callHooks(for report: TaskSettlement.Report, _ context: TaskContext) {
+        let state: TaskState
+        switch report {
+        case .succeeded(let value, _):
+            for hook in middleware { hook.taskSuccess(context, result: value) }
+            state = .success
+        case .failed(let error, let traceback, _):
+            for hook in middleware { hook.taskFailure(context, error: error, traceback: traceback) }
+            state = .failure
+        case .retried(let request, _):
+            for hook in middleware { hook.taskRetry(context, reason: request.reason, eta: request.eta) }
+            state = .retry
+        case .revoked(let signal):
+            for hook in middleware { hook.taskRevoked(context, terminated: true, signal: signal, expired: false) }
+            state = .revoked
+        case .requeuedAfterLostProcess:
+            // Back on its queue: the body ends for real on the worker that runs it next.
+            return
+        }
+        for hook in middleware { hook.taskPostrun(context, state: state) }
     }
 
     /// The log lines and the task event of how a task ended.

@@ -73,9 +73,13 @@ public final class Worker: Service, Sendable {
         let results: WriteBatcher
     }
 
-    public init(settings: WorkerSettings, tasks: TaskRegistry, logger: Logger) {
+    /// Hooks into each task's life and the worker's (``TaskMiddleware``), in order.
+    let middleware: [any TaskMiddleware]
+
+    public init(settings: WorkerSettings, tasks: TaskRegistry, logger: Logger, middleware: [any TaskMiddleware] = []) {
         self.settings = settings
         self.tasks = tasks
+        self.middleware = middleware
         self.logger = logger
         prefetch = AsyncSemaphore(slots: settings.prefetchLimit)
         pool = AsyncSemaphore(slots: settings.concurrency)
@@ -193,6 +197,7 @@ public final class Worker: Service, Sendable {
         logger.info("\(settings.nodeName) ready: broker \(settings.brokerURL), results \(settings.resultBackendURL.map { "\($0)" } ?? "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(settings.sendTaskEvents ? "on" : "off"), \(tasks.names.count) tasks")
         await events.worker(.workerOnline, active: 0, processed: processed)
         ready.store(true, ordering: .relaxed)
+        for hook in middleware { hook.workerReady(node: settings.nodeName) }
 
         let redisWatch = Task { await self.stopWaitingForRedis(live) }
         defer { redisWatch.cancel() }
@@ -215,6 +220,7 @@ public final class Worker: Service, Sendable {
         _ = try? await broker.send(RedisCommand("DEL", OrphanRecovery.livenessKey(node: settings.nodeName)))
         try? revoked.save()
         logger.info("\(settings.nodeName) stopped after \(processed) tasks")
+        for hook in middleware { hook.workerShutdown(node: settings.nodeName) }
     }
 
     /// The most messages one reservation takes: enough to amortise the round trip, small enough

@@ -150,7 +150,8 @@ public struct WorkerCommand: ParsableCommand {
     ///
     /// In a pool child of `--pool process` (the same binary, started by the worker) it serves the
     /// worker's jobs instead, with the same `tasks`.
-    public static func run(tasks: TaskRegistry, arguments: [String]? = nil) async -> Never {
+    /// `middleware` hooks into each task's life and the worker's (``TaskMiddleware``).
+    public static func run(tasks: TaskRegistry, middleware: [any TaskMiddleware] = [], arguments: [String]? = nil) async -> Never {
         await runPoolChildIfRequested(tasks: tasks)
         let command: WorkerCommand
         do {
@@ -163,7 +164,7 @@ public struct WorkerCommand: ParsableCommand {
         let logger = Logger(label: "qworker")
         do {
             let settings = try command.settings()
-            let worker = Worker(settings: settings, tasks: tasks, logger: logger)
+            let worker = Worker(settings: settings, tasks: tasks, logger: logger, middleware: middleware)
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: worker)],
                 gracefulShutdownSignals: [.sigterm, .sigint],

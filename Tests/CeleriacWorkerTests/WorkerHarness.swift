@@ -14,6 +14,7 @@ final class WorkerHarness: Sendable {
 
     init(queues: [String] = ["celery"], concurrency: Int = 4, prefetchMultiplier: Int = 4,
          tasks: TaskRegistry = DemoTasks.registry, server: RedisServer? = nil, nodeName: String? = nil,
+         middleware: [any TaskMiddleware] = [], clientMiddleware: [any TaskMiddleware] = [],
          configure: (inout WorkerSettings) -> Void = { _ in }) async throws {
         let server = try server ?? RedisServer.start()
         self.server = server
@@ -25,7 +26,7 @@ final class WorkerHarness: Sendable {
         settings.pollTimeout = 1
         settings.mingle = false
         configure(&settings)
-        let worker = Worker(settings: settings, tasks: tasks, logger: logger)
+        let worker = Worker(settings: settings, tasks: tasks, logger: logger, middleware: middleware)
         self.worker = worker
         running = Task { try await worker.run() }
         // Returns as soon as the worker is ready; the margin is for the integration phase, where
@@ -34,7 +35,7 @@ final class WorkerHarness: Sendable {
         var config = CeleriacConfig()
         config.brokerURL = server.urlString
         config.taskDefaultQueue = queues[0]
-        client = try await CeleriacClient.connect(config: config, logger: logger)
+        client = try await CeleriacClient.connect(config: config, logger: logger, middleware: clientMiddleware)
         redis = try await RedisClient.connect(url: server.url, logger: logger)
     }
 

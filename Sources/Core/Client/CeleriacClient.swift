@@ -18,16 +18,19 @@ public final class CeleriacClient: Sendable {
 
     /// Publishes `task-sent` after each send; only when ``CeleriacConfig/taskSendSentEvent`` is on.
     private let events: EventPublisher?
+    /// `before_task_publish`/`after_task_publish` hooks, in order.
+    private let middleware: [any TaskMiddleware]
 
     private init(
         config: CeleriacConfig, broker: RedisBroker, backend: RedisResultBackend?, waiter: ResultWaiter?,
-        events: EventPublisher?, logger: Logger
+        events: EventPublisher?, middleware: [any TaskMiddleware], logger: Logger
     ) {
         self.config = config
         self.broker = broker
         self.backend = backend
         self.waiter = waiter
         self.events = events
+        self.middleware = middleware
         self.logger = logger
         origin = Self.processOrigin
     }
@@ -39,8 +42,10 @@ public final class CeleriacClient: Sendable {
 
     /// Connects to the broker and, unless results are disabled, the result backend; with
     /// ``CeleriacConfig/taskSendSentEvent`` on, also an ``EventPublisher`` for `task-sent`.
+    /// `middleware`'s publish hooks see every message sent (``TaskMiddleware``).
     /// - Throws: ``RedisError`` when a URL is invalid or Redis refuses the connection or password.
-    public static func connect(config: CeleriacConfig, options: RedisOptions = .init(), logger: Logger) async throws(RedisError) -> CeleriacClient {
+    public static func connect(config: CeleriacConfig, options: RedisOptions = .init(), logger: Logger,
+                               middleware: [any TaskMiddleware] = []) async throws(RedisError) -> CeleriacClient {
         let brokerURL = try RedisURL(parsing: config.brokerURL)
         var brokerOptions = options
         brokerOptions.name = "broker"
@@ -79,7 +84,7 @@ public final class CeleriacClient: Sendable {
         }
         return CeleriacClient(
             config: config, broker: RedisBroker(client: brokerClient), backend: backend, waiter: waiter, events: events,
-            logger: logger)
+            middleware: middleware, logger: logger)
     }
 
     /// Sends a task by name, like Celery's `send_task`/`apply_async`.
@@ -96,12 +101,14 @@ public final class CeleriacClient: Sendable {
     public func send(_ name: String, args: [JSONValue] = [], kwargs: JSONObject = [:], options: TaskSendOptions = .init()) async throws -> AsyncResult {
         var options = options
         if options.queue == nil { options.queue = config.taskDefaultQueue }
-        let message = TaskMessage.make(name: name, args: args, kwargs: kwargs, options: options, origin: origin,
+        var message = TaskMessage.make(name: name, args: args, kwargs: kwargs, options: options, origin: origin,
                                        now: Date(), newID: RandomUUID.string)
-        if let waiter, !options.ignoreResult {
+        for hook in middleware { hook.beforePublish(&message) }
+        if let waiter, !options.ignoreResult, message.ignoreResult != true {
             waiter.requestSubscriptions([message.id])
         }
         try await broker.publish(message)
+        for hook in middleware { hook.afterPublish(message) }
         if let events { await events.publish(taskSentEvent(message, publisher: events)) }
         return AsyncResult(id: message.id, client: self)
     }
@@ -151,15 +158,19 @@ public final class CeleriacClient: Sendable {
             for signature in signatures[chunk * chunkSize..<min(signatures.count, (chunk + 1) * chunkSize)] {
                 var options = signature.options
                 if options.queue == nil { options.queue = config.taskDefaultQueue }
-                let message = TaskMessage.make(name: signature.name, args: signature.args, kwargs: signature.kwargs,
+                var message = TaskMessage.make(name: signature.name, args: signature.args, kwargs: signature.kwargs,
                                                options: options, origin: origin, now: now, newID: RandomUUID.string)
+                for hook in middleware { hook.beforePublish(&message) }
                 ids.append(message.id)
                 if subscribingResults, message.ignoreResult != true { subscribe.append(message.id) }
                 commands.append(RedisBroker.publishCommand(message, writer: &writer))
-                if events != nil { published.append(message) }
+                if events != nil || !middleware.isEmpty { published.append(message) }
             }
             if let waiter, !subscribe.isEmpty { waiter.requestSubscriptions(subscribe) }
             return commands
+        }
+        for message in published {
+            for hook in middleware { hook.afterPublish(message) }
         }
         if let events {
             for message in published { await events.publish(taskSentEvent(message, publisher: events)) }
