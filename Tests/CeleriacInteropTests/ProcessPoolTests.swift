@@ -83,7 +83,7 @@ import Testing
         defer { client.close() }
 
         let pool = try await Self.pool(control, worker)
-        #expect(pool["implementation"] == "celeriac:ProcessPool")
+        #expect(pool["implementation"] == "celeriac.concurrency.process:ProcessPool")
         #expect(pool["max-concurrency"] == .int(2))
         #expect(pool["max-tasks-per-child"] == "N/A")
         let pids = pool["processes"]?.arrayValue?.compactMap(\.intValue) ?? []

@@ -67,6 +67,25 @@ import Testing
         #expect(s1.contains("online") && s1.contains("16") && !s1.contains("py-celery"))
     }
 
+    @Test func workersShowThePoolKindAsInspectStatsReportsIt() throws {
+        let kinds = [
+            "celery.concurrency.prefork:TaskPool": "prefork",  // Python Celery 5.7
+            "celeriac.concurrency.async:AsyncPool": "async", "celeriac.concurrency.process:ProcessPool": "process",
+            // Celeriac workers that named the kind only in the class.
+            "celeriac:AsyncPool": "async", "celeriac:ProcessPool": "process",
+        ]
+        for (implementation, kind) in kinds {
+            var model = F.model()
+            model.mergeStats(["pool": ["implementation": .string(implementation)]], hostname: "w1@host")
+            let lines = F.lines(model, F.view(.workers, size: F.large))
+            let header = Array(try #require(lines.first { $0.hasPrefix("WORKER") }))
+            let w1 = Array(try #require(lines.first { $0.hasPrefix("w1@host") }))
+            let column = try #require(header.firstRange(of: Array("POOL"))).lowerBound
+            let cell = String(w1[column..<min(w1.count, column + 8)].filter { $0 != " " })
+            #expect(cell == kind, "\(implementation)")
+        }
+    }
+
     @Test func aLongTaskDoesNotTakeItsWorkerOffline() {
         // long-1 started ~25 s ago and is still running; heartbeats kept coming.
         let (_, lines) = render(.workers, F.small)

@@ -27,6 +27,7 @@ import Testing
         #expect(stats["pid"] == .int(Int(ProcessInfo.processInfo.processIdentifier)))
         #expect(stats["clock"]?.stringValue != nil, "stats.clock is a string, as Celery sends it")
         #expect(stats["pool"]?["max-concurrency"] == .int(4))
+        #expect(stats["pool"]?["implementation"] == "celeriac.concurrency.async:AsyncPool", "the kind where Celery puts it")
         let queues = try only(await control.broadcast("active_queues", timeout: .seconds(15), limit: 1), "w1@test")
         #expect(queues.arrayValue?.first?["name"] == "celery")
         let unknown = try only(await control.broadcast("no_such_command", timeout: .seconds(15), limit: 1), "w1@test")

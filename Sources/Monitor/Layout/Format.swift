@@ -88,11 +88,18 @@ public enum Format {
         return names[n] ?? "signal \(n)"
     }
 
-    /// The short pool name from `inspect stats`' implementation path:
-    /// `celery.concurrency.prefork:TaskPool` → `prefork`.
+    /// The short pool name from `inspect stats`' implementation path, the module's last part:
+    /// `celery.concurrency.prefork:TaskPool` → `prefork`, `celeriac.concurrency.async:AsyncPool`
+    /// → `async`.
     static func poolName(_ implementation: String?) -> String {
         guard let implementation else { return "-" }
-        let module = implementation.split(separator: ":").first.map(String.init) ?? implementation
+        let parts = implementation.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let module = String(parts[0])
+        // Celeriac workers before the kind was in the module path sent `celeriac:AsyncPool` and
+        // `celeriac:ProcessPool`: there only the class names the kind.
+        if module == "celeriac", parts.count == 2, parts[1].hasSuffix("Pool"), parts[1].count > 4 {
+            return parts[1].dropLast(4).lowercased()
+        }
         return module.split(separator: ".").last.map(String.init) ?? module
     }
 

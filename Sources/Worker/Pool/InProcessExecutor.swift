@@ -44,7 +44,7 @@ struct InProcessExecutor: TaskExecutor {
 
     func info(concurrency: Int, timeLimit: TimeLimit) -> JSONObject {
         [
-            "implementation": "celeriac:AsyncPool", "max-concurrency": .int(concurrency),
+            "implementation": .string(WorkerPoolKind.async.statsImplementation), "max-concurrency": .int(concurrency),
             "processes": .array([.int(Int(ProcessInfo.processInfo.processIdentifier))]),
             "max-tasks-per-child": "N/A", "put-guarded-by-semaphore": false, "timeouts": [0, 0],
         ]

@@ -260,7 +260,7 @@ final class ProcessPool: TaskExecutor {
 
     func info(concurrency: Int, timeLimit: TimeLimit) -> JSONObject {
         [
-            "implementation": "celeriac:ProcessPool", "max-concurrency": .int(concurrency),
+            "implementation": .string(WorkerPoolKind.process.statsImplementation), "max-concurrency": .int(concurrency),
             "processes": .array(pids.map(JSONValue.int)),
             "max-tasks-per-child": maxTasksPerChild.map(JSONValue.int) ?? "N/A", "put-guarded-by-semaphore": false,
             "timeouts": [.double(timeLimit.soft ?? 0), .double(timeLimit.hard ?? 0)],

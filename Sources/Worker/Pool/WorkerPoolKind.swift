@@ -17,4 +17,15 @@ public enum WorkerPoolKind: String, Sendable, CaseIterable {
         default: return nil
         }
     }
+
+    /// The pool's `implementation` in `inspect stats`, in Celery's `module:Class` form with the
+    /// kind as the module's last part (Celery 5.7 says `celery.concurrency.prefork:TaskPool`), so
+    /// Flower, `celery inspect stats` and qmon read `async` or `process` from it as they read
+    /// `prefork` from Celery's.
+    public var statsImplementation: String {
+        switch self {
+        case .async: "celeriac.concurrency.async:AsyncPool"
+        case .process: "celeriac.concurrency.process:ProcessPool"
+        }
+    }
 }
