@@ -13,7 +13,7 @@ import Darwin
 
 /// The client's send path against real Redis servers, without a worker: a test "worker" stores
 /// results the way the Redis result backend does (SETEX + PUBLISH in one MULTI).
-@Suite("CeleriacClient: sends do not wait for the result subscription, get() still misses nothing")
+@Suite("CeleriacClient: sends do not wait for the result subscription, get() still misses nothing", .tags(.integration))
 struct CeleriacClientTests {
     let logger = Logger(label: "client-test", factory: { _ in SwiftLogNoOpLogHandler() })
 

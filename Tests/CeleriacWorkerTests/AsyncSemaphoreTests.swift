@@ -5,7 +5,7 @@ import Testing
 
 /// The pool's line: tickets taken in order are served in that order, whatever order their
 /// holders come to redeem them in.
-@Suite struct AsyncSemaphoreTests {
+@Suite(.tags(.integration)) struct AsyncSemaphoreTests {
     /// Who got a slot, in order.
     final class Log: Sendable {
         private let entries = Mutex<[String]>([])

@@ -7,7 +7,7 @@ import Testing
 
 /// Celery's per-task options on a real worker: retries (explicit, max_retries, autoretry_for with
 /// backoff), acks_late, ignore_result, track_started.
-@Suite(.timeLimit(.minutes(2))) struct TaskOptionsTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct TaskOptionsTests {
     /// Holds the bodies of `t.late`, `t.held` and `t.tracked` until the test opens it, so a
     /// check "while the task runs" is made while it certainly runs, however slow the machine.
     final class Gate: Sendable {

@@ -7,7 +7,7 @@ import Logging
 import Synchronization
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct WorkerTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct WorkerTests {
     @Test func runsDemoTasksAndStoresResultsAClientCanGet() async throws {
         let h = try await WorkerHarness()
         defer { Task { await h.close() } }
@@ -317,7 +317,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct FailedTaskRetryTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct FailedTaskRetryTests {
     @Test func aFailedTaskIsKeptAndRetriedExactlyAsANewLinkedTask() async throws {
         let h = try await WorkerHarness()
         defer { Task { await h.close() } }
