@@ -159,6 +159,15 @@ final class AsyncSemaphore: Sendable {
         next?.resume()
     }
 
+    /// How many tasks are suspended in ``acquire()`` or ``redeem(_:beforeWaiting:)`` right now
+    /// (tickets whose holders have not come yet are not counted).
+    ///
+    /// For tests: they wait for this to reach a count instead of sleeping and hoping a task
+    /// got in line, and read it right after a ``release()`` to see who was (not) woken.
+    var suspendedWaiters: Int {
+        state.withLock { s in s.waiters.reduce(0) { $0 + ($1.continuation == nil ? 0 : 1) } }
+    }
+
     /// Fails every current and future ``acquire()`` and ticket with ``Closed``.
     func close() {
         let waiters = state.withLock { s -> [CheckedContinuation<Void, any Error>] in

@@ -6,7 +6,7 @@ import Testing
 
 /// The drain machinery against a private redis-server: staging, the atomic release, and what
 /// counts as done.
-@Suite(.timeLimit(.minutes(2))) struct BacklogTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct BacklogTests {
     static func connect(_ server: RedisServer, db: Int = 0) async throws -> RedisClient {
         var url = server.url
         url.database = db

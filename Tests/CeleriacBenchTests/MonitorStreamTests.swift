@@ -4,7 +4,7 @@ import CeleriacTestSupport
 import Foundation
 import Testing
 
-@Suite struct MonitorStreamTests {
+@Suite(.tags(.integration)) struct MonitorStreamTests {
     @Test func singleAndBatchedStreamsCarryTheSameEvents() throws {
         var single: [CeleryEvent] = []
         var singleMessages = 0

@@ -1,7 +1,7 @@
 import CeleriacBench
 import Testing
 
-@Suite struct RedisStatsTests {
+@Suite(.tags(.integration)) struct RedisStatsTests {
     static let info = """
         # Stats
         total_connections_received:12

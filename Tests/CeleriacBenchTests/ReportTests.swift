@@ -1,7 +1,7 @@
 import CeleriacBench
 import Testing
 
-@Suite struct ReportTests {
+@Suite(.tags(.integration)) struct ReportTests {
     @Test func sampleGivesMedianMinAndMax() throws {
         let odd = try #require(Sample([3, 1, 2]))
         #expect(odd.median == 2)

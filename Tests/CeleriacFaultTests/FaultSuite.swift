@@ -7,4 +7,4 @@ import Testing
 ///
 /// The faults run one after another (each loads the machine's cores on its own); they live in
 /// nested suites, one file per kind of fault, which `.serialized` covers too.
-@Suite(.serialized) struct FaultSuite {}
+@Suite(.tags(.fault), .serialized) struct FaultSuite {}

@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// Swift's ``ControlClient`` and ``EventReceiver`` against a real Python Celery 5.7 worker.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ControlClientInteropTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(2))) struct ControlClientInteropTests {
     private static func logger() -> Logger {
         var logger = Logger(label: "interop-control")
         logger.logLevel = .warning

@@ -6,7 +6,7 @@ import Testing
 
 /// `qworker --pool process` for real: tasks run in child processes of the qworker binary, so a
 /// crash, a hard limit or a terminate ends one child and the worker carries on with a new one.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct ProcessPoolTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(3))) struct ProcessPoolTests {
     /// A pool worker on the harness' Redis, with extra environment (Celery settings).
     private static func startPoolWorker(_ h: InteropHarness, name: String, arguments: [String],
                                         environment: [String: String] = [:]) throws -> ChildProcess {
@@ -160,10 +160,9 @@ import Testing
         let client = try await h.client()
         defer { client.close() }
 
-        let started = ContinuousClock.now
         let failed = try await Self.failure(try await client.delay("demo.spin", 60))
         #expect(failed.exception == ExceptionInfo(type: "TimeLimitExceeded", message: [.double(1)], module: "billiard.exceptions"))
-        #expect(started.duration(to: .now) < .seconds(20), "killed long before the 60 s spin ends")
+        // TimeLimitExceeded (not a result) is what says the limit, not the spin's end, stopped it.
         // The slot is free again at once: the only process was replaced and takes the next task.
         #expect(try await client.delay("demo.add", 1, 1).get(timeout: .seconds(20)) == .int(2), "\(worker.output)")
         let after = try await Self.processes(control, worker)
@@ -279,15 +278,14 @@ import Testing
             let active = try await Self.active(control)
             return active.count == 2
         }
-        let busySince = ContinuousClock.now
         var heartbeats = 0
         for await event in events.events where event.type == "worker-heartbeat" && event.hostname?.hasPrefix("busy@") == true {
             #expect(event.worker?.active == 2, "both processes are busy")
             heartbeats += 1
             if heartbeats == 3 { break }
         }
-        // Heartbeats every 2 s: three within the spins (10 s), while both cores spin.
-        #expect(busySince.duration(to: .now) < .seconds(9), "heartbeats kept coming while both processes spun")
+        // Three heartbeats that each saw both processes busy: they kept coming while both spun
+        // (no clock needed: a heartbeat sent after the spins would report none active).
         #expect(try await control.ping(timeout: .seconds(3)).count == 1, "the worker answers ping while both processes spin")
         for spin in spins { #expect(try await spin.get(timeout: .seconds(30)).intValue ?? 0 > 0) }
         await control.close()

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// A Python Celery 5.7 client sends; a Swift `qworker` runs; Python's `AsyncResult.get()` reads.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct PythonClientSwiftWorkerTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(3))) struct PythonClientSwiftWorkerTests {
     @Test func pythonClientGetsResultsAndExceptionsFromASwiftWorker() async throws {
         let h = try InteropHarness()
         defer { h.close() }

@@ -5,7 +5,7 @@ import Testing
 
 /// Celery's own tools — `celery inspect`, `celery control`, `celery events`, Flower 2.2 — see and
 /// steer a Swift worker as they would a Python one.
-@Suite(.serialized, .timeLimit(.minutes(4))) struct PythonToolsSwiftWorkerTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(4))) struct PythonToolsSwiftWorkerTests {
     private static let host = ProcessInfo.processInfo.hostName
 
     /// The JSON object `celery inspect … --json` printed (its last line that parses as one).

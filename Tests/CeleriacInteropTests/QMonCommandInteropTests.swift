@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// The real `qmon` binary against a real `qworker` and a real Python Celery 5.7 worker.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct QMonCommandInteropTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(2))) struct QMonCommandInteropTests {
     /// Runs `qmon` to completion; returns its exit status and stdout+stderr.
     private static func qmon(_ h: InteropHarness, _ arguments: [String], timeout: Duration = .seconds(15)) async throws -> (status: Int32, output: String) {
         let p = try ChildProcess(

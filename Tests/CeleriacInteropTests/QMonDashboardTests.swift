@@ -5,7 +5,7 @@ import Testing
 
 /// The real `qmon` dashboard in tmux, against a real redis-server with Swift and Python workers:
 /// what an operator sees and does.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct QMonDashboardTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(3))) struct QMonDashboardTests {
     private static let host = ProcessInfo.processInfo.hostName
 
     private func dashboard(_ h: InteropHarness, _ extra: String = "") throws -> TmuxSession {
@@ -26,7 +26,17 @@ import Testing
         screen.split(separator: "\n").first { $0.contains(text) && !$0.contains("search '") }.map(String.init)
     }
 
-    @Test func aWorkerAppearsWithinThreeSecondsAndGoesOfflineSoonAfterKill9() async throws {
+    @Test func aWorkerAppearsAndGoesOfflineAfterKill9() async throws {
+        try await appearAndGoOffline(timed: false)
+    }
+
+    /// The same with the promised delays checked: a wall-clock threshold, so tagged `timing` and
+    /// left out of the default run (`scripts/test.sh --timing`).
+    @Test(.tags(.timing)) func aWorkerAppearsWithinThreeSecondsAndGoesOfflineSoonAfterKill9() async throws {
+        try await appearAndGoOffline(timed: true)
+    }
+
+    private func appearAndGoOffline(timed: Bool) async throws {
         let h = try InteropHarness()
         defer { h.close() }
         let tmux = try dashboard(h)
@@ -36,15 +46,17 @@ import Testing
         let worker = try h.startSwiftWorker(name: "appear", arguments: ["--without-mingle"])
         let started = ContinuousClock.now
         let node = "appear@\(Self.host)"
-        try await tmux.waitFor(timeout: .seconds(6), "\(node) online") { self.line($0, containing: node)?.lowercased().contains("online") == true }
-        #expect(ContinuousClock.now - started < .seconds(3) + .milliseconds(500), "a started worker shows within 3 s (start-up included)")
+        try await tmux.waitFor(timeout: .seconds(timed ? 6 : 30), "\(node) online") { self.line($0, containing: node)?.lowercased().contains("online") == true }
+        if timed {
+            #expect(ContinuousClock.now - started < .seconds(3) + .milliseconds(500), "a started worker shows within 3 s (start-up included)")
+        }
         worker.signal(SIGKILL)
         await worker.wait()
         let killed = ContinuousClock.now
         // Expiry is 2 × the 2 s heartbeat interval; the rest is margin for a loaded 2-core machine
         // (the test command runs many suites at once).
-        try await tmux.waitFor(timeout: .seconds(15), "\(node) offline") { self.line($0, containing: node)?.lowercased().contains("offline") == true }
-        #expect(ContinuousClock.now - killed < .seconds(10))
+        try await tmux.waitFor(timeout: .seconds(timed ? 15 : 60), "\(node) offline") { self.line($0, containing: node)?.lowercased().contains("offline") == true }
+        if timed { #expect(ContinuousClock.now - killed < .seconds(10)) }
     }
 
     @Test func aFailureShowsInTheFailuresScreenWithItsTraceback() async throws {

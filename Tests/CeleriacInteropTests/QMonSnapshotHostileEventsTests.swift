@@ -7,7 +7,7 @@ import Testing
 /// The real `qmon snapshot --json` fed garbage and hostile events on a real Redis, its stdout
 /// read by Python's `json.load` with `parse_constant` refusing NaN/Infinity (strict JSON), as
 /// a script would (issue 12, case 7: two of eight such runs printed nothing a parser took).
-@Suite(.serialized, .timeLimit(.minutes(2))) struct QMonSnapshotHostileEventsTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(2))) struct QMonSnapshotHostileEventsTests {
     /// A kombu envelope as Celery publishes on `celeryev`, around raw body bytes.
     private static func envelope(_ body: [UInt8]) -> [UInt8] {
         let text = """

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// A Swift client sends to a real Python Celery 5.7 worker and reads its results.
-@Suite(.serialized, .timeLimit(.minutes(3))) struct SwiftClientPythonWorkerTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(3))) struct SwiftClientPythonWorkerTests {
     @Test func swiftClientReadsResultsFromAPythonWorker() async throws {
         let h = try InteropHarness()
         defer { h.close() }

@@ -2,7 +2,7 @@ import CeleriacMonitor
 import Foundation
 import Testing
 
-@Suite struct ActionLogTests {
+@Suite(.tags(.integration)) struct ActionLogTests {
     let date = Date(timeIntervalSince1970: 1_746_353_472.345)
 
     @Test func lineHasTimestampStatusActionAndOutcome() {

@@ -6,7 +6,7 @@ import Testing
 /// `qmon snapshot --json` is valid JSON whatever the events held (issue 12, case 7): each body
 /// below goes through the real decoder (``EventCodec``) into the model, and the document must
 /// parse with Foundation's strict RFC 8259 parser.
-@Suite struct ClusterSnapshotHostileEventsTests {
+@Suite(.tags(.integration)) struct ClusterSnapshotHostileEventsTests {
     /// A kombu envelope as Celery publishes on `celeryev`, around raw body bytes.
     static func envelope(_ body: [UInt8], routingKey: String = "task.multi") -> [UInt8] {
         let b64 = Data(body).base64EncodedString()

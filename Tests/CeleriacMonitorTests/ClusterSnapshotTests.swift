@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct ClusterSnapshotTests {
+@Suite(.tags(.integration)) struct ClusterSnapshotTests {
     typealias E = EventScript
 
     @Test func documentHasEverySectionFromAScriptedCluster() throws {

@@ -3,7 +3,7 @@ import CeleriacMonitor
 import Foundation
 import Testing
 
-@Suite struct ClusterStateBackfillTests {
+@Suite(.tags(.integration)) struct ClusterStateBackfillTests {
     @Test func storedResultsBecomeFinishedTasksWithoutCreatingWorkers() throws {
         var state = ClusterState()
         let done = Date(timeIntervalSince1970: 1000)

@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct ClusterStateTests {
+@Suite(.tags(.integration)) struct ClusterStateTests {
     typealias E = EventScript
     let id = "11111111-2222-3333-4444-555555555555"
 

@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct ControlReplySummaryTests {
+@Suite(.tags(.integration)) struct ControlReplySummaryTests {
     @Test func listsRepliesByNodeName() {
         let s = ControlReplySummary([
             "w2@host": ["ok": "terminate: abc"],

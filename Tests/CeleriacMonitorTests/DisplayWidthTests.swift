@@ -1,7 +1,7 @@
 import CeleriacMonitor
 import Testing
 
-@Suite struct DisplayWidthTests {
+@Suite(.tags(.integration)) struct DisplayWidthTests {
     @Test func wideCharactersTakeTwoColumns() {
         #expect(DisplayWidth.of("abc") == 3)
         #expect(DisplayWidth.of("漢字") == 4)

@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct FailureGroupsTests {
+@Suite(.tags(.integration)) struct FailureGroupsTests {
     typealias E = EventScript
 
     @Test(arguments: [

@@ -7,7 +7,7 @@ private typealias E = EventScript
 /// The shortcuts of the model's hot path (the task store's recent-id hints, the remembered
 /// worker and task-name places, the precedence switch) give the answers of the plain lookups,
 /// including after evictions and insertions that move things.
-@Suite struct IngestShortcutsTests {
+@Suite(.tags(.integration)) struct IngestShortcutsTests {
     @Test func precedenceSwitchMatchesCelerysOrder() {
         for state in TaskState.allCases {
             #expect(TaskRecord.precedence(state) == state.precedence, "\(state)")
@@ -82,7 +82,7 @@ private typealias E = EventScript
     }
 }
 
-@Suite struct EvictionReuseTests {
+@Suite(.tags(.integration)) struct EvictionReuseTests {
     @Test func aRecordMadeFromAnEvictedOneStartsEmpty() {
         var s = ClusterState(configuration: .init(maxTasks: 1))
         s.apply(E.received("a", at: 1), receivedAt: 1)

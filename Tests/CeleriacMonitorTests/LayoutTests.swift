@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct LayoutTests {
+@Suite(.tags(.integration)) struct LayoutTests {
     typealias F = DashboardFixture
     let model = F.model()
 

@@ -9,7 +9,7 @@ import CMallocStats
 
 /// qmon's memory is bounded in bytes, not only in entries: the task store by its byte budget
 /// and per-field limit, workers by their cap, the input buffer by bytes (issue 12, case 7).
-@Suite(.serialized) struct MemoryBoundsTests {
+@Suite(.tags(.memoryBounds), .serialized) struct MemoryBoundsTests {
     typealias E = EventScript
 
     private static func received(_ id: String, args: String, at t: Double) -> CeleryEvent {

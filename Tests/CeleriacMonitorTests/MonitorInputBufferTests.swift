@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct MonitorInputBufferTests {
+@Suite(.tags(.integration)) struct MonitorInputBufferTests {
     typealias E = EventScript
 
     private func eventCounts(_ inputs: [MonitorInput]) -> [Int] {

@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct QueueProbeTests {
+@Suite(.tags(.integration)) struct QueueProbeTests {
     @Test func skipsInternalExchanges() {
         #expect(QueueProbe.isInternalBinding("_kombu.binding.celery.pidbox"))
         #expect(QueueProbe.isInternalBinding("_kombu.binding.reply.celery.pidbox"))

@@ -1,7 +1,7 @@
 import CeleriacMonitor
 import Testing
 
-@Suite struct RateWindowTests {
+@Suite(.tags(.integration)) struct RateWindowTests {
     @Test func ratesOverOneSecondOneMinuteAndFifteenMinutes() {
         var w = RateWindow()
         // 10 per second for 15 minutes, then 100 per second for the last minute.

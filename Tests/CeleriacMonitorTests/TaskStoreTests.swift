@@ -7,7 +7,7 @@ import Testing
 import CMallocStats
 #endif
 
-@Suite struct TaskStoreTests {
+@Suite(.tags(.integration)) struct TaskStoreTests {
     typealias E = EventScript
 
     private func record(_ id: String) -> TaskRecord { TaskRecord(uuid: id, receivedAt: 0) }

@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct TaskTypeStatsTests {
+@Suite(.tags(.integration)) struct TaskTypeStatsTests {
     typealias E = EventScript
 
     @Test func runtimePercentilesFromAKnownDistribution() throws {

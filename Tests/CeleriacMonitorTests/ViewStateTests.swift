@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct ViewStateTests {
+@Suite(.tags(.integration)) struct ViewStateTests {
     typealias F = DashboardFixture
     let model = F.model()
 

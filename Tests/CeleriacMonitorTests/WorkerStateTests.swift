@@ -2,7 +2,7 @@ import Celeriac
 import CeleriacMonitor
 import Testing
 
-@Suite struct WorkerStateTests {
+@Suite(.tags(.integration)) struct WorkerStateTests {
     typealias E = EventScript
     let host = "w1@host"
 

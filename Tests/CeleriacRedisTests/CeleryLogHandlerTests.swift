@@ -2,7 +2,7 @@ import Celeriac
 import Logging
 import Testing
 
-@Suite struct CeleryLogHandlerTests {
+@Suite(.tags(.integration)) struct CeleryLogHandlerTests {
     private func event(_ message: Logger.Message, metadata: Logger.Metadata? = nil) -> LogEvent {
         LogEvent(level: .error, message: message, metadata: metadata, source: nil, file: #fileID, function: #function, line: #line)
     }

@@ -77,7 +77,7 @@ final class FakePidboxWorkers: Sendable {
     }
 }
 
-@Suite("ControlClient against a fake pidbox worker")
+@Suite("ControlClient against a fake pidbox worker", .tags(.integration))
 struct ControlClientTests {
     let server: RedisServer
     let logs = LogRecorder()
@@ -94,7 +94,7 @@ struct ControlClientTests {
         try await ControlClient.connect(url: url, logger: logs.logger())
     }
 
-    @Test func collectsEveryMatchingReplyUntilTheTimeout() async throws {
+    @Test(.timeLimit(.minutes(1))) func collectsEveryMatchingReplyUntilTheTimeout() async throws {
         let workers = try await FakePidboxWorkers.start(url: url, nodes: ["a@test", "b@test"], staleFirst: true, logger: logs.logger())
         defer { workers.stop() }
         let control = try await control()
@@ -108,7 +108,6 @@ struct ControlClientTests {
         let elapsed = ContinuousClock.now - started
         #expect(replies == ["a@test": ["ok": "pong"], "b@test": ["ok": "pong"]], "stale replies with another ticket are dropped")
         #expect(elapsed >= .milliseconds(11_950), "without a destination it collects until the timeout")
-        #expect(elapsed < .seconds(30), "bounded by the timeout, with a loaded machine's margin")
 
         let command = try #require(workers.received.first)
         #expect(command.method == "ping")
@@ -142,16 +141,14 @@ struct ControlClientTests {
         await #expect { try await control.ping() } throws: { ($0 as? RedisError)?.code == .closed }
     }
 
-    @Test func aDestinationLimitsRepliesAndReturnsEarly() async throws {
+    @Test(.timeLimit(.minutes(1))) func aDestinationLimitsRepliesAndReturnsEarly() async throws {
         let workers = try await FakePidboxWorkers.start(url: url, nodes: ["a@test", "b@test", "c@test"], logger: logs.logger())
         defer { workers.stop() }
         let control = try await control()
-        let started = ContinuousClock.now
-        // The timeout is far beyond what a healthy run takes, so returning well before it proves
-        // the early return even when the integration phase stalls the process for seconds.
-        let replies = try await control.ping(destination: ["a@test", "c@test"], timeout: .seconds(40))
+        // An hour: only the early return once every destination answered can end the call
+        // within the test's time limit, however long a loaded machine stalls the process.
+        let replies = try await control.ping(destination: ["a@test", "c@test"], timeout: .seconds(3600))
         #expect(replies.keys.sorted() == ["a@test", "c@test"])
-        #expect(ContinuousClock.now - started < .seconds(20), "returns once every destination answered")
         #expect(workers.received.first?.destination == ["a@test", "c@test"])
 
         let one = try await control.broadcast("ping", timeout: .seconds(10), limit: 1)
@@ -179,14 +176,12 @@ struct ControlClientTests {
         await control.close()
     }
 
-    @Test func fireAndForgetCommandsCarryNoTicket() async throws {
+    @Test(.timeLimit(.minutes(1))) func fireAndForgetCommandsCarryNoTicket() async throws {
         let workers = try await FakePidboxWorkers.start(url: url, nodes: ["a@test"], logger: logs.logger())
         defer { workers.stop() }
         let control = try await control()
-        let started = ContinuousClock.now
-        // A long timeout makes "returns at once" measurable on a loaded machine.
-        #expect(try await control.revoke(["id-1"], timeout: .seconds(30)) == [:])
-        #expect(ContinuousClock.now - started < .seconds(10), "no reply: returns without waiting out the timeout")
+        // An hour: only returning without waiting for replies ends it within the time limit.
+        #expect(try await control.revoke(["id-1"], timeout: .seconds(3600)) == [:])
         try await control.revoke(["id-1", "id-2"], terminate: true, signal: "SIGKILL", destination: ["a@test"])
         try await control.heartbeat()
         try await control.poolGrow(n: 2)

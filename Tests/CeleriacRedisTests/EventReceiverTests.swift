@@ -35,7 +35,7 @@ final class EventDrain: Sendable {
     deinit { task.cancel() }
 }
 
-@Suite("EventPublisher → EventReceiver over Redis pub/sub")
+@Suite("EventPublisher → EventReceiver over Redis pub/sub", .tags(.integration))
 struct EventReceiverTests {
     let server: RedisServer
     let logs = LogRecorder()

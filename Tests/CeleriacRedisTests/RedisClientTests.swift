@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import Testing
 
-@Suite("RedisClient: async facade with automatic pipelining and outage handling")
+@Suite("RedisClient: async facade with automatic pipelining and outage handling", .tags(.integration))
 struct RedisClientTests {
     let server: RedisServer
     let logs = LogRecorder()
@@ -131,19 +131,16 @@ struct RedisClientTests {
         }
     }
 
-    @Test func firstConnectFailsFastWhenRefused() async throws {
+    @Test(.timeLimit(.minutes(1))) func firstConnectFailsFastWhenRefused() async throws {
         let port = try RedisServer.freeLoopbackPort()
         var options = options()
-        options.connectTimeout = .seconds(30)
-        let started = ContinuousClock.now
+        // An hour: a refusal that were waited out would hit the test's time limit instead.
+        options.connectTimeout = .seconds(3600)
         await #expect {
             _ = try await RedisClient.connect(
                 url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)), options: options,
                 logger: logs.logger())
         } throws: { ($0 as? RedisError)?.code == .connectionFailed }
-        // Far below the connect timeout: a refusal is reported, not waited out. (The margin
-        // is for a loaded 2-core machine where other tests hold the cooperative threads.)
-        #expect(ContinuousClock.now - started < .seconds(12))
     }
 
     @Test func survivesServerRestartAndReplaysSelect() async throws {
@@ -202,7 +199,7 @@ struct RedisClientTests {
         #expect(try await queued == .integer(1))
     }
 
-    @Test func queuedRequestsFailAfterMaxOutageWait() async throws {
+    @Test(.timeLimit(.minutes(1))) func queuedRequestsFailAfterMaxOutageWait() async throws {
         var options = options()
         options.maxOutageWait = .milliseconds(300)
         let client = try await RedisClient.connect(url: server.url, options: options, logger: logs.logger())
@@ -213,9 +210,9 @@ struct RedisClientTests {
             ($0 as? RedisError)?.code == .connectionLost
         }
         let elapsed = ContinuousClock.now - started
-        // The upper bound only proves the wait is bounded (nil would wait forever); the unit
-        // phase runs hundreds of tests at once on two cores, where 300 ms has taken 3.7 s.
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(15), "\(elapsed)")
+        // Not before the wait (a lower bound a slow machine cannot break); that it ends at all
+        // (nil would wait forever) is the test's time limit.
+        #expect(elapsed >= .milliseconds(250), "\(elapsed)")
     }
 
     @Test func closeInterruptsBlockingPopAndFailsLaterRequests() async throws {

@@ -3,7 +3,7 @@ import CeleriacTestSupport
 import Foundation
 import Testing
 
-@Suite("RedisConnection against a private redis-server")
+@Suite("RedisConnection against a private redis-server", .tags(.integration))
 struct RedisConnectionTests {
     let server: RedisServer
     let connection: RedisConnection
@@ -124,11 +124,11 @@ struct RedisConnectionTests {
         #expect(try byName.send(RedisCommand("PING")) == .status("PONG"))
     }
 
-    @Test func failsQuicklyWhenConnectionIsRefused() throws {
+    @Test(.timeLimit(.minutes(1))) func failsQuicklyWhenConnectionIsRefused() throws {
         let port = try RedisServer.freeLoopbackPort()
         var options = RedisOptions()
-        options.connectTimeout = .seconds(30)
-        let started = ContinuousClock.now
+        // An hour: the "refused" error, not a timeout, is what proves it was not waited out.
+        options.connectTimeout = .seconds(3600)
         do {
             _ = try RedisConnection(url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)), options: options)
             Issue.record("connected to a closed port")
@@ -137,10 +137,9 @@ struct RedisConnectionTests {
             #expect(error.isConnectionProblem)
             #expect(error.message.contains("refused"), "\(error.message)")
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
-    @Test func readTimeoutAgainstSilentListenerThrowsTimeout() throws {
+    @Test(.timeLimit(.minutes(1))) func readTimeoutAgainstSilentListenerThrowsTimeout() throws {
         let listener = try SilentListener()
         var options = RedisOptions()
         options.readTimeout = .milliseconds(300)
@@ -155,8 +154,9 @@ struct RedisConnectionTests {
             #expect(error.isConnectionProblem)
         }
         let elapsed = ContinuousClock.now - started
-        // The upper bound only proves the timeout fires; a loaded two-core machine adds seconds.
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(15))
+        // A lower bound a slow machine cannot break; the `.timeout` code proves the timeout fired
+        // (the silent listener never answers, and the time limit catches a read that never ends).
+        #expect(elapsed >= .milliseconds(250))
         #expect(!silent.isConnected)
     }
 
@@ -180,7 +180,7 @@ struct RedisConnectionTests {
     }
 }
 
-@Suite("RedisConnection over a unix socket")
+@Suite("RedisConnection over a unix socket", .tags(.integration))
 struct RedisUnixSocketTests {
     @Test func talksOverUnixSocket() throws {
         let server = try RedisServer.start(unixSocket: true)
@@ -194,7 +194,7 @@ struct RedisUnixSocketTests {
     }
 }
 
-@Suite("RedisConnection authentication")
+@Suite("RedisConnection authentication", .tags(.integration))
 struct RedisAuthenticationTests {
     @Test func authenticatesWithPassword() throws {
         let server = try RedisServer.start(password: "pa ss:w@rd")

@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// Connections sharing a ``RedisOutageLog`` report an outage once between them.
-@Suite("RedisOutageLog: one outage, one warning, for every connection sharing it")
+@Suite("RedisOutageLog: one outage, one warning, for every connection sharing it", .tags(.integration))
 struct RedisOutageLogTests {
     let server: RedisServer
     let logs = LogRecorder()

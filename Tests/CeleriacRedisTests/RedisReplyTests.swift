@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite("RedisReply accessors and RedisError codes")
+@Suite("RedisReply accessors and RedisError codes", .tags(.integration))
 struct RedisReplyTests {
     @Test func accessorsDecodeOnDemand() {
         #expect(RedisReply.bulk(Array("42".utf8)).int == 42)

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite("RedisURL parsing")
+@Suite("RedisURL parsing", .tags(.integration))
 struct RedisURLTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let text: String

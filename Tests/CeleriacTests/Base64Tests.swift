@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The envelope's base64 codec against Foundation's, for every tail length.
-@Suite struct Base64Tests {
+@Suite(.tags(.unit)) struct Base64Tests {
     @Test func encodesLikeFoundationAndAppendsAfterWhatIsThere() {
         for length in 0..<70 {
             let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }

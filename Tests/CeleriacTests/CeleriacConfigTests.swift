@@ -2,7 +2,7 @@ import Celeriac
 import Foundation
 import Testing
 
-@Suite struct CeleriacConfigTests {
+@Suite(.tags(.unit)) struct CeleriacConfigTests {
     private func withFile(_ text: String, _ body: (String) throws -> Void) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("celeriac-\(UUID().uuidString).yaml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)

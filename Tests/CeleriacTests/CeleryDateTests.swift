@@ -4,7 +4,7 @@ import Testing
 
 /// Expected values come from CPython 3.11: `datetime.fromisoformat(text)` (naive taken as
 /// UTC), its epoch seconds/microseconds, and `.astimezone(utc).isoformat()`.
-@Suite struct CeleryDateTests {
+@Suite(.tags(.unit)) struct CeleryDateTests {
     static let cases: [(String, Int, Int, String)] = [
         ("2026-11-25T01:59:22.347288+00:00", 1795571962, 347288, "2026-11-25T01:59:22.347288+00:00"),
         ("2026-11-25T01:59:22+00:00", 1795571962, 0, "2026-11-25T01:59:22+00:00"),

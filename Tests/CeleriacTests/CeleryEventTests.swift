@@ -2,7 +2,7 @@ import Celeriac
 import Foundation
 import Testing
 
-@Suite struct CeleryEventTests {
+@Suite(.tags(.unit)) struct CeleryEventTests {
     private static func event(_ name: String, at index: Int = 0) throws -> CeleryEvent {
         let events = try EventCodec.decode(channel: nil, payload: try WireSamples.bytes(name + ".json"))
         return try #require(events.dropFirst(index).first)

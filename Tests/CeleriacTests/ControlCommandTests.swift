@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct ControlCommandTests {
+@Suite(.tags(.unit)) struct ControlCommandTests {
     private static func command(_ name: String) throws -> ControlCommand {
         try ControlCommand.decode(payload: try WireSamples.bytes(name + ".json"))
     }

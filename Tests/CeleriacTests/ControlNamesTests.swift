@@ -2,7 +2,7 @@ import Celeriac
 import Foundation
 import Testing
 
-@Suite struct ControlNamesTests {
+@Suite(.tags(.unit)) struct ControlNamesTests {
     @Test func namesTheBroadcastChannelAndExchanges() {
         #expect(ControlNames.broadcastChannel(db: 0) == "/0.celery.pidbox")
         #expect(ControlNames.broadcastChannel(db: 3) == "/3.celery.pidbox")

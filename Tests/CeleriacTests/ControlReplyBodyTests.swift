@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct ControlReplyBodyTests {
+@Suite(.tags(.unit)) struct ControlReplyBodyTests {
     private static func capturedResult(_ name: String) throws -> JSONValue {
         try ControlReply.decode(try WireSamples.bytes(name + "_REPLY.json")).result
     }

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct ControlReplyTests {
+@Suite(.tags(.unit)) struct ControlReplyTests {
     /// Each captured reply is rebuilt from its parts (node, result, the command's ticket and
     /// reply address, the worker's clock, the captured tag) and must match byte for byte.
     @Test(arguments: WireSamples.answered)

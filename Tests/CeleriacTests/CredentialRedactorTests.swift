@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct CredentialRedactorTests {
+@Suite(.tags(.unit)) struct CredentialRedactorTests {
     struct Case: Sendable, CustomTestStringConvertible {
         /// Text as a message might quote it.
         let text: String

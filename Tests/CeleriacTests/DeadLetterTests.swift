@@ -2,7 +2,7 @@ import Celeriac
 import Foundation
 import Testing
 
-@Suite struct DeadLetterTests {
+@Suite(.tags(.unit)) struct DeadLetterTests {
     @Test func roundTripsWithLossyMessageText() throws {
         let time = CeleryDate.parse("2026-11-25T01:59:22.347288+00:00")!
         let letter = DeadLetter(reason: "invalidBase64: body", queue: "celery", time: time, worker: "w1@vm",

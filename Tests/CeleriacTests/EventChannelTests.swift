@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct EventChannelTests {
+@Suite(.tags(.unit)) struct EventChannelTests {
     @Test(arguments: WireSamples.events)
     func namesTheChannelEachCaptureWasPublishedOn(name: String) throws {
         let channel = try WireSamples.text(name + ".channel.txt")

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct JSONObjectTests {
+@Suite(.tags(.unit)) struct JSONObjectTests {
     @Test func keepsInsertionOrderAndReplacesInPlace() {
         var o: JSONObject = ["b": 1, "a": 2]
         o["c"] = 3

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct JSONValueDecoderTests {
+@Suite(.tags(.unit)) struct JSONValueDecoderTests {
     typealias TaskRecord = CodableFixtures.TaskRecord
 
     @Test func roundTripsAStructThroughJSONText() throws {

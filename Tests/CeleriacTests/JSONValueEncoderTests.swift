@@ -41,7 +41,7 @@ enum CodableFixtures {
         small: -8, big: .max, ratio: 0.1, flag: true)
 }
 
-@Suite struct JSONValueEncoderTests {
+@Suite(.tags(.unit)) struct JSONValueEncoderTests {
     @Test func encodesInDeclarationOrderKeepingNumberKinds() throws {
         let value = try JSONValueEncoder().encode(CodableFixtures.record)
         #expect(

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct JSONWriterTests {
+@Suite(.tags(.unit)) struct JSONWriterTests {
     /// Samples that were not written by `json.dumps` defaults, with the style that reproduces them.
     static let compactSamples: Set<String> = [
         // Hand-made with separators=(",", ":") to show what the Python worker accepts.

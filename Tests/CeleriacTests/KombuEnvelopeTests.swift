@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct KombuEnvelopeTests {
+@Suite(.tags(.unit)) struct KombuEnvelopeTests {
     static func envelope(body: String, headers: String = #"{"lang": "py", "task": "t", "id": "i"}"#,
                          properties: String = #"{"body_encoding": "base64", "delivery_tag": "tag"}"#) -> [UInt8] {
         Array(#"{"body": "\#(body)", "content-encoding": "utf-8", "content-type": "application/json", "headers": \#(headers), "properties": \#(properties)}"#.utf8)

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct LamportClockTests {
+@Suite(.tags(.unit)) struct LamportClockTests {
     @Test func forwardCountsFromZeroLikeKombu() {
         var c = LamportClock()
         #expect(c.forward() == 1)

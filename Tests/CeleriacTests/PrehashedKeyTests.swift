@@ -1,7 +1,7 @@
 @testable import Celeriac
 import Testing
 
-@Suite struct PrehashedKeyTests {
+@Suite(.tags(.unit)) struct PrehashedKeyTests {
     @Test func behavesExactlyLikeItsStringInSetsAndDictionaries() {
         // Canonically equivalent strings are equal for String, so they must be for the key.
         let precomposed = "caf\u{E9}"

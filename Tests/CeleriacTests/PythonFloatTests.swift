@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct PythonFloatTests {
+@Suite(.tags(.unit)) struct PythonFloatTests {
     @Test func matchesPythonReprOnEdgeCases() {
         #expect(PythonFloat.repr(1e16) == "1e+16")
         #expect(PythonFloat.repr(1e15) == "1000000000000000.0")

@@ -3,7 +3,7 @@ import Testing
 
 /// Expected strings were produced by CPython 3.11 `repr` and celery 5.7.0's
 /// `celery.utils.saferepr.saferepr(value, 1024, maxlevels=3)` and pasted here.
-@Suite struct PythonReprTests {
+@Suite(.tags(.unit)) struct PythonReprTests {
     static let reprCases: [(JSONValue, String)] = [
         (.null, "None"),
         (.bool(true), "True"),

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct QueueKeysTests {
+@Suite(.tags(.unit)) struct QueueKeysTests {
     @Test(arguments: [(-5, 0), (0, 0), (1, 0), (2, 0), (3, 3), (4, 3), (5, 3), (6, 6), (8, 6), (9, 9), (10, 9), (255, 9)])
     func priorityBucketsDownToKombuSteps(priority: Int, step: Int) {
         #expect(QueueKeys.priorityStep(priority) == step)

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite struct RandomUUIDTests {
+@Suite(.tags(.unit)) struct RandomUUIDTests {
     @Test func formatsBytesAsUUIDTextWithVersionFourAndTheRFCVariant() {
         #expect(RandomUUID.format(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
         #expect(RandomUUID.format(high: .max, low: .max) == "ffffffff-ffff-4fff-bfff-ffffffffffff")

@@ -2,7 +2,7 @@ import Celeriac
 import Foundation
 import Testing
 
-@Suite struct ResultMetaTests {
+@Suite(.tags(.unit)) struct ResultMetaTests {
     static let resultSamples = Samples.names(prefix: "result_")
 
     static func decode(_ name: String) throws -> ResultMeta {
@@ -138,7 +138,7 @@ import Testing
     }
 }
 
-@Suite struct TaskStateTests {
+@Suite(.tags(.unit)) struct TaskStateTests {
     @Test func readinessAndPrecedenceFollowCeleryStates() {
         #expect(TaskState.allCases.filter(\.isReady) == [.success, .failure, .revoked])
         let order = TaskState.allCases.sorted { $0.precedence < $1.precedence }.map(\.rawValue)

@@ -2,7 +2,7 @@ import Celeriac
 import Foundation
 import Testing
 
-@Suite struct TaskMessageTests {
+@Suite(.tags(.unit)) struct TaskMessageTests {
     static let taskSamples = Samples.names(prefix: "task_")
 
     static func decode(_ name: String) throws -> TaskMessage {

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct TaskOptionsTests {
+@Suite(.tags(.unit)) struct TaskOptionsTests {
     @Test func defaultsAreCelerys() {
         let o = TaskOptions()
         #expect(o.maxRetries == 3)
@@ -50,7 +50,7 @@ import Testing
 }
 
 /// Waits and limits built from wire values never trap.
-struct WireDurationTests {
+@Suite(.tags(.unit)) struct WireDurationTests {
     @Test func durationsFromAnyDoubleClampInsteadOfTrapping() {
         #expect(Duration.seconds(clamping: 1e300) == Duration.longestWait)
         #expect(Duration.seconds(clamping: .infinity) == Duration.longestWait)

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct TaskRegistryTests {
+@Suite(.tags(.unit)) struct TaskRegistryTests {
     private func registry() -> TaskRegistry {
         var r = TaskRegistry()
         r.register("math.add", parameters: ["x", "y"]) { (x: Int, y: Int) in x + y }

@@ -1,7 +1,7 @@
 import Celeriac
 import Testing
 
-@Suite struct UnackedEntryTests {
+@Suite(.tags(.unit)) struct UnackedEntryTests {
     @Test func splicesTheEnvelopeExactlyAsKombuStoresIt() throws {
         let envelope = try Samples.bytes("task_add_delay.json")
         let stored = try Samples.bytes("unacked_hash_value.json")

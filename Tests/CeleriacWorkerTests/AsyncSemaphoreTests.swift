@@ -1,10 +1,11 @@
 @testable import CeleriacWorker
+import CeleriacTestSupport
 import Synchronization
 import Testing
 
 /// The pool's line: tickets taken in order are served in that order, whatever order their
 /// holders come to redeem them in.
-@Suite struct AsyncSemaphoreTests {
+@Suite(.tags(.integration)) struct AsyncSemaphoreTests {
     /// Who got a slot, in order.
     final class Log: Sendable {
         private let entries = Mutex<[String]>([])
@@ -24,19 +25,21 @@ import Testing
             log.add("third")
             pool.release()
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil(timeout: .seconds(10)) { pool.suspendedWaiters == 1 }
         let plain = Task {
             try await pool.acquire()
             log.add("acquire")
             pool.release()
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil(timeout: .seconds(10)) { pool.suspendedWaiters == 2 }
         #expect(pool.tryAcquire(upTo: 1) == 0, "nobody jumps the line")
         try await pool.redeem(first)
         log.add("first")
         pool.release()  // the slot is now the second ticket's, though its holder has not come
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(log.all == ["first"], "the third waits for the second")
+        // `release()` resumes whoever it hands the slot to before it returns: both still
+        // suspended means the third holder and the plain acquire were not woken.
+        #expect(pool.suspendedWaiters == 2, "the third waits for the second")
+        #expect(log.all == ["first"])
         try await pool.redeem(second)
         log.add("second")
         pool.release()
@@ -64,8 +67,9 @@ import Testing
         let waiting = pool.ticket()
         let notYet = pool.ticket()
         let waiter = Task { try await pool.redeem(waiting) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil(timeout: .seconds(10)) { pool.suspendedWaiters == 1 }
         pool.close()
+        #expect(pool.suspendedWaiters == 0)
         await #expect(throws: AsyncSemaphore.Closed.self) { try await waiter.value }
         await #expect(throws: AsyncSemaphore.Closed.self) { try await pool.redeem(notYet) }
         await #expect(throws: AsyncSemaphore.Closed.self) { try await pool.redeem(granted) }
@@ -77,25 +81,20 @@ import Testing
         // Cancelled before it asks (the worker cancels a race's slot-gathering side this way):
         // its cancellation handler runs before it could be in line, so joining the line would
         // leave it waiting for a slot that may never come.
+        let ended = Log()
         let late = Task {
+            defer { ended.add("ended") }
             while !Task.isCancelled { await Task.yield() }
             try await window.acquire()
         }
         late.cancel()
-        // Whichever ends first: the cancelled acquire, or two seconds (it would wait for ever).
-        let outcome = await withTaskGroup(of: String.self) { group in
-            group.addTask {
-                do { try await late.value; return "acquired" } catch is CancellationError { return "cancelled" } catch { return "\(error)" }
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return "still waiting"
-            }
-            let first = await group.next()!
-            window.release()  // lets a waiting acquire end, so the group can finish
-            group.cancelAll()
-            return first
-        }
+        // Either the cancelled acquire ends, or it joins the line (where it would wait for
+        // ever): whichever is seen first, no clock decides.
+        try await waitUntil(timeout: .seconds(30)) { window.suspendedWaiters > 0 || !ended.all.isEmpty }
+        #expect(window.suspendedWaiters == 0, "a cancelled task joined the line")
+        window.release()  // lets a wrongly waiting acquire end, so the task can finish
+        let outcome: String
+        do { try await late.value; outcome = "acquired" } catch is CancellationError { outcome = "cancelled" } catch { outcome = "\(error)" }
         #expect(outcome == "cancelled")
         #expect(window.tryAcquire(upTo: 1) == 1, "the freed slot is not handed to the cancelled task")
     }

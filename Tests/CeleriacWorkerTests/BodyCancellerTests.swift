@@ -3,7 +3,7 @@ import Testing
 
 /// The in-process pool runs a body in the message's own task; `revoke --terminate` reaches it
 /// through ``BodyCanceller``.
-@Suite struct BodyCancellerTests {
+@Suite(.tags(.integration)) struct BodyCancellerTests {
     @Test func cancelWhileTheBodyRunsCancelsIt() async {
         let canceller = BodyCanceller()
         let (entered, enteredContinuation) = AsyncStream<Void>.makeStream()

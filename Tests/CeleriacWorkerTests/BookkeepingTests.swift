@@ -8,7 +8,7 @@ import Testing
 
 /// The worker's batched bookkeeping against a real redis-server: the reservation script that
 /// pops and records in one step, and the group-committed ack/result writes.
-@Suite(.timeLimit(.minutes(2))) struct BookkeepingTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct BookkeepingTests {
     let server: RedisServer
     let redis: RedisClient
     let logger = Logger(label: "test-bookkeeping")

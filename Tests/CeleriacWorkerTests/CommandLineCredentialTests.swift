@@ -10,7 +10,7 @@ import Testing
 /// say clearly what is wrong and where.
 ///
 /// Every password holds `s3cr3t`, so one search finds any piece of any of them.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct CommandLineCredentialTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(2))) struct CommandLineCredentialTests {
     private static let secret = "s3cr3t"
 
     /// Runs `binary` with `arguments` in `directory` to its end; returns its exit status and

@@ -4,7 +4,7 @@ import Testing
 
 /// The heap of ETA waiters: earliest first, ties in arrival order, and what the timer needs
 /// to know (the earliest deadline, whether a new waiter must re-arm it).
-@Suite struct EtaScheduleTests {
+@Suite(.tags(.integration)) struct EtaScheduleTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func dueWaitersComeOutEarliestFirstAndTheRestStay() {

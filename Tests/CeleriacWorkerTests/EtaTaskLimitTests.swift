@@ -7,7 +7,7 @@ import Testing
 /// `worker_eta_task_limit`: ETA messages give their prefetch slot back while the hold stays
 /// within the limit, keep it past that (so the worker takes nothing more), and a place freed
 /// outside the window goes to a waiter parked in it.
-@Suite struct EtaTaskLimitTests {
+@Suite(.tags(.integration)) struct EtaTaskLimitTests {
     /// A prefetch window of `window` slots with every slot taken by a message.
     private func fullWindow(_ window: Int) -> (AsyncSemaphore, [PrefetchSlot]) {
         let semaphore = AsyncSemaphore(slots: window)
@@ -70,7 +70,7 @@ import Testing
 
 /// `worker_eta_task_limit` is read like the other worker settings: flag, then environment, then
 /// config file; Celery's default is no limit, and 0 or `none` say so too.
-@Suite struct EtaTaskLimitSettingTests {
+@Suite(.tags(.integration)) struct EtaTaskLimitSettingTests {
     @Test func readFromFlagEnvironmentAndConfigFileWithNoLimitByDefault() throws {
         #expect(try WorkerCommand.parse([]).settings(environment: [:]).etaTaskLimit == nil)
         #expect(try WorkerCommand.parse(["--eta-task-limit", "500"]).settings(environment: [:]).etaTaskLimit == 500)

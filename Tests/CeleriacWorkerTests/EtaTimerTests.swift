@@ -7,7 +7,7 @@ import Testing
 /// The worker's one ETA timer, on a clock moved by hand: waiters wake when due and not before,
 /// an earlier ETA re-arms the timer, closing or cancelling wakes waiters with `false`, and the
 /// timer wakes once per nap whatever the number waiting.
-@Suite(.timeLimit(.minutes(1))) struct EtaTimerTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(1))) struct EtaTimerTests {
     /// A clock that moves only when told; its sleepers wake when it passes their deadline.
     final class HandClock: EtaClock {
         private struct Sleeper {

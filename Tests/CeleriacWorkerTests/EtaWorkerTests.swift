@@ -7,7 +7,7 @@ import Testing
 
 /// Issue 12 case 3: far-future ETA messages held by a worker cost it no work while they wait,
 /// and `worker_eta_task_limit` caps how many it holds, the rest waiting in Redis, none lost.
-@Suite(.timeLimit(.minutes(3))) struct EtaWorkerTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(3))) struct EtaWorkerTests {
     private func unacked(_ h: WorkerHarness) async throws -> Int {
         try await h.redis.send(RedisCommand("HLEN", "unacked")).int ?? -1
     }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// The fence's decisions, with the clock passed in.
-struct LivenessFenceTests {
+@Suite(.tags(.integration)) struct LivenessFenceTests {
     let start = ContinuousClock.now
     let window = LivenessWindow()
     var ttl: Duration { window.timeout }

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// The liveness window (`visibility_timeout`) and what follows from it.
-struct LivenessWindowTests {
+@Suite(.tags(.integration)) struct LivenessWindowTests {
     @Test func theDefaultIsSixSecondsRefreshedEveryTwo() {
         let window = LivenessWindow()
         #expect(window.timeout == .seconds(6))

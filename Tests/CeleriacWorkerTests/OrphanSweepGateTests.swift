@@ -3,7 +3,7 @@ import Testing
 
 /// After an outage every liveness key may have lapsed: a worker waits a full TTL of prompt
 /// refreshes before it judges a peer dead, so it does not restore what live peers hold.
-@Suite struct OrphanSweepGateTests {
+@Suite(.tags(.integration)) struct OrphanSweepGateTests {
     let start = ContinuousClock.now
     let window = LivenessWindow()
 

@@ -9,7 +9,7 @@ import Testing
 
 /// ``ProcessPool`` on its own, with the built `qworker` as its child binary (the test runner
 /// cannot be one): how each kind of ending comes back from a real child process.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ProcessPoolExecutorTests {
+@Suite(.tags(.integration), .serialized, .timeLimit(.minutes(2))) struct ProcessPoolExecutorTests {
     private static var qworker: PoolChildCommand {
         let path = TestEnvironment.binDirectory.appendingPathComponent("qworker").path
         return PoolChildCommand(executable: path, arguments: [path])

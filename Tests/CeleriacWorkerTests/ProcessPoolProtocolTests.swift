@@ -6,7 +6,7 @@ import Testing
 
 /// The worker ↔ pool-child protocol: jobs and replies survive the pipe intact, so a task run in
 /// a child ends exactly as it would have in-process.
-@Suite struct ProcessPoolProtocolTests {
+@Suite(.tags(.integration)) struct ProcessPoolProtocolTests {
     private func context() -> TaskContext {
         TaskContext(id: "t-1", name: "demo.add", retries: 2, rootID: "root", parentID: nil, hostname: "w1@box",
                     logger: .init(label: "test"), argsRepr: "(1, 2)", kwargsRepr: "{'z': 'é'}")

@@ -5,7 +5,7 @@ import Testing
 
 /// The worker's record of held messages when a restored message is taken again (same task id,
 /// same delivery tag) before the first taking has finished.
-@Suite struct RequestTrackerTests {
+@Suite(.tags(.integration)) struct RequestTrackerTests {
     @Test func finishingAnEarlierTakingLeavesTheLaterOneTracked() throws {
         let message = TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: TaskSendOptions(), origin: "gen1@test",
                                        now: Date(), newID: { "id-1" })

@@ -4,7 +4,7 @@ import Testing
 
 /// The worker's direct event writer produces exactly the bytes of Core's event builders, which
 /// the event samples captured from Celery pin down.
-@Suite struct TaskEventRecordTests {
+@Suite(.tags(.integration)) struct TaskEventRecordTests {
     let sender = EventSender(hostname: "w1@host \"q\" é", utcoffset: -1, pid: 4242)
 
     private func expectSame(_ record: TaskEventRecord, _ event: CeleryEvent, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -7,8 +7,20 @@ import Testing
 
 /// Celery's per-task options on a real worker: retries (explicit, max_retries, autoretry_for with
 /// backoff), acks_late, ignore_result, track_started.
-@Suite(.timeLimit(.minutes(2))) struct TaskOptionsTests {
-    private func registry() -> TaskRegistry {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct TaskOptionsTests {
+    /// Holds the bodies of `t.late`, `t.held` and `t.tracked` until the test opens it, so a
+    /// check "while the task runs" is made while it certainly runs, however slow the machine.
+    final class Gate: Sendable {
+        private let state = Mutex((entered: 0, open: false))
+        var entered: Int { state.withLock { $0.entered } }
+        func open() { state.withLock { $0.open = true } }
+        func pass() async throws {
+            state.withLock { $0.entered += 1 }
+            try await waitUntil(timeout: .seconds(60)) { self.state.withLock { $0.open } }
+        }
+    }
+
+    private func registry(gate: Gate = Gate()) -> TaskRegistry {
         var r = DemoTasks.registry
         r.register("t.retrying", parameters: ["times"], options: TaskOptions(maxRetries: 5)) { (times: Int) -> [String] in
             let ctx = TaskContext.current!
@@ -21,8 +33,11 @@ import Testing
         r.register("t.auto", parameters: [], options: TaskOptions(maxRetries: 3, autoretryFor: ["RuntimeError"], retryBackoff: 0.1, retryJitter: false)) { () -> Int in
             throw TaskError.runtimeError("attempt \(TaskContext.current!.retries)")
         }
-        r.register("t.late", parameters: ["seconds"], options: TaskOptions(acksLate: true)) { (s: Double) in
-            try await Task.sleep(for: .seconds(s)); return s
+        r.register("t.late", parameters: [], options: TaskOptions(acksLate: true)) { () -> String in
+            try await gate.pass(); return "late"
+        }
+        r.register("t.held", parameters: []) { () -> String in
+            try await gate.pass(); return "held"
         }
         r.register("t.silent", parameters: [], options: TaskOptions(ignoreResult: true)) { () in 1 }
         r.register("t.tidy", parameters: []) { () -> String in
@@ -39,8 +54,8 @@ import Testing
             while ContinuousClock.now < until { await Task.yield(); try? await Task.sleep(for: .milliseconds(10)) }
             return "too late"
         }
-        r.register("t.tracked", parameters: ["seconds"], options: TaskOptions(trackStarted: true)) { (s: Double) in
-            try await Task.sleep(for: .seconds(s)); return s
+        r.register("t.tracked", parameters: [], options: TaskOptions(trackStarted: true)) { () -> String in
+            try await gate.pass(); return "tracked"
         }
         return r
     }
@@ -79,44 +94,51 @@ import Testing
     }
 
     @Test func acksLateKeepsTheMessageUnackedWhileRunning() async throws {
-        let h = try await WorkerHarness(tasks: registry())
+        let gate = Gate()
+        let h = try await WorkerHarness(tasks: registry(gate: gate))
         defer { Task { await h.close() } }
-        // Polled rather than timed, so a loaded machine cannot make either check flaky; 4 s
-        // because under the integration phase's load the two checks below once came 2 s late.
-        let late = try await h.client.delay("t.late", 4.0)
-        try await waitUntil(timeout: .seconds(10)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 1 }
-        try await Task.sleep(for: .milliseconds(300))
+        // Checked while the body is held at the gate: it runs for as long as the test needs.
+        let late = try await h.client.delay("t.late")
+        try await waitUntil(timeout: .seconds(10)) { gate.entered == 1 }
         #expect(try await late.state() != .success)
         #expect(try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 1, "still unacked mid-task")
-        _ = try await late.get(timeout: .seconds(10))
+        gate.open()
+        #expect(try await late.get(timeout: .seconds(10)) == "late")
         try await waitUntil(timeout: .seconds(5)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0 }
-        let early = try await h.client.delay("demo.sleep", 5.0)
-        try await waitUntil(timeout: .seconds(10)) { try await h.redis.send(RedisCommand("LLEN", "celery")).int == 0 }
-        try await waitUntil(timeout: .seconds(4)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0 }
+    }
+
+    @Test func byDefaultTheMessageIsAckedWhenTheTaskStarts() async throws {
+        let gate = Gate()
+        let h = try await WorkerHarness(tasks: registry(gate: gate))
+        defer { Task { await h.close() } }
+        let early = try await h.client.delay("t.held")
+        try await waitUntil(timeout: .seconds(10)) { gate.entered == 1 }
+        // The ack goes out in the worker's next write batch, shortly after the start.
+        try await waitUntil(timeout: .seconds(10)) { try await h.redis.send(RedisCommand("HLEN", "unacked")).int == 0 }
+        #expect(try await h.redis.send(RedisCommand("LLEN", "celery")).int == 0)
         #expect(try await early.state() != .success, "acked at start by default, while it still runs")
-        _ = try await early.get(timeout: .seconds(10))
+        gate.open()
+        #expect(try await early.get(timeout: .seconds(10)) == "held")
     }
 
     @Test func ignoreResultStoresNothingAndTrackStartedStoresStarted() async throws {
-        let h = try await WorkerHarness(tasks: registry())
+        let gate = Gate()
+        let h = try await WorkerHarness(tasks: registry(gate: gate))
         defer { Task { await h.close() } }
         let silent = try await h.client.send("t.silent", options: TaskSendOptions(ignoreResult: true))
         let after = try await h.client.delay("demo.add", 1, 1)
         _ = try await after.get(timeout: .seconds(10))
         #expect(try await silent.meta() == nil)
-        // The STARTED meta is kept from the poll that sees it: read again after, it can already
-        // be SUCCESS when the machine is loaded.
-        let tracked = try await h.client.delay("t.tracked", 2.0)
-        let seen = Mutex<ResultMeta?>(nil)
-        try await waitUntil(timeout: .seconds(10)) {
-            let meta = try await tracked.meta()
-            guard meta?.status == .started else { return false }
-            seen.withLock { $0 = meta }
-            return true
-        }
-        let started = try #require(seen.withLock { $0 })
+        // STARTED is read while the body is held at the gate, so it cannot be SUCCESS yet.
+        let tracked = try await h.client.delay("t.tracked")
+        try await waitUntil(timeout: .seconds(10)) { gate.entered == 1 }
+        // STARTED is stored before the body runs (through the write batch: poll for it).
+        try await waitUntil(timeout: .seconds(10)) { try await tracked.meta()?.status == .started }
+        let started = try #require(try await tracked.meta())
+        #expect(started.status == .started)
         #expect(started.result["hostname"]?.stringValue == h.worker.settings.nodeName)
-        #expect(try await tracked.get(timeout: .seconds(15)) == .double(2.0))
+        gate.open()
+        #expect(try await tracked.get(timeout: .seconds(15)) == "tracked")
     }
 
     @Test func timeLimitsFromTheMessageEndTasksAsCeleryRecordsThem() async throws {

@@ -6,7 +6,7 @@ import Testing
 // Values a worker reads from messages and control commands, of any size or type: never a trap.
 
 /// The count of workers a message was running on when they died, read from a wire header.
-struct WorkerLossCountTests {
+@Suite(.tags(.integration)) struct WorkerLossCountTests {
     func message(_ header: JSONValue?) -> TaskMessage {
         var m = TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: TaskSendOptions(), origin: "gen0@test",
                                  now: Date(), newID: { "id" })
@@ -25,7 +25,7 @@ struct WorkerLossCountTests {
 }
 
 /// Rate limits arrive in control commands: any rate gives a wait, never a trap.
-struct TaskRateLimiterWireTests {
+@Suite(.tags(.integration)) struct TaskRateLimiterWireTests {
     @Test func aTinyRateWaitsLongInsteadOfTrapping() throws {
         let limiter = TaskRateLimiter()
         let rate = try #require(TaskRateLimiter.parse("1e-300/h"))

@@ -3,7 +3,7 @@ import CeleriacWorker
 import Foundation
 import Testing
 
-@Suite struct WorkerCommandTests {
+@Suite(.tags(.integration)) struct WorkerCommandTests {
     @Test func flagsOverrideEnvironmentAndConfig() throws {
         let cmd = try WorkerCommand.parse(["--broker", "redis://:secret@127.0.0.1:7000/3", "-Q", "a, b", "-c", "3", "--prefetch-multiplier", "2", "-n", "w1@%h"])
         let s = try cmd.settings(environment: ["CELERY_BROKER_URL": "redis://127.0.0.1:1/0", "CELERY_RESULT_BACKEND": "redis://127.0.0.1:7001/1"])

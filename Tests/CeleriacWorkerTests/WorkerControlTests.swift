@@ -7,7 +7,7 @@ import Testing
 
 /// Remote control and events of an in-process worker, driven by the Swift control client and
 /// event receiver over a real redis-server. (The same against Python's tools is in the interop suite.)
-@Suite(.timeLimit(.minutes(2))) struct WorkerControlTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct WorkerControlTests {
     private func only(_ replies: [String: JSONValue], _ node: String) throws -> JSONValue {
         #expect(replies.count == 1, "\(replies)")
         return try #require(replies[node], "no reply from \(node) in \(replies)")

@@ -7,7 +7,7 @@ import Logging
 import Synchronization
 import Testing
 
-@Suite(.timeLimit(.minutes(2))) struct WorkerTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct WorkerTests {
     @Test func runsDemoTasksAndStoresResultsAClientCanGet() async throws {
         let h = try await WorkerHarness()
         defer { Task { await h.close() } }
@@ -28,10 +28,15 @@ import Testing
         server.stop()
         var settings = WorkerSettings(brokerURL: server.url, resultBackendURL: server.url, nodeName: "early@test")
         settings.mingle = false
-        let worker = Worker(settings: settings, tasks: DemoTasks.registry, logger: Logger(label: "test-early"))
+        let log = LogRecorder()
+        let worker = Worker(settings: settings, tasks: DemoTasks.registry, logger: log.logger("test-early"))
         let running = Task { try await worker.run() }
         defer { running.cancel() }
-        try await Task.sleep(for: .milliseconds(500))
+        // The line is logged once an attempt failed and another is scheduled: from then on the
+        // worker is waiting, not exiting (a worker that gave up would never log it).
+        try await waitUntil(timeout: .seconds(30)) {
+            worker.hasStopped || log.messages.contains { $0.hasPrefix("consumer: Cannot connect to ") && $0.contains("Trying again in") }
+        }
         #expect(!worker.hasStopped, "still trying, not exited")
         #expect(!worker.isReady)
         try server.restart()
@@ -249,7 +254,9 @@ import Testing
         tasks.register("t.probe", parameters: []) { () -> Int in
             gauge.enter()
             defer { gauge.leave() }
-            try await Task.sleep(for: .milliseconds(300))
+            // Held until two have run at once, so the overlap does not depend on how fast the
+            // machine is; with one slot (broken) each ends after the wait and the maximum is 1.
+            try? await waitUntil(timeout: .seconds(10)) { gauge.maximum >= 2 }
             return 1
         }
         let h = try await WorkerHarness(concurrency: 2, prefetchMultiplier: 1, tasks: tasks)
@@ -310,7 +317,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct FailedTaskRetryTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct FailedTaskRetryTests {
     @Test func aFailedTaskIsKeptAndRetriedExactlyAsANewLinkedTask() async throws {
         let h = try await WorkerHarness()
         defer { Task { await h.close() } }

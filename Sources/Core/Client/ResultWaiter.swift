@@ -70,6 +70,10 @@ final class ResultWaiter: Sendable {
 
     private var subscriber: RedisSubscriber? { subscriberBox.withLock { $0 } }
 
+    /// How many times a caller woke the subscriber's loop (``RedisSubscriber/callerWakeUps``):
+    /// lets a test see at once that a send left it asleep and that a wait woke it.
+    var subscriberWakeUps: Int { subscriber?.callerWakeUps ?? 0 }
+
     /// Requests subscriptions to the result channels of `taskIDs` not yet subscribed, in one
     /// SUBSCRIBE, and returns at once: ``waitReady(_:timeout:)`` waits for the confirmation.
     func requestSubscriptions(_ taskIDs: [String]) {

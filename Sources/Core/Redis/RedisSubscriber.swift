@@ -104,6 +104,13 @@ public final class RedisSubscriber: Sendable {
         core.flush()
     }
 
+    /// How many times a caller has woken the loop (a request, ``flush()``, ``close()``).
+    ///
+    /// For tests: a deferred request that leaves this unchanged is certain not to be written
+    /// until something else wakes the loop, which a test can check at once instead of
+    /// sleeping and then seeing that Redis has not received it.
+    var callerWakeUps: Int { core.state.withLock { $0.callerWakeUps } }
+
     /// Deferred requests naming this many channels in all wake the loop anyway, so a bulk
     /// producer's backlog of subscriptions stays short.
     public static let deferredWakeLimit = RedisSubscriberCore.deferredWakeLimit
@@ -151,6 +158,8 @@ final class RedisSubscriberCore: Sendable {
         /// Names in `queue`'s deferred requests since the loop last took it.
         var deferredNames = 0
         var closed = false
+        /// Counts the wake-ups callers asked for (see ``RedisSubscriber/callerWakeUps``).
+        var callerWakeUps = 0
         /// The connected socket, so ``close()`` can `shutdown(2)` it from the caller's thread:
         /// Redis drops the subscriptions at once even if the loop is busy in the handler. Only
         /// valid under the lock; the loop clears it before it frees or replaces the connection.
@@ -206,9 +215,13 @@ final class RedisSubscriberCore: Sendable {
         let accepted = state.withLock { state -> Bool? in
             guard !state.closed else { return nil }
             state.queue.append(Request(kind: kind, names: names, completion: completion, enqueued: .now))
-            guard deferred else { return true }
-            state.deferredNames += max(names.count, 1)
-            return state.deferredNames >= Self.deferredWakeLimit
+            var wakes = true
+            if deferred {
+                state.deferredNames += max(names.count, 1)
+                wakes = state.deferredNames >= Self.deferredWakeLimit
+            }
+            if wakes { state.callerWakeUps += 1 }
+            return wakes
         }
         switch accepted {
         case nil: completion(.failure(closedError))
@@ -220,7 +233,12 @@ final class RedisSubscriberCore: Sendable {
     static let deferredWakeLimit = 1024
 
     func flush() {
-        if state.withLock({ !$0.queue.isEmpty }) { wake() }
+        let wakes = state.withLock { state -> Bool in
+            guard !state.queue.isEmpty else { return false }
+            state.callerWakeUps += 1
+            return true
+        }
+        if wakes { wake() }
     }
 
     func close() {
