@@ -7,7 +7,7 @@ import Testing
 
 /// Celery's signals as ``TaskMiddleware``: each hook once, in Celery's order, for a task that
 /// succeeds, fails, retries and is revoked, from a Swift client and from Python Celery's.
-@Suite(.timeLimit(.minutes(2))) struct TaskMiddlewareTests {
+@Suite(.tags(.integration), .timeLimit(.minutes(2))) struct TaskMiddlewareTests {
     /// Records every hook as one line, per task id.
     final class Recorder: TaskMiddleware {
         private let lines = Mutex<[String]>([])

@@ -6,7 +6,7 @@ import Testing
 
 /// What the worker decides once a task body ended, without Redis: each ending and option gives
 /// the actions Celery's worker would take, in its order.
-struct TaskSettlementTests {
+@Suite(.tags(.unit)) struct TaskSettlementTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     func facts(_ message: TaskMessage? = nil, options: TaskOptions = TaskOptions(), acksLate: Bool = false,
