@@ -109,27 +109,29 @@ enum TaskSettlement {
             return poolProcessLost(reason: reason, facts)
         case .hardLimit(let limit):
             let error = TaskError(type: "TimeLimitExceeded", arguments: [.double(limit)], module: "billiard.exceptions")
-            return failed(error, cause: .hardLimit(limit), facts)
+            return failedUnlessAutoretried(error, cause: .hardLimit(limit), facts)
         case .softLimit(let limit):
             let error = TaskError(type: "SoftTimeLimitExceeded", arguments: [.string("SoftTimeLimitExceeded(\(PythonRepr.floatRepr(limit)),)")],
                                   module: "billiard.exceptions")
-            return failed(error, cause: .softLimit(limit), facts)
+            return failedUnlessAutoretried(error, cause: .softLimit(limit), facts)
         case .finished(.success(let value)):
             return settled([.report(.succeeded(value, runtime: facts.runtime)),
                             .store(.success(taskID: m.id, result: value, now: facts.now, parentID: m.parentID, groupID: m.group))], facts)
         case .finished(.failure(let request as RetryRequest)):
             return retried(request, facts)
         case .finished(.failure(let thrown)):
-            let error = TaskError.from(thrown)
-            // autoretry_for: a listed error type becomes a retry with Celery's backoff.
-            if facts.options.autoretryFor.contains(error.type) {
-                let delay = facts.options.autoretryDelay(retries: m.retries, random: facts.random)
-                switch facts.context.retry(countdown: delay, error: thrown) {
-                case let request as RetryRequest: return retried(request, facts)
-                case let exhausted: return failed(TaskError.from(exhausted), cause: .raised, facts)
-                }
-            }
-            return failed(error, cause: .raised, facts)
+            return failedUnlessAutoretried(TaskError.from(thrown), cause: .raised, facts)
+        }
+    }
+
+    /// `autoretry_for`: a listed error type becomes a retry with Celery's backoff, until
+    /// `max_retries` runs out; any other error is a failure.
+    private static func failedUnlessAutoretried(_ error: TaskError, cause: FailureCause, _ facts: Facts) -> [Action] {
+        guard facts.options.autoretryFor.contains(error.type) else { return failed(error, cause: cause, facts) }
+        let delay = facts.options.autoretryDelay(retries: facts.message.retries, random: facts.random)
+        switch facts.context.retry(countdown: delay, error: error) {
+        case let request as RetryRequest: return retried(request, facts)
+        case let exhausted: return failed(TaskError.from(exhausted), cause: cause, facts)
         }
     }
 

@@ -99,6 +99,9 @@ import Testing
         #expect(stored(hard)?.exception?.type == "TimeLimitExceeded")
         let soft = TaskSettlement.decide(.softLimit(2), facts())
         #expect(stored(soft)?.exception?.type == "SoftTimeLimitExceeded")
+        // As a Python body catching nothing: autoretry_for may list the soft limit's error.
+        let retried = TaskSettlement.decide(.softLimit(2), facts(options: TaskOptions(autoretryFor: ["SoftTimeLimitExceeded"])))
+        #expect(outline(retried) == ["publishRetry", "report retried", "store RETRY"])
     }
 
     @Test func aTerminatedTaskIsRevoked() {
