@@ -97,6 +97,15 @@ let package = Package(
             path: "Sources/qload",
             swiftSettings: strict
         ),
+        // The test kit the tests and the benchmark share: a private redis-server per suite,
+        // child processes, temp dirs, and parsers for Redis's `INFO` replies. Dev tooling, not a
+        // product: nothing outside this package links it.
+        .target(
+            name: "CeleriacTestSupport",
+            dependencies: ["Celeriac"],
+            path: "Sources/TestSupport",
+            swiftSettings: strict
+        ),
         // The benchmark of issue #6: Swift and Python Celery side by side on one private Redis.
         // Dev tooling, so it reuses the tests' private redis-server and child-process handling.
         .target(
@@ -113,13 +122,6 @@ let package = Package(
             name: "qbench",
             dependencies: ["CeleriacBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/qbench",
-            swiftSettings: strict
-        ),
-        // Test support: a real redis-server per suite, temp dirs, process helpers.
-        .target(
-            name: "CeleriacTestSupport",
-            dependencies: ["Celeriac"],
-            path: "Tests/Support",
             swiftSettings: strict
         ),
         .testTarget(
@@ -139,9 +141,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CeleriacWorkerTests",
-            // CeleriacBench for its `INFO commandstats` parser (`CommandStats`).
             dependencies: [
-                "Celeriac", "CeleriacWorker", "CeleriacTestSupport", "CeleriacBench", .product(name: "Logging", package: "swift-log"),
+                "Celeriac", "CeleriacWorker", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CeleriacWorkerTests",
             swiftSettings: strict

@@ -1,5 +1,4 @@
 import Celeriac
-import CeleriacBench
 import CeleriacTestSupport
 import CeleriacWorker
 import Foundation
