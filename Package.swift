@@ -61,6 +61,14 @@ let package = Package(
             path: "Sources/Worker",
             swiftSettings: strict
         ),
+        // The demo tasks qworker runs and qload sends (`demo.crash` calls abort()): outside the
+        // CeleriacWorker product so no application links them by accident.
+        .target(
+            name: "CeleriacDemoTasks",
+            dependencies: ["Celeriac"],
+            path: "Sources/DemoTasks",
+            swiftSettings: strict
+        ),
         // qmon's model, layout and screen; `Model/` is pure (no I/O, time passed in).
         .target(
             name: "CeleriacMonitor",
@@ -77,7 +85,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "qworker",
-            dependencies: ["CeleriacWorker"],
+            dependencies: ["CeleriacWorker", "CeleriacDemoTasks"],
             path: "Sources/qworker",
             swiftSettings: strict
         ),
@@ -90,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "qload",
             dependencies: [
-                "Celeriac", "CeleriacWorker",
+                "Celeriac", "CeleriacDemoTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -142,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "CeleriacWorkerTests",
             dependencies: [
-                "Celeriac", "CeleriacWorker", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log"),
+                "Celeriac", "CeleriacWorker", "CeleriacDemoTasks", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CeleriacWorkerTests",
             swiftSettings: strict
