@@ -42,7 +42,6 @@ let package = Package(
             dependencies: [
                 "CHiredis",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Sources/Core",
