@@ -114,7 +114,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // The benchmark of issue #6: Swift and Python Celery side by side on one private Redis.
-        // Dev tooling, so it reuses the tests' private redis-server and child-process handling.
+        // Dev tooling on the test kit (CeleriacTestSupport: private redis-server, child processes,
+        // INFO parsers); CeleriacMonitor because it measures qmon's model (MonitorIngest, MonitorProbe).
         .target(
             name: "CeleriacBench",
             dependencies: [
