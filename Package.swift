@@ -42,7 +42,6 @@ let package = Package(
             dependencies: [
                 "CHiredis",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Sources/Core",
@@ -61,6 +60,14 @@ let package = Package(
             path: "Sources/Worker",
             swiftSettings: strict
         ),
+        // The demo tasks qworker runs and qload sends (`demo.crash` calls abort()): outside the
+        // CeleriacWorker product so no application links them by accident.
+        .target(
+            name: "CeleriacDemoTasks",
+            dependencies: ["Celeriac"],
+            path: "Sources/DemoTasks",
+            swiftSettings: strict
+        ),
         // qmon's model, layout and screen; `Model/` is pure (no I/O, time passed in).
         .target(
             name: "CeleriacMonitor",
@@ -77,7 +84,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "qworker",
-            dependencies: ["CeleriacWorker"],
+            dependencies: ["CeleriacWorker", "CeleriacDemoTasks"],
             path: "Sources/qworker",
             swiftSettings: strict
         ),
@@ -90,15 +97,25 @@ let package = Package(
         .executableTarget(
             name: "qload",
             dependencies: [
-                "Celeriac", "CeleriacWorker",
+                "Celeriac", "CeleriacDemoTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/qload",
             swiftSettings: strict
         ),
+        // The test kit the tests and the benchmark share: a private redis-server per suite,
+        // child processes, temp dirs, and parsers for Redis's `INFO` replies. Dev tooling, not a
+        // product: nothing outside this package links it.
+        .target(
+            name: "CeleriacTestSupport",
+            dependencies: ["Celeriac"],
+            path: "Sources/TestSupport",
+            swiftSettings: strict
+        ),
         // The benchmark of issue #6: Swift and Python Celery side by side on one private Redis.
-        // Dev tooling, so it reuses the tests' private redis-server and child-process handling.
+        // Dev tooling on the test kit (CeleriacTestSupport: private redis-server, child processes,
+        // INFO parsers); CeleriacMonitor because it measures qmon's model (MonitorIngest, MonitorProbe).
         .target(
             name: "CeleriacBench",
             dependencies: [
@@ -113,13 +130,6 @@ let package = Package(
             name: "qbench",
             dependencies: ["CeleriacBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/qbench",
-            swiftSettings: strict
-        ),
-        // Test support: a real redis-server per suite, temp dirs, process helpers.
-        .target(
-            name: "CeleriacTestSupport",
-            dependencies: ["Celeriac"],
-            path: "Tests/Support",
             swiftSettings: strict
         ),
         .testTarget(
@@ -139,9 +149,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CeleriacWorkerTests",
-            // CeleriacBench for its `INFO commandstats` parser (`CommandStats`).
             dependencies: [
-                "Celeriac", "CeleriacWorker", "CeleriacTestSupport", "CeleriacBench", .product(name: "Logging", package: "swift-log"),
+                "Celeriac", "CeleriacWorker", "CeleriacDemoTasks", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CeleriacWorkerTests",
             swiftSettings: strict

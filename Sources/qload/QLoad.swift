@@ -1,6 +1,6 @@
 import ArgumentParser
 import Celeriac
-import CeleriacWorker
+import CeleriacDemoTasks
 import Logging
 
 /// `qload`: sends a varied load of demo tasks from Swift and prints what happened to each.

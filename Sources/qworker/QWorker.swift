@@ -1,3 +1,4 @@
+import CeleriacDemoTasks
 import CeleriacWorker
 
 /// `qworker`: the worker with Celeriac's built-in demo tasks. Applications build their own

@@ -1,4 +1,5 @@
 import CeleriacBench
+import CeleriacTestSupport
 import Testing
 
 @Suite(.tags(.integration)) struct RedisStatsTests {

@@ -1,5 +1,4 @@
 import Celeriac
-import CeleriacBench
 import CeleriacTestSupport
 @testable import CeleriacWorker
 import Foundation

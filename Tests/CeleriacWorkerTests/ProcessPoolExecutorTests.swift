@@ -1,4 +1,5 @@
 import Celeriac
+import CeleriacDemoTasks
 @testable import CeleriacWorker
 import CeleriacTestSupport
 import Foundation

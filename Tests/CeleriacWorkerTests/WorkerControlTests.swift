@@ -1,4 +1,5 @@
 import Celeriac
+import CeleriacDemoTasks
 import CeleriacTestSupport
 import CeleriacWorker
 import Foundation

@@ -1,5 +1,5 @@
 import Celeriac
-import CeleriacBench
+import CeleriacDemoTasks
 import CeleriacTestSupport
 import CeleriacWorker
 import Foundation

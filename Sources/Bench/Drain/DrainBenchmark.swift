@@ -1,4 +1,5 @@
 import Celeriac
+import CeleriacTestSupport
 import Foundation
 
 /// Drains of a backlog of no-op tasks by Swift or Python workers, timed from the backlog's

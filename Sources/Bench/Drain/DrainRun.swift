@@ -1,3 +1,5 @@
+public import CeleriacTestSupport
+
 /// One timed drain: how many tasks, how long from the backlog's release until the last was
 /// done, and what the drain cost Redis.
 public struct DrainRun: Sendable {

@@ -1,4 +1,5 @@
 public import Celeriac
+public import CeleriacTestSupport
 
 /// What is left of a drain: messages still queued, messages held by workers (kombu's
 /// `unacked` hash), and results stored so far.

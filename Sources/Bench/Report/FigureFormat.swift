@@ -1,4 +1,4 @@
-import CeleriacMonitor
+import Celeriac
 
 /// How figures are written in the table: few digits, thousands grouped, so a row reads at a
 /// glance (`45,120`, `865`, `12.4`, `0.42`).
@@ -27,8 +27,8 @@ public enum FigureFormat {
         return fixed(value, decimals: 2) + "×"
     }
 
-    /// An integer with `,` between thousands, as qmon writes counts.
-    public static func grouped(_ value: Int) -> String { Format.count(value) }
+    /// An integer with `,` between thousands, as qmon writes counts (``Celeriac/GroupedDigits``).
+    public static func grouped(_ value: Int) -> String { GroupedDigits.string(value) }
 
     /// `value` rounded half away from zero to `decimals` places, without Foundation's formatter.
     static func fixed(_ value: Double, decimals: Int) -> String {

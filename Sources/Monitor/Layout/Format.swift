@@ -1,8 +1,8 @@
 import Celeriac
 
 /// Number, time and duration formats shared by the layouts: short, fixed-ish width, no locale
-/// (so frames are the same on every machine and in tests). ``count(_:)`` is public: the
-/// benchmark's table writes counts the same way.
+/// (so frames are the same on every machine and in tests). ``count(_:)`` is Core's
+/// ``Celeriac/GroupedDigits``, which the benchmark's tables use too.
 public enum Format {
     /// An age in the largest sensible units: `0s`, `42s`, `3m05s`, `2h04m`, `3d02h`.
     static func age(_ seconds: Double) -> String {
@@ -33,15 +33,7 @@ public enum Format {
     }
 
     /// A count with thousands separators: `1,234,567`.
-    public static func count(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return n < 0 ? "-" + out : out
-    }
+    public static func count(_ n: Int) -> String { GroupedDigits.string(n) }
 
     /// `v` with `places` decimals, without Foundation.
     static func fixed(_ v: Double, _ places: Int) -> String {

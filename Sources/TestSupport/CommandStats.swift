@@ -1,4 +1,5 @@
-/// Calls per command from `INFO commandstats`, to count what a task costs Redis.
+/// Calls per command from `INFO commandstats`, to count what a task costs Redis (the benchmark's
+/// figures and the worker's bookkeeping tests).
 ///
 /// Redis 7 names subcommands with a bar (`cmdstat_client|list`); they are kept as separate
 /// entries. The benchmark resets the counters (`CONFIG RESETSTAT`) before a run and reads them

@@ -4,7 +4,7 @@ public import Foundation
 /// Python venv with real Celery. `scripts/test.sh` sets the variables; the fallbacks are the
 /// same paths, for a developer running `swift test` after one run of the script.
 public enum TestEnvironment {
-    /// The repository root (this file is Tests/Support/TestEnvironment.swift).
+    /// The repository root (this file is Sources/TestSupport/TestEnvironment.swift).
     public static let repoRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

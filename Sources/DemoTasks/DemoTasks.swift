@@ -4,6 +4,9 @@ import Synchronization
 
 /// The built-in tasks `qworker` ships, so the demo and tests have real work to run.
 /// `interop/demoapp.py` defines the same tasks for Python workers.
+///
+/// A target of its own (`CeleriacDemoTasks`), outside the `CeleriacWorker` product: `demo.crash`
+/// calls `abort()`, which no application should link by accident.
 public enum DemoTasks {
     /// Failure counts per key for `demo.flaky`, kept for the life of the process.
     private static let flakyCounts = Mutex<[String: Int]>([:])
