@@ -107,9 +107,15 @@ let package = Package(
         // The test kit the tests and the benchmark share: a private redis-server per suite,
         // child processes, temp dirs, and parsers for Redis's `INFO` replies. Dev tooling, not a
         // product: nothing outside this package links it.
+        // The tags scripts/test.sh selects test phases by; every test target links it.
+        .target(
+            name: "CeleriacTestTags",
+            path: "Sources/TestTags",
+            swiftSettings: strict
+        ),
         .target(
             name: "CeleriacTestSupport",
-            dependencies: ["Celeriac"],
+            dependencies: ["Celeriac", .product(name: "Logging", package: "swift-log")],
             path: "Sources/TestSupport",
             swiftSettings: strict
         ),
@@ -134,13 +140,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CeleriacTests",
-            dependencies: ["Celeriac"],
+            dependencies: ["CeleriacTestTags", "Celeriac"],
             path: "Tests/CeleriacTests",
             swiftSettings: strict
         ),
         .testTarget(
             name: "CeleriacRedisTests",
-            dependencies: [
+            dependencies: ["CeleriacTestTags", 
                 "Celeriac", "CeleriacTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -149,7 +155,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CeleriacWorkerTests",
-            dependencies: [
+            dependencies: ["CeleriacTestTags", 
                 "Celeriac", "CeleriacWorker", "CeleriacDemoTasks", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CeleriacWorkerTests",
@@ -159,20 +165,20 @@ let package = Package(
         .systemLibrary(name: "CMallocStats", path: "Tests/CMallocStats"),
         .testTarget(
             name: "CeleriacMonitorTests",
-            dependencies: ["CeleriacMonitor", "Celeriac", "CMallocStats"],
+            dependencies: ["CeleriacTestTags", "CeleriacMonitor", "Celeriac", "CMallocStats"],
             path: "Tests/CeleriacMonitorTests",
             swiftSettings: strict
         ),
         .testTarget(
             name: "CeleriacBenchTests",
-            dependencies: ["CeleriacBench", "Celeriac", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CeleriacTestTags", "CeleriacBench", "Celeriac", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CeleriacBenchTests",
             swiftSettings: strict
         ),
         // Against real Python Celery 5.7 (CELERIAC_PYTHON) and the built qworker (CELERIAC_BIN_DIR).
         .testTarget(
             name: "CeleriacInteropTests",
-            dependencies: ["Celeriac", "CeleriacMonitor", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CeleriacTestTags", "Celeriac", "CeleriacMonitor", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CeleriacInteropTests",
             swiftSettings: strict
         ),
@@ -180,7 +186,7 @@ let package = Package(
         // shutdowns, done to real qworker processes (CELERIAC_BIN_DIR) under load, counted.
         .testTarget(
             name: "CeleriacFaultTests",
-            dependencies: ["Celeriac", "CeleriacMonitor", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CeleriacTestTags", "Celeriac", "CeleriacMonitor", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CeleriacFaultTests",
             swiftSettings: strict
         ),

@@ -12,7 +12,7 @@ if [ $# -gt 0 ] && [ "$1" != "--timing" ]; then
     exec swift test --skip-build "$@"
 fi
 
-# Phases are chosen by Swift Testing tag (Tests/*/TestTags.swift): `swift test --filter` only
+# Phases are chosen by Swift Testing tag (Sources/TestTags/TestTags.swift): `swift test --filter` only
 # takes regular expressions over test IDs (Swift 6.3 has no `--filter tag:`), so the tags are
 # read from the test listing and turned into exact patterns by scripts/test-selection.py, which
 # also fails the run if a test has no phase tag, or more than one.

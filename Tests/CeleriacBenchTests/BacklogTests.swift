@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacBench
 import CeleriacTestSupport
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// The drain machinery against a private redis-server: staging, the atomic release, and what

@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacBench
 import CeleriacTestSupport
 import Foundation
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct MonitorStreamTests {

@@ -1,5 +1,6 @@
 import CeleriacBench
 import CeleriacTestSupport
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct RedisStatsTests {

@@ -1,4 +1,5 @@
 import CeleriacBench
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct ReportTests {

@@ -1,3 +1,4 @@
+import CeleriacTestTags
 import Testing
 
 /// Issue #5's fault suite: each fault done for real (real `qworker` processes, a real

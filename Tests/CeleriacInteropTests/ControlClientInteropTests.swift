@@ -3,6 +3,7 @@ import CeleriacTestSupport
 import Foundation
 import Logging
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// Swift's ``ControlClient`` and ``EventReceiver`` against a real Python Celery 5.7 worker.

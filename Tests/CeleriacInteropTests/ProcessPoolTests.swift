@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// `qworker --pool process` for real: tasks run in child processes of the qworker binary, so a

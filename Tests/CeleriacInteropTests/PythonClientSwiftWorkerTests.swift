@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacTestSupport
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// A Python Celery 5.7 client sends; a Swift `qworker` runs; Python's `AsyncResult.get()` reads.

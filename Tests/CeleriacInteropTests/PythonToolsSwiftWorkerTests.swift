@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacTestSupport
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// Celery's own tools — `celery inspect`, `celery control`, `celery events`, Flower 2.2 — see and

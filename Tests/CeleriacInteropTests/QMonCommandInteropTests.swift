@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// The real `qmon` binary against a real `qworker` and a real Python Celery 5.7 worker.

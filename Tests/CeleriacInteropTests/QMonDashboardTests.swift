@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacTestSupport
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// The real `qmon` dashboard in tmux, against a real redis-server with Swift and Python workers:

@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// The real `qmon snapshot --json` fed garbage and hostile events on a real Redis, its stdout

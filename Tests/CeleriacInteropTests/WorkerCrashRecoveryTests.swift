@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacTestSupport
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// kill -9 of a worker mid-task loses nothing: with acks_late, what it held is restored by a live

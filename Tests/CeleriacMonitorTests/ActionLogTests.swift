@@ -1,5 +1,6 @@
 import CeleriacMonitor
 import Foundation
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct ActionLogTests {

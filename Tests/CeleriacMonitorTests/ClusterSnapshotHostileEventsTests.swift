@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacMonitor
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// `qmon snapshot --json` is valid JSON whatever the events held (issue 12, case 7): each body

@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacMonitor
 import Foundation
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct ClusterStateBackfillTests {

@@ -1,5 +1,6 @@
 import Celeriac
 @testable import CeleriacMonitor
+import CeleriacTestTags
 import Testing
 
 private typealias E = EventScript

@@ -1,5 +1,6 @@
 import Celeriac
 import CeleriacMonitor
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct LayoutTests {

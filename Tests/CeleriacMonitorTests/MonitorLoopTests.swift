@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacMonitor
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// A feed that hands out scripted batches, one per drain.

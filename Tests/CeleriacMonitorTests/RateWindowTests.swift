@@ -1,4 +1,5 @@
 import CeleriacMonitor
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct RateWindowTests {

@@ -1,5 +1,6 @@
 import Celeriac
 import Logging
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct CeleryLogHandlerTests {

@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// A stand-in for a pool of Celery workers on the pidbox: it PSUBSCRIBEs the broadcast

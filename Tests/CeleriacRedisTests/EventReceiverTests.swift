@@ -3,6 +3,7 @@ import CeleriacTestSupport
 import Foundation
 import Logging
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// Values appended from any thread, readable from the test.

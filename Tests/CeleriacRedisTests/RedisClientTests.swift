@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 @Suite("RedisClient: async facade with automatic pipelining and outage handling", .tags(.integration))

@@ -1,6 +1,7 @@
 @testable import Celeriac
 import CeleriacTestSupport
 import Foundation
+import CeleriacTestTags
 import Testing
 
 @Suite("RedisConnection against a private redis-server", .tags(.integration))

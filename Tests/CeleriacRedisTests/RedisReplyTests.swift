@@ -1,4 +1,5 @@
 import Celeriac
+import CeleriacTestTags
 import Testing
 
 @Suite("RedisReply accessors and RedisError codes", .tags(.integration))

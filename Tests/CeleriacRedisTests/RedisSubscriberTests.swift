@@ -2,6 +2,7 @@
 import CeleriacTestSupport
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// Events a subscriber's handler received, readable from the test.

@@ -1,4 +1,5 @@
 import Celeriac
+import CeleriacTestTags
 import Testing
 
 @Suite("RedisURL parsing", .tags(.integration))

@@ -1,5 +1,6 @@
 @testable import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// The envelope's base64 codec against Foundation's, for every tail length.

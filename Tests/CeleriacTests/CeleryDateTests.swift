@@ -1,5 +1,6 @@
 import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// Expected values come from CPython 3.11: `datetime.fromisoformat(text)` (naive taken as

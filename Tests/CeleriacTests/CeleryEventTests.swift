@@ -1,5 +1,6 @@
 import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.unit)) struct CeleryEventTests {

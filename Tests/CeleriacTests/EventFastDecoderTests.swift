@@ -1,4 +1,5 @@
 @testable import Celeriac
+import CeleriacTestTags
 import Testing
 
 /// The fast event decoder (``EventFastDecoder``, the first thing ``EventCodec/decode(channel:payload:)``

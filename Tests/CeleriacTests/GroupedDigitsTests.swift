@@ -1,7 +1,8 @@
 import Celeriac
+import CeleriacTestTags
 import Testing
 
-@Suite struct GroupedDigitsTests {
+@Suite(.tags(.unit)) struct GroupedDigitsTests {
     @Test func putsACommaBetweenThousands() {
         #expect(GroupedDigits.string(0) == "0")
         #expect(GroupedDigits.string(999) == "999")

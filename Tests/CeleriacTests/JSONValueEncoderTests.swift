@@ -1,5 +1,6 @@
 import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// Shared fixtures for the Codable bridge tests.

@@ -1,4 +1,5 @@
 @testable import Celeriac
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.unit)) struct PrehashedKeyTests {

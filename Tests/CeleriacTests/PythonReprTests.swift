@@ -1,4 +1,5 @@
 import Celeriac
+import CeleriacTestTags
 import Testing
 
 /// Expected strings were produced by CPython 3.11 `repr` and celery 5.7.0's

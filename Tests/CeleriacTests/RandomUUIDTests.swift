@@ -1,5 +1,6 @@
 @testable import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.unit)) struct RandomUUIDTests {

@@ -1,5 +1,6 @@
 @testable import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// The fast task decoder (``TaskMessageFastDecoder``, the first thing

@@ -1,5 +1,6 @@
 @testable import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// `TaskMessageWriter` must write exactly the bytes of the reference `TaskMessage.encoded()`:

@@ -1,6 +1,7 @@
 @testable import CeleriacWorker
 import CeleriacTestSupport
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// The pool's line: tickets taken in order are served in that order, whatever order their

@@ -1,4 +1,5 @@
 @testable import CeleriacWorker
+import CeleriacTestTags
 import Testing
 
 /// The in-process pool runs a body in the message's own task; `revoke --terminate` reaches it

@@ -3,6 +3,7 @@ import CeleriacTestSupport
 @testable import CeleriacWorker
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// The worker's batched bookkeeping against a real redis-server: the reservation script that

@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacTestSupport
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// Issue 12, case 6: the real `qworker` and `qmon` binaries (CELERIAC_BIN_DIR), given a

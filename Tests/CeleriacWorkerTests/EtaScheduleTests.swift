@@ -1,5 +1,6 @@
 @testable import CeleriacWorker
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// The heap of ETA waiters: earliest first, ties in arrival order, and what the timer needs

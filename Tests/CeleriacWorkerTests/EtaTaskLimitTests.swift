@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 @testable import CeleriacWorker
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// `worker_eta_task_limit`: ETA messages give their prefetch slot back while the hold stays

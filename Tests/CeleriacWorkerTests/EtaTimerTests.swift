@@ -2,6 +2,7 @@ import CeleriacTestSupport
 @testable import CeleriacWorker
 import Foundation
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// The worker's one ETA timer, on a clock moved by hand: waiters wake when due and not before,

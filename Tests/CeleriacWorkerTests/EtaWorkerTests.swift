@@ -3,6 +3,7 @@ import CeleriacTestSupport
 @testable import CeleriacWorker
 import Foundation
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// Issue 12 case 3: far-future ETA messages held by a worker cost it no work while they wait,

@@ -1,6 +1,7 @@
 @testable import CeleriacWorker
 import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// The fence's decisions, with the clock passed in.

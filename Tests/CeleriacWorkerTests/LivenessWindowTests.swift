@@ -2,6 +2,7 @@
 import Celeriac
 import CeleriacTestSupport
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// The liveness window (`visibility_timeout`) and what follows from it.

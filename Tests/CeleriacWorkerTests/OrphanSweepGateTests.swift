@@ -1,4 +1,5 @@
 @testable import CeleriacWorker
+import CeleriacTestTags
 import Testing
 
 /// After an outage every liveness key may have lapsed: a worker waits a full TTL of prompt

@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import Logging
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// ``ProcessPool`` on its own, with the built `qworker` as its child binary (the test runner

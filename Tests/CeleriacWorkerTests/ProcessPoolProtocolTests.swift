@@ -2,6 +2,7 @@ import Celeriac
 @testable import CeleriacWorker
 import Foundation
 import Glibc
+import CeleriacTestTags
 import Testing
 
 /// The worker ↔ pool-child protocol: jobs and replies survive the pipe intact, so a task run in

@@ -1,6 +1,7 @@
 import Celeriac
 @testable import CeleriacWorker
 import Foundation
+import CeleriacTestTags
 import Testing
 
 /// The worker's record of held messages when a restored message is taken again (same task id,

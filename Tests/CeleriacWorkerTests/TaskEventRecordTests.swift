@@ -1,5 +1,6 @@
 import Celeriac
 @testable import CeleriacWorker
+import CeleriacTestTags
 import Testing
 
 /// The worker's direct event writer produces exactly the bytes of Core's event builders, which

@@ -1,8 +1,10 @@
 import Celeriac
+import CeleriacDemoTasks
 import CeleriacTestSupport
 import CeleriacWorker
 import Foundation
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// Celery's signals as ``TaskMiddleware``: each hook once, in Celery's order, for a task that

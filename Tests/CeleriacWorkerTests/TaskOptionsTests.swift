@@ -4,6 +4,7 @@ import CeleriacTestSupport
 import CeleriacWorker
 import Foundation
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// Celery's per-task options on a real worker: retries (explicit, max_retries, autoretry_for with

@@ -2,6 +2,7 @@
 import Celeriac
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// What the worker decides once a task body ended, without Redis: each ending and option gives

@@ -1,6 +1,7 @@
 @testable import CeleriacWorker
 import Celeriac
 import Foundation
+import CeleriacTestTags
 import Testing
 
 // Values a worker reads from messages and control commands, of any size or type: never a trap.

@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacWorker
 import Foundation
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration)) struct WorkerCommandTests {

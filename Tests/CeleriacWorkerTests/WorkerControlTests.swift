@@ -4,6 +4,7 @@ import CeleriacTestSupport
 import CeleriacWorker
 import Foundation
 import Logging
+import CeleriacTestTags
 import Testing
 
 /// Remote control and events of an in-process worker, driven by the Swift control client and

@@ -5,6 +5,7 @@ import CeleriacWorker
 import Foundation
 import Logging
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 @Suite(.tags(.integration), .timeLimit(.minutes(2))) struct WorkerTests {
