@@ -175,7 +175,7 @@ public final class Worker: Service, Sendable {
         let results = backend.map { $0.client === broker ? writes : WriteBatcher(client: $0.client, logger: logger, refusals: refusals) } ?? writes
         let live = Live(consumer: consumer, broker: broker, backend: backend, events: events, writes: writes, results: results)
         self.live.withLock { $0 = live }
-        let control = try await ControlServer.start(worker: self, live: live)
+        let control = try await ControlServer.start(worker: self, broker: broker, outageLog: outageLog)
         defer {
             control.close()
             publisher.close()
