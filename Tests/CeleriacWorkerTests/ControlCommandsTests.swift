@@ -3,11 +3,12 @@ import Celeriac
 import Foundation
 import Logging
 import Synchronization
+import CeleriacTestTags
 import Testing
 
 /// The pidbox's commands run against a fake ``ControlledWorker``: what each command asks of the
 /// worker and what it replies, with no Redis.
-@Suite struct ControlCommandsTests {
+@Suite(.tags(.unit)) struct ControlCommandsTests {
     /// Records what the commands asked of it; holds a small fixed state.
     final class FakeWorker: ControlledWorker {
         struct Calls {

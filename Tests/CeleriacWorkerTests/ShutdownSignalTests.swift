@@ -1,4 +1,5 @@
 @testable import CeleriacWorker
+import CeleriacTestTags
 import Testing
 
 /// The one-shot signal the worker's periodic jobs sleep on. No test reads the time: sleeps that
