@@ -24,6 +24,9 @@ public final class Worker: Service, Sendable {
     /// Where task bodies run: in this process or in pool children (`--pool`).
     let executor: any TaskExecutor
     let stopping = Atomic<Bool>(false)
+    /// Given with ``stopping`` by ``beginShutdown()``: what the periodic jobs sleep on, so they
+    /// end at once when the worker stops instead of polling ``stopping``.
+    let shutdown = ShutdownSignal()
     /// Set by a cold shutdown: running tasks are cancelled and their messages go back.
     let cold = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
@@ -138,11 +141,7 @@ public final class Worker: Service, Sendable {
             guard failure.isConnectionProblem || failure.isLoading, attempt < Self.startupConnectAttempts else { throw failure }
             let delay = backoff.next()
             logger.error("consumer: Cannot connect to \(settings.brokerURL): \(failure.message). Trying again in \(delay.components.seconds).00 seconds... (\(attempt)/\(Self.startupConnectAttempts))")
-            let until = ContinuousClock.now + delay
-            while ContinuousClock.now < until && !stopping.load(ordering: .relaxed) {
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-            if stopping.load(ordering: .relaxed) { return nil }
+            guard await shutdown.sleep(for: delay) else { return nil }
         }
     }
 
@@ -176,7 +175,7 @@ public final class Worker: Service, Sendable {
         let results = backend.map { $0.client === broker ? writes : WriteBatcher(client: $0.client, logger: logger, refusals: refusals) } ?? writes
         let live = Live(consumer: consumer, broker: broker, backend: backend, events: events, writes: writes, results: results)
         self.live.withLock { $0 = live }
-        let control = try await ControlServer.start(worker: self, live: live)
+        let control = try await ControlServer.start(worker: self, broker: broker, outageLog: outageLog)
         defer {
             control.close()
             publisher.close()
@@ -200,10 +199,12 @@ public final class Worker: Service, Sendable {
 
         let redisWatch = Task { await self.stopWaitingForRedis(live) }
         defer { redisWatch.cancel() }
+        // Task events are flushed until the last task has ended, so it runs beside the group.
+        let flusher = Task { await events.flushContinuously() }
+        defer { flusher.cancel() }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.heartbeats(events) }
             group.addTask { await self.orphanSweeps(live) }
-            group.addTask { await self.flushEvents(events) }
             group.addTask { await control.serve() }
             await consume(live, group: &group)
             // Warm shutdown: messages still waiting for a pool slot go back to their queues;
@@ -212,6 +213,8 @@ public final class Worker: Service, Sendable {
             await events.worker(.workerOffline, active: requests.activeCount, processed: processed)
             control.close()
         }
+        events.stopFlushing()
+        await flusher.value
         await executor.shutdown()
         await live.results.flushed()
         await live.writes.flushed()
@@ -226,6 +229,7 @@ public final class Worker: Service, Sendable {
     /// `shutdown` control command.
     public func beginShutdown() {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }
+        shutdown.signal()
         logger.info("warm shutdown: finishing running tasks, returning held messages to their queues")
         prefetch.close()
         // Messages waiting for a pool slot go back now, not when a running task frees one.
@@ -263,13 +267,10 @@ public final class Worker: Service, Sendable {
     /// kombu's `unacked` under its name, where a peer's orphan sweep (or kombu's visibility
     /// timeout) restores them. A shutdown that finishes first cancels this.
     private func stopWaitingForRedis(_ live: Live) async {
-        while !(stopping.load(ordering: .relaxed) && requests.activeCount == 0) {
-            guard (try? await Task.sleep(for: .milliseconds(100))) != nil else { return }
-        }
-        let deadline = ContinuousClock.now + Self.shutdownRedisWait
-        while ContinuousClock.now < deadline {
-            guard (try? await Task.sleep(for: .milliseconds(100))) != nil else { return }
-        }
+        // Each wait also ends when the task is cancelled (the shutdown finished first).
+        await shutdown.wait()
+        await requests.waitUntilNoneActive()
+        guard (try? await Task.sleep(for: Self.shutdownRedisWait)) != nil else { return }
         let unsent = live.writes.queuedCount + (live.results === live.writes ? 0 : live.results.queuedCount)
         logger.error("shutdown: Redis did not take this worker's last writes (\(unsent) queued) within \(Self.shutdownRedisWait.components.seconds) s; stopping without them. Messages not put back stay recorded in unacked for another worker to restore")
         live.consumer.close()
@@ -287,24 +288,22 @@ public final class Worker: Service, Sendable {
         logger.warning("cold shutdown: stopping \(n) running task(s) and returning their messages to their queues")
     }
 
+    /// Sends `worker-heartbeat` every ``WorkerEvents/heartbeatInterval`` until the worker stops
+    /// (the sleep ends at once then).
     private func heartbeats(_ events: WorkerEvents) async {
         var next = ContinuousClock.now + .seconds(WorkerEvents.heartbeatInterval)
-        while !stopping.load(ordering: .relaxed) {
-            // Short naps so a shutdown is not held up by a sleeping heartbeat.
-            try? await Task.sleep(for: .milliseconds(100))
-            guard ContinuousClock.now >= next, !stopping.load(ordering: .relaxed) else { continue }
+        while await shutdown.sleep(until: next) {
             next = ContinuousClock.now + .seconds(WorkerEvents.heartbeatInterval)
             await events.worker(.workerHeartbeat, active: requests.activeCount, processed: processed)
         }
     }
 
-    /// Keeps this worker's liveness key fresh and restores messages of workers that died.
+    /// Keeps this worker's liveness key fresh and restores messages of workers that died, every
+    /// `liveness.refreshInterval` (the first at once), until the worker stops.
     private func orphanSweeps(_ live: Live) async {
         var next = ContinuousClock.now
         var gate = OrphanSweepGate(window: settings.liveness)
-        while !stopping.load(ordering: .relaxed) {
-            try? await Task.sleep(for: .milliseconds(100))
-            guard ContinuousClock.now >= next, !stopping.load(ordering: .relaxed) else { continue }
+        while await shutdown.sleep(until: next) {
             next = ContinuousClock.now + settings.liveness.refreshInterval
             let began = ContinuousClock.now
             let refreshed = await refreshLiveness(live)
@@ -349,13 +348,6 @@ public final class Worker: Service, Sendable {
             // The client logs outages; the next sweep tries again.
         } catch {
             logger.error("orphan sweep failed: \(error)")
-        }
-    }
-
-    private func flushEvents(_ events: WorkerEvents) async {
-        while !stopping.load(ordering: .relaxed) || requests.activeCount > 0 {
-            try? await Task.sleep(for: .milliseconds(5))
-            await events.flush()
         }
     }
 

@@ -9,11 +9,15 @@ import Synchronization
 /// `worker-offline`) are always sent, as Celery's worker does unless told `--without-heartbeat`;
 /// task events only while task events are enabled (`-E`, `worker_send_task_events`, or the
 /// `enable_events` control command). Task events are buffered and published as one `task.multi`
-/// JSON array per flush (at 24 events or every few milliseconds), exactly as Celery batches them;
+/// JSON array per flush (at 24 events, or ``flushWindow`` after the first event buffered), as Celery batches them;
 /// each event takes its Lamport clock when it is created, not when the batch goes out.
 final class WorkerEvents: Sendable {
     static let heartbeatInterval: Double = 2.0
     static let batchLimit = 24
+    /// How long buffered task events wait for more before they are published: events made
+    /// together (received, started, succeeded of short tasks) go out as one `task.multi`,
+    /// and none waits longer than this (the old flush loop's 5 ms tick).
+    static let flushWindow: Duration = .milliseconds(5)
     static let softwareIdent = "celeriac"
     static let softwareVersion = "0.1.0"
 
@@ -21,11 +25,16 @@ final class WorkerEvents: Sendable {
     let sender: EventSender
     private let taskEventsOn: Atomic<Bool>
     private let buffer = Mutex<[TaskEventRecord]>([])
+    /// One element each time the buffer gets its first event: wakes ``flushContinuously()``.
+    /// Holds at most one, so a burst is one wake-up.
+    private let buffered: AsyncStream<Void>
+    private let bufferedInput: AsyncStream<Void>.Continuation
 
     init(publisher: EventPublisher, taskEvents: Bool) {
         self.publisher = publisher
         sender = publisher.sender
         taskEventsOn = Atomic(taskEvents)
+        (buffered, bufferedInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The sender a worker named `hostname` publishes as: this process's pid and UTC offset.
@@ -44,12 +53,13 @@ final class WorkerEvents: Sendable {
     func task(_ build: (EventSender, Int, Double) -> TaskEventRecord) {
         guard taskEventsEnabled else { return }
         let event = build(sender, publisher.nextClock(), Date().timeIntervalSince1970)
-        let full = buffer.withLock { b -> [TaskEventRecord]? in
+        let (first, full) = buffer.withLock { b -> (Bool, [TaskEventRecord]?) in
             b.append(event)
-            guard b.count >= Self.batchLimit else { return nil }
+            guard b.count >= Self.batchLimit else { return (b.count == 1, nil) }
             defer { b.removeAll(keepingCapacity: true) }
-            return b
+            return (false, b)
         }
+        if first { bufferedInput.yield() }
         if let full { Task { await publisher.publishTaskEvents(serializedBody: TaskEventRecord.batchBody(full), count: full.count) } }
     }
 
@@ -60,6 +70,21 @@ final class WorkerEvents: Sendable {
             return b
         }
         if !batch.isEmpty { await publisher.publishTaskEvents(serializedBody: TaskEventRecord.batchBody(batch), count: batch.count) }
+    }
+
+    /// Publishes buffered task events within ``flushWindow`` of the first one buffered, until
+    /// ``stopFlushing()``; sleeps while nothing is buffered (task events off, an idle worker).
+    func flushContinuously() async {
+        for await _ in buffered {
+            try? await Task.sleep(for: Self.flushWindow)
+            await flush()
+        }
+    }
+
+    /// Ends ``flushContinuously()`` once it has flushed what it was woken for; events buffered
+    /// later are published by the next ``flush()``.
+    func stopFlushing() {
+        bufferedInput.finish()
     }
 
     /// Sends a `worker-*` event now.

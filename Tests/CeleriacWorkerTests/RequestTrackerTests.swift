@@ -22,4 +22,43 @@ import Testing
         let gone = !tracker.start("id-1", pid: 1, cancel: { @Sendable _ in })
         #expect(gone)
     }
+
+    @Test(.timeLimit(.minutes(1))) func waitUntilNoneActiveEndsWhenTheLastActiveRequestEnds() async {
+        let tracker = RequestTracker(hostname: "w@test")
+        await tracker.waitUntilNoneActive()  // nothing active: returns at once
+        let deliveries = ["id-1", "id-2"].map { id in
+            let message = TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: TaskSendOptions(), origin: "gen1@test",
+                                           now: Date(), newID: { id })
+            return Delivery(listKey: "celery", raw: message.encoded(), message: message)
+        }
+        for d in deliveries {
+            tracker.add(d, phase: .reserved)
+            _ = tracker.start(d.message.id, pid: 1, cancel: { @Sendable _ in })
+        }
+        let waiter = Task {
+            await tracker.waitUntilNoneActive()
+            return tracker.activeCount
+        }
+        while tracker.waitingUntilNoneActive == 0 { await Task.yield() }
+        // Ending one of two leaves the waiter waiting (woken waiters leave the list at once).
+        tracker.remove(deliveries[0])
+        #expect(tracker.waitingUntilNoneActive == 1)
+        tracker.remove(deliveries[1])
+        #expect(tracker.waitingUntilNoneActive == 0)
+        #expect(await waiter.value == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func cancellingAnIdleWaitEndsIt() async {
+        let tracker = RequestTracker(hostname: "w@test")
+        let message = TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: TaskSendOptions(), origin: "gen1@test",
+                                       now: Date(), newID: { "id-1" })
+        tracker.add(Delivery(listKey: "celery", raw: message.encoded(), message: message), phase: .reserved)
+        _ = tracker.start("id-1", pid: 1, cancel: { @Sendable _ in })
+        let waiter = Task { await tracker.waitUntilNoneActive() }
+        while tracker.waitingUntilNoneActive == 0 { await Task.yield() }
+        waiter.cancel()
+        await waiter.value
+        #expect(tracker.activeCount == 1, "ended by the cancellation, not by idleness")
+        #expect(tracker.waitingUntilNoneActive == 0)
+    }
 }
