@@ -2,12 +2,18 @@ import Celeriac
 import CeleriacTestSupport
 import Foundation
 import Logging
+import Synchronization
 import CeleriacTestTags
 import Testing
 
 /// The real `qmon snapshot --json` fed garbage and hostile events on a real Redis, its stdout
 /// read by Python's `json.load` with `parse_constant` refusing NaN/Infinity (strict JSON), as
 /// a script would (issue 12, case 7: two of eight such runs printed nothing a parser took).
+///
+/// The window is short and the machine may be busy: qmon must still include every event
+/// published before its window closed (it ends the window at a sync marker), however long
+/// the 1 MB event takes to read and decode. A watcher checks that the test's events were
+/// indeed published before qmon's marker, so the expectation is exactly qmon's promise.
 @Suite(.tags(.integration), .serialized, .timeLimit(.minutes(2))) struct QMonSnapshotHostileEventsTests {
     /// A kombu envelope as Celery publishes on `celeryev`, around raw body bytes.
     private static func envelope(_ body: [UInt8]) -> [UInt8] {
@@ -32,11 +38,27 @@ import Testing
         [0x82, 0x00, 0x7B, 0x22],  // not JSON at all: skipped with a warning
     ]
 
+    /// Where the test says it has published every event (not an events channel).
+    private static let publishedChannel = "test.hostile-events-published"
+
     @Test func snapshotJSONOfHostileEventsLoadsInPython() async throws {
         let h = try InteropHarness()
         defer { h.close() }
         let probe = try await RedisClient.connect(url: h.server.url, logger: Logger(label: "probe"))
         defer { probe.close() }
+        // In Redis's order: "published" once the test's events are all in, "marker" when qmon
+        // closes its window.
+        let order = Mutex<[String]>([])
+        let watcher = try await RedisSubscriber.connect(url: h.server.url, logger: Logger(label: "watcher")) { event in
+            switch event {
+            case .patternMessage: order.withLock { $0.append("marker") }
+            case .message: order.withLock { $0.append("published") }
+            case .reconnected: break
+            }
+        }
+        defer { watcher.close() }
+        try await watcher.psubscribe([EventChannel.syncMarkerPrefix(db: 0) + "*"])
+        try await watcher.subscribe([Self.publishedChannel])
         let patternsBefore = try await probe.send(RedisCommand("PUBSUB", "NUMPAT")).int ?? 0
         let out = h.logs.url.appendingPathComponent("snapshot.json").path
         let qmon = TestEnvironment.binDirectory.appendingPathComponent("qmon").path
@@ -49,7 +71,12 @@ import Testing
         for body in Self.bodies {
             _ = try await probe.send(RedisCommand("PUBLISH", "/0.celeryev/task.multi", Self.envelope(body)))
         }
+        _ = try await probe.send(RedisCommand("PUBLISH", Self.publishedChannel, ""))
         #expect(await snapshot.wait(timeout: .seconds(20)) == 0, "\(snapshot.output)")
+        try await waitUntil(timeout: .seconds(5)) { order.withLock { $0.count } == 2 }
+        try #require(
+            order.withLock { $0 } == ["published", "marker"],
+            "qmon closed its --listen window before the test had published its events: nothing to check")
 
         let check = """
             import json, sys

@@ -17,6 +17,14 @@ import Testing
         #expect(EventChannel.pattern(db: 5) == "/5.celeryev/*")
     }
 
+    @Test func namesSyncMarkersUnderTheMonitorsPattern() {
+        let marker = EventChannel.syncMarker(db: 3, token: "abc")
+        #expect(marker == "/3.celeryev/qmon.sync.abc")
+        #expect(EventChannel.routingKey(of: marker) == "qmon.sync.abc")
+        #expect(marker.hasPrefix(EventChannel.syncMarkerPrefix(db: 3)))
+        #expect(!marker.hasPrefix(EventChannel.syncMarkerPrefix(db: 0)))
+    }
+
     @Test func omitsTheSlashForAnEmptyRoutingKey() {
         #expect(EventChannel.name(db: 0, routingKey: "") == "/0.celeryev")
         #expect(EventChannel.routingKey(of: "/0.celeryev") == "")

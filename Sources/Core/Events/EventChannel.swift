@@ -34,5 +34,29 @@ public enum EventChannel {
         return String(rest.dropFirst())
     }
 
+    /// The routing-key prefix of a sync marker: `qmon.sync.` (it names its sender to anyone
+    /// watching the channels).
+    public static let syncMarkerRoutingPrefix = "qmon.sync."
+
+    /// The channel of a sync marker: `/0.celeryev/qmon.sync.<token>`.
+    ///
+    /// A monitor that wants every event published before some moment PUBLISHes an empty
+    /// message here at that moment: the pattern subscription it receives events through
+    /// matches this channel, and Redis delivers one connection's messages in the order they
+    /// were published, so once the marker arrives everything published before it has arrived
+    /// too (``EventReceiver/finish(atSyncMarker:)``). The payload is empty so Celery's own
+    /// receivers ignore it without a warning (kombu skips pub/sub messages with no data);
+    /// ``EventReceiver`` skips every sync marker silently, its own or another monitor's.
+    ///
+    /// - Parameters:
+    ///   - db: The database whose events it follows.
+    ///   - token: A value unique to this marker (a fresh UUID).
+    public static func syncMarker(db: Int, token: String) -> String {
+        name(db: db, routingKey: syncMarkerRoutingPrefix + token)
+    }
+
+    /// The prefix every sync marker channel of `db` starts with: `/0.celeryev/qmon.sync.`.
+    public static func syncMarkerPrefix(db: Int) -> String { syncMarker(db: db, token: "") }
+
     private static func prefix(db: Int) -> String { "/\(db)." + exchange }
 }

@@ -8,6 +8,13 @@ enum ClusterListener {
     /// Connects a ``RedisMonitorFeed``, optionally backfills stored results, applies what
     /// arrives for `seconds`, and closes the feed. Notices go to stderr.
     ///
+    /// Every event published before the window closes is included, even one Redis had sent
+    /// but qmon had not read or decoded yet (a 1 MB event on a busy machine): at the deadline
+    /// the feed ends its event stream at a sync marker (``RedisMonitorFeed/finishEvents(fallback:)``)
+    /// and what came before it is applied. If the marker does not come within
+    /// ``RedisMonitorFeed/syncFallback`` (Redis went away), a notice says the last events may
+    /// be missing.
+    ///
     /// - Throws: ``Celeriac/RedisError`` from the first connect.
     static func listen(
         config: CeleriacConfig, seconds: Double, enableEvents: Bool, backfill: Int,
@@ -27,6 +34,13 @@ enum ClusterListener {
             if ContinuousClock.now >= deadline { break }
             try? await Task.sleep(for: .milliseconds(100))
         } while true
+        let complete = await feed.finishEvents()
+        for input in feed.drain() {
+            if let notice = state.apply(input) { QMonConsole.error(notice) }
+        }
+        if !complete {
+            QMonConsole.error("qmon: Redis did not confirm the end of the listen window; events published just before it may be missing")
+        }
         await feed.close()
         return state
     }

@@ -17,7 +17,9 @@ public struct SnapshotCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON document (see ClusterSnapshot) instead of text.")
     public var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to listen before printing.", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp(
+            "Seconds to listen before printing; events published before the window closes are all included.",
+            valueName: "seconds"))
     public var listen: Double = 3
 
     @Option(name: .long, help: ArgumentHelp("Newest tasks to include.", valueName: "n"))

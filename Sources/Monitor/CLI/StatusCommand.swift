@@ -11,7 +11,9 @@ public struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup public var connection: ConnectionOptions
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to listen for worker heartbeats.", valueName: "seconds"))
+    @Option(name: .long, help: ArgumentHelp(
+            "Seconds to listen for worker heartbeats; events published before the window closes are all included.",
+            valueName: "seconds"))
     public var listen: Double = 2
 
     public init() {}

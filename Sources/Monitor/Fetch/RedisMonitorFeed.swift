@@ -18,6 +18,9 @@ import Synchronization
 /// (as Flower does), and with `enableEvents` also `enable_events`, so workers started without
 /// `-E` send task events. Redis outages produce one ``MonitorInput/notice(_:)`` when polling
 /// starts failing and one when it recovers; the clients reconnect by themselves.
+///
+/// A monitor that listens for a while and stops (`qmon snapshot`, `qmon status`) ends with
+/// ``finishEvents(fallback:)``, so every event published before it stops is in the buffer.
 public final class RedisMonitorFeed: MonitorFeed {
     /// How often queue names are rediscovered.
     public static let discoveryInterval: Duration = .seconds(10)
@@ -25,6 +28,10 @@ public final class RedisMonitorFeed: MonitorFeed {
     public static let statsInterval: Duration = .seconds(10)
     /// How often queue depths are polled.
     public static let queueInterval: Duration = .seconds(1)
+    /// How long ``finishEvents(fallback:)`` waits for its sync marker by default: 10 seconds,
+    /// far beyond a round trip plus decoding a backlog, short enough for a script when Redis
+    /// went away.
+    public static let syncFallback: Duration = .seconds(10)
 
     /// The remote-control client the feed uses for `heartbeat` and `inspect stats`; share it
     /// for actions (``RedisActionPerformer``) rather than opening a second one.
@@ -37,6 +44,8 @@ public final class RedisMonitorFeed: MonitorFeed {
     private let buffer: MonitorInputBuffer
     private let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// The task that moves events from the receiver into the buffer (also in `tasks`).
+    private let eventTask = Mutex<Task<Void, Never>?>(nil)
 
     private init(
         receiver: EventReceiver, control: ControlClient, redis: RedisClient, defaultQueue: String,
@@ -99,6 +108,56 @@ public final class RedisMonitorFeed: MonitorFeed {
 
     /// Everything that arrived since the last call, oldest first.
     public func drain() -> [MonitorInput] { buffer.drain() }
+
+    /// Ends the event stream at a sync point: when it returns `true`, every event Redis accepted
+    /// before this call (including those it had sent and qmon had not read or decoded yet) is
+    /// in the buffer for the next ``drain()``, and no later event is.
+    ///
+    /// It PUBLISHes an empty sync marker (``Celeriac/EventChannel/syncMarker(db:token:)``) on the
+    /// polling connection and lets the event task run until the marker comes through the
+    /// subscription (``Celeriac/EventReceiver/finish(atSyncMarker:)``): Redis delivers the
+    /// subscription's messages in publish order, so everything published before the marker came
+    /// first. The marker never reaches the buffer. If the PUBLISH fails, or the marker does not
+    /// come within `fallback` (Redis went away, or the subscription was reconnecting), it stops
+    /// the stream anyway, keeps what arrived, and returns `false`. Other inputs (queue depths,
+    /// stats) go on until ``close()``.
+    ///
+    /// - Parameter fallback: The longest wait for the marker (``syncFallback`` by default).
+    /// - Returns: Whether the marker arrived, i.e. nothing published before the call is missing.
+    @discardableResult
+    public func finishEvents(fallback: Duration = syncFallback) async -> Bool {
+        guard let events = eventTask.withLock({ $0 }) else { return false }
+        let token = UUID().uuidString.lowercased()
+        let marker = EventChannel.syncMarker(db: receiver.database, token: token)
+        receiver.finish(atSyncMarker: token)
+        let redis = redis
+        let synced = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let outcome = FirstOutcome(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: fallback)
+                outcome.settle(false)
+            }
+            Task {
+                await events.value
+                outcome.settle(true)
+                timer.cancel()
+            }
+            Task {
+                do {
+                    _ = try await redis.send(RedisCommand("PUBLISH", marker, ""))
+                } catch {
+                    outcome.settle(false)
+                    timer.cancel()
+                }
+            }
+        }
+        if !synced {
+            // Ends the stream after what it holds; the event task then stops by itself.
+            receiver.close()
+            await events.value
+        }
+        return synced
+    }
 
     /// Stops the tasks and closes every connection (removing the control reply queue).
     public func close() async {
@@ -164,6 +223,7 @@ public final class RedisMonitorFeed: MonitorFeed {
             }
         }
         tasks.withLock { $0 = [events, greet, stats, queues] }
+        eventTask.withLock { $0 = events }
     }
 
     /// Asks every worker for `inspect stats` and buffers each reply.
@@ -257,5 +317,22 @@ public final class RedisMonitorFeed: MonitorFeed {
             buffer.append(.notice("could not read stored results: \(error.message)"))
             return 0
         }
+    }
+}
+
+/// Resumes a continuation with the first outcome offered and ignores the rest: the sync marker,
+/// a failed PUBLISH and the fallback timer race in ``RedisMonitorFeed/finishEvents(fallback:)``.
+private final class FirstOutcome: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Bool, Never>?>
+
+    init(_ continuation: CheckedContinuation<Bool, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func settle(_ value: Bool) {
+        continuation.withLock { c in
+            defer { c = nil }
+            return c
+        }?.resume(returning: value)
     }
 }

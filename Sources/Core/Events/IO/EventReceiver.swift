@@ -20,6 +20,10 @@ import Synchronization
 /// kind of ``ProtocolError`` is logged as a warning, later ones at most once a minute with a
 /// count. After a Redis outage the subscription is replayed and the stream goes on; events
 /// published during the outage are lost (pub/sub keeps no backlog), which is logged.
+///
+/// Sync markers (``EventChannel/syncMarker(db:token:)``) are never events: they are skipped
+/// without a warning, and the one named in ``finish(atSyncMarker:)`` ends the stream, so a
+/// monitor can stop exactly after everything published before a given moment.
 public final class EventReceiver: Sendable {
     /// The default buffer size of ``events``: at Celery's usual rate of a few events per task,
     /// enough for tens of thousands of tasks while the consumer is busy (e.g. drawing).
@@ -37,12 +41,14 @@ public final class EventReceiver: Sendable {
     public let database: Int
 
     private let continuation: AsyncStream<CeleryEvent>.Continuation
+    private let sink: EventSink
     // Set once in `connect`, right after the subscriber exists.
     private let subscriber = Mutex<RedisSubscriber?>(nil)
 
-    private init(database: Int, bufferSize: Int) {
+    private init(database: Int, bufferSize: Int, logger: Logger) {
         self.database = database
         (events, continuation) = AsyncStream.makeStream(of: CeleryEvent.self, bufferingPolicy: .bufferingNewest(bufferSize))
+        sink = EventSink(continuation: continuation, database: database, logger: logger)
     }
 
     deinit {
@@ -62,10 +68,10 @@ public final class EventReceiver: Sendable {
     public static func connect(
         url: RedisURL, options: RedisOptions = .init(), bufferSize: Int = defaultBufferSize, logger: Logger
     ) async throws(RedisError) -> EventReceiver {
-        let receiver = EventReceiver(database: url.database, bufferSize: max(1, bufferSize))
+        let receiver = EventReceiver(database: url.database, bufferSize: max(1, bufferSize), logger: logger)
         var options = options
         if options.name == RedisOptions().name { options.name = "events" }
-        let sink = EventSink(continuation: receiver.continuation, logger: logger)
+        let sink = receiver.sink
         let subscriber = try await RedisSubscriber.connect(url: url, options: options, logger: logger) { event in
             // Runs on the subscriber's thread; the sink only decodes and yields, so it is quick.
             sink.handle(event)
@@ -78,6 +84,21 @@ public final class EventReceiver: Sendable {
             throw error
         }
         return receiver
+    }
+
+    /// Finishes ``events`` when the sync marker `token` arrives, right after the events Redis
+    /// delivered before it: once the consumer's loop over ``events`` ends, it has seen every
+    /// event published before the marker's PUBLISH (Redis delivers one connection's pub/sub
+    /// messages in publish order).
+    ///
+    /// Call it, then PUBLISH an empty message on ``EventChannel/syncMarker(db:token:)`` with
+    /// this receiver's ``database`` from any connection. Events that arrive after the marker
+    /// are not delivered. If the marker never comes (Redis went away), nothing happens: bound
+    /// the wait and call ``close()``, which also ends ``events`` after what is buffered.
+    ///
+    /// - Parameter token: The marker's token, unique to this call (a fresh UUID).
+    public func finish(atSyncMarker token: String) {
+        sink.awaitMarker(EventChannel.syncMarker(db: database, token: token))
     }
 
     /// Unsubscribes, closes the connection and finishes ``events``. Idempotent.
@@ -97,16 +118,31 @@ private final class EventSink: Sendable {
     let continuation: AsyncStream<CeleryEvent>.Continuation
     let logger: Logger
     let problems: RateLimitedLog
+    /// What every sync marker channel of this database starts with.
+    let syncMarkerPrefix: String
+    /// The marker channel that ends the stream, once ``EventReceiver/finish(atSyncMarker:)`` named one.
+    let awaitedMarker = Mutex<String?>(nil)
 
-    init(continuation: AsyncStream<CeleryEvent>.Continuation, logger: Logger) {
+    init(continuation: AsyncStream<CeleryEvent>.Continuation, database: Int, logger: Logger) {
         self.continuation = continuation
         self.logger = logger
         problems = RateLimitedLog(logger: logger)
+        syncMarkerPrefix = EventChannel.syncMarkerPrefix(db: database)
+    }
+
+    func awaitMarker(_ channel: String) {
+        awaitedMarker.withLock { $0 = channel }
     }
 
     func handle(_ event: RedisPubSubEvent) {
         switch event {
         case .patternMessage(_, let channel, let payload):
+            if channel.hasPrefix(syncMarkerPrefix) {
+                // A monitor's sync marker, this receiver's or another's: never an event. Every
+                // message before it has been yielded, so finishing here keeps all of them.
+                if awaitedMarker.withLock({ $0 == channel }) { continuation.finish() }
+                return
+            }
             let decoded: [CeleryEvent]
             do {
                 decoded = try EventCodec.decode(channel: channel, payload: payload)
