@@ -17,10 +17,12 @@ import Testing
         return PoolChildCommand(executable: path, arguments: [path])
     }
 
-    private static func pool(processes: Int = 1, maxTasksPerChild: Int? = nil, command: PoolChildCommand = qworker) throws -> ProcessPool {
+    private static func pool(processes: Int = 1, maxTasksPerChild: Int? = nil, command: PoolChildCommand = qworker,
+                             backOff: @escaping @Sendable (Duration) -> Void = { _ in }) throws -> ProcessPool {
         var logger = Logger(label: "pool-test")
         logger.logLevel = .critical
-        let pool = ProcessPool(command: command, processes: processes, maxTasksPerChild: maxTasksPerChild, logger: logger)
+        let pool = ProcessPool(command: command, processes: processes, maxTasksPerChild: maxTasksPerChild, logger: logger,
+                               backOff: backOff)
         try pool.start()
         return pool
     }
@@ -80,23 +82,83 @@ import Testing
         await pool.shutdown()
     }
 
+    @Test func stillbornChildrenAreReplacedAtOnceThenAfterDoublingBackOffs() {
+        let delays = (1...9).map { ProcessPool.stillbornBackOff(inARow: $0)?.components.seconds }
+        #expect(delays == [nil, 1, 2, 4, 8, 16, 30, 30, 30])
+    }
+
+    /// Each replacement of a child that died at once waits for a back-off: the test holds each
+    /// back-off open and counts the starts meanwhile, so no clock decides the outcome.
     @Test func aBinaryThatCannotServeIsNotRestartedInATightLoop() async throws {
-        let started = ContinuousClock.now
-        let pool = try Self.pool(command: PoolChildCommand(executable: "/bin/true"))
-        try await Task.sleep(for: .seconds(3))
-        let starts = pool.spawnedCount
-        let elapsed = ContinuousClock.now - started
-        // Immediate exits back off 1 s, 2 s, 4 s, …: a handful of starts, not thousands. Counted
-        // against the time that really passed: under load the 3 s sleep once lasted far longer.
-        var allowed = 2  // the first start, and the first quick exit's immediate replacement
-        var at = Duration.zero
-        var delay = Duration.seconds(1)
-        while at + delay <= elapsed + .milliseconds(500) {
-            at += delay
-            allowed += 1
-            delay = min(delay * 2, .seconds(30))
-        }
-        #expect(starts <= allowed + 1, "\(starts) starts in \(elapsed)")
+        let gate = BackOffGate()
+        let pool = try Self.pool(command: PoolChildCommand(executable: "/bin/true"), backOff: gate.wait)
+        let stepped = await Result(catching: { () async throws -> Void in
+            for (i, seconds) in [1, 2, 4, 8, 16, 30].enumerated() {
+                try await waitUntil(timeout: .seconds(30)) { gate.delays.count == i + 1 }
+                #expect(gate.delays.last == .seconds(seconds))
+                // While this back-off lasts nothing starts a child: the first start, the first
+                // quick exit's immediate replacement, and one start after each back-off before.
+                #expect(pool.spawnedCount == i + 2, "\(pool.spawnedCount) starts at back-off \(i + 1)")
+                gate.letOneGo()
+            }
+            try await waitUntil(timeout: .seconds(30)) { gate.delays.count == 7 }
+            #expect(pool.spawnedCount == 8)
+        })
+        if case .failure = stepped { Issue.record("back-offs \(gate.delays), starts \(pool.spawnedCount), alive \(pool.pids)") }
+        // Closed first, so the back-offs let go now end without starting another child.
         await pool.shutdown()
+        gate.letAllGo()
+        try stepped.get()
+    }
+}
+
+/// Stands in for ``ProcessPool``'s back-off wait: records each delay and holds the calling (child
+/// reader) thread until the test lets it go.
+///
+/// `@unchecked Sendable` is sound: `delaysSoFar`, `permits` and `open` are only accessed with
+/// `condition` locked.
+private final class BackOffGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var delaysSoFar: [Duration] = []
+    private var permits = 0
+    private var open = false
+
+    var delays: [Duration] {
+        condition.lock()
+        defer { condition.unlock() }
+        return delaysSoFar
+    }
+
+    func wait(_ delay: Duration) {
+        condition.lock()
+        defer { condition.unlock() }
+        delaysSoFar.append(delay)
+        while permits == 0 && !open { condition.wait() }
+        if !open { permits -= 1 }
+    }
+
+    func letOneGo() {
+        condition.lock()
+        permits += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Ends the back-off in progress, if any, and every later one at once.
+    func letAllGo() {
+        condition.lock()
+        open = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+private extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
     }
 }

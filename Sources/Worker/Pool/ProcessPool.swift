@@ -42,11 +42,19 @@ final class ProcessPool: TaskExecutor {
     private let logLevel: String
     private let logger: Logger
     private let state: Mutex<State>
+    /// Waits out a stillborn back-off on the dead child's reader thread.
+    private let backOff: @Sendable (Duration) -> Void
 
-    init(command: PoolChildCommand, processes: Int, maxTasksPerChild: Int?, logger: Logger) {
+    /// - Parameter backOff: How the pool waits before replacing a child that died before taking
+    ///   a job (blocking the calling thread). For tests: the default sleeps; a test passes a
+    ///   closure that records the delays and decides when the wait ends, so it can count
+    ///   restarts against back-offs instead of against a clock.
+    init(command: PoolChildCommand, processes: Int, maxTasksPerChild: Int?, logger: Logger,
+         backOff: @escaping @Sendable (Duration) -> Void = { Thread.sleep(forTimeInterval: $0.seconds) }) {
         self.command = command
         self.maxTasksPerChild = maxTasksPerChild
         self.logger = logger
+        self.backOff = backOff
         logLevel = "\(logger.logLevel)".uppercased()
         state = Mutex(State(target: processes))
     }
@@ -170,10 +178,13 @@ final class ProcessPool: TaskExecutor {
 
     /// Starts child `number`; it is registered before its reader thread runs, so even a child
     /// that dies at once is seen exiting after it was counted.
-    private func spawn(number: Int, idle: Bool) throws -> PoolChild {
+    /// - Parameter reserved: It was counted in `starting` (by ``fill()``); registering it moves
+    ///   it from there to `children` in one step, so it is never counted twice or not at all.
+    private func spawn(number: Int, idle: Bool, reserved: Bool = false) throws -> PoolChild {
         let child = try PoolChild.spawn(command, number: number, logLevel: logLevel, registered: { child in
             self.state.withLock { s in
                 s.children[child.number] = child
+                if reserved { s.starting -= 1 }
                 if idle { s.idle.append(child) }
             }
         }, onExit: { [weak self] child, status in
@@ -183,16 +194,25 @@ final class ProcessPool: TaskExecutor {
         return child
     }
 
-    /// Starts children until `target` are alive (not counting ones on their way out).
+    /// Starts the children missing now (not counting ones on their way out), and only those: a
+    /// child that dies before this returns is replaced by its own exit handler, after the
+    /// stillborn back-off. (Counting again after each start replaced it at once, so a binary
+    /// that cannot serve was restarted in a tight loop by whichever thread was filling.)
     private func fill() throws {
-        while let number = state.withLock({ s -> Int? in
+        var missing = state.withLock { s in s.closed ? 0 : s.target - (s.children.count - s.retiring.count + s.starting) }
+        while missing > 0, let number = state.withLock({ s -> Int? in
             guard !s.closed, s.children.count - s.retiring.count + s.starting < s.target else { return nil }
             s.starting += 1
             defer { s.nextNumber += 1 }
             return s.nextNumber
         }) {
-            defer { state.withLock { $0.starting -= 1 } }
-            _ = try spawn(number: number, idle: true)
+            missing -= 1
+            do {
+                _ = try spawn(number: number, idle: true, reserved: true)
+            } catch {
+                state.withLock { $0.starting -= 1 }
+                throw error
+            }
         }
     }
 
@@ -213,17 +233,23 @@ final class ProcessPool: TaskExecutor {
         } else {
             logger.error("Process 'PoolWorker-\(child.number)' pid:\(child.pid) exited with '\(WaitStatus.human(status))'")
         }
-        if stillborn > 1 {
+        if let delay = Self.stillbornBackOff(inARow: stillborn) {
             // This runs on the dead child's own reader thread, so waiting here holds up nothing else.
-            let seconds = min(30, 1 << min(stillborn - 2, 5))
-            logger.error("pool processes keep exiting before taking a task (\(stillborn) in a row): next one in \(seconds) s")
-            sleep(UInt32(seconds))
+            logger.error("pool processes keep exiting before taking a task (\(stillborn) in a row): next one in \(delay.components.seconds) s")
+            backOff(delay)
         }
         do {
             try fill()
         } catch {
             logger.error("could not replace pool process \(child.number): \(error)")
         }
+    }
+
+    /// How long to wait before replacing a child when `stillborn` children in a row died before
+    /// taking a job: the first is replaced at once, then 1 s, 2 s, 4 s, … up to 30 s.
+    static func stillbornBackOff(inARow stillborn: Int) -> Duration? {
+        guard stillborn > 1 else { return nil }
+        return .seconds(min(30, 1 << min(stillborn - 2, 5)))
     }
 
     func resize(to concurrency: Int) {
