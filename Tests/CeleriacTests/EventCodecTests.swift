@@ -189,12 +189,12 @@ import Testing
                 let first = Result { () throws(ProtocolError) in try EventCodec.decode(channel: nil, payload: payload) }
                 let again = Result { () throws(ProtocolError) in try EventCodec.decode(channel: nil, payload: payload) }
                 // Whatever happens happens the same way twice: no state leaks between decodes.
-                #expect(first.events == again.events, "round \(round), seed \(seed) (CELERIAC_TEST_SEED)")
+                #expect(first.events == again.events, "round \(round), \(TestSeed.replay(seed))")
                 if first.events == nil { rejected += 1 }
             }
         }
         // The cut bodies (a prefix of a JSON array) are refused, so the damage did reach the decoder.
-        #expect(rejected >= 300, "\(rejected) of 600 refused; seed \(seed) (CELERIAC_TEST_SEED)")
+        #expect(rejected >= 300, "\(rejected) of 600 refused; \(TestSeed.replay(seed))")
     }
 }
 

@@ -36,15 +36,17 @@ import Testing
 
     /// Both decoders on `payload`; records a failure if they differ. Returns the outcome.
     @discardableResult
+    /// - Parameter context: Added to the failure message (a fuzz test's seed).
     static func expectSame(
-        _ payload: [UInt8], channel: String? = "/0.celeryev/task.multi", sourceLocation: SourceLocation = #_sourceLocation
+        _ payload: [UInt8], channel: String? = "/0.celeryev/task.multi", context: String = "",
+        sourceLocation: SourceLocation = #_sourceLocation
     ) -> Outcome {
         let general = outcome { () throws(ProtocolError) in try EventCodec.decodeGeneral(channel: channel, payload: payload) }
         let decoded = outcome { () throws(ProtocolError) in try EventCodec.decode(channel: channel, payload: payload) }
         if decoded != general {
             let body = (try? KombuEnvelope.decode(payload).body).map { String(decoding: $0, as: UTF8.self) } ?? "-"
             Issue.record(
-                "fast \(decoded) != general \(general)\npayload: \(String(decoding: payload, as: UTF8.self))\nbody: \(body)",
+                "fast \(decoded) != general \(general)\npayload: \(String(decoding: payload, as: UTF8.self))\nbody: \(body)\(context)",
                 sourceLocation: sourceLocation)
         }
         return general
@@ -249,9 +251,11 @@ import Testing
     @Test func agreesWithTheGeneralDecoderOnDamagedMessages() throws {
         var messages = Self.workerMessages()
         for name in WireSamples.events { messages.append(try WireSamples.bytes(name + ".json")) }
-        var rng = SplitMix64(seed: TestSeed.value(default: 6))
+        let seed = TestSeed.value(default: 6)
+        let context = "\n" + TestSeed.replay(seed)
+        var rng = SplitMix64(seed: seed)
         for message in messages.prefix(12) {
-            for n in stride(from: 0, to: message.count, by: 5) { Self.expectSame(Array(message[..<n])) }
+            for n in stride(from: 0, to: message.count, by: 5) { Self.expectSame(Array(message[..<n]), context: context) }
         }
         for message in messages {
             let body = try KombuEnvelope.decode(message).body
@@ -259,15 +263,15 @@ import Testing
                 var m = message
                 let k = Int(rng.next() % 3) + 1
                 rng.damage(&m, times: k)
-                Self.expectSame(m)
+                Self.expectSame(m, context: context)
                 var b = body
                 rng.damage(&b, times: k)
-                Self.expectSame(Self.envelope(body: b))
+                Self.expectSame(Self.envelope(body: b), context: context)
                 // Insert or delete a byte somewhere in the body.
                 var c = body
                 let at = Int(rng.next() % UInt64(c.count))
                 if rng.next() % 2 == 0 { c.remove(at: at) } else { c.insert(rng.damageByte(), at: at) }
-                Self.expectSame(Self.envelope(body: c))
+                Self.expectSame(Self.envelope(body: c), context: context)
             }
         }
     }

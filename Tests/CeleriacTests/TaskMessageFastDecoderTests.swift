@@ -15,14 +15,15 @@ import Testing
 
     /// Checks the fast decoder on `bytes`; returns whether it answered.
     @discardableResult
-    static func expectAgrees(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
+    /// - Parameter context: Added to the failure messages (a fuzz test's seed).
+    static func expectAgrees(_ bytes: [UInt8], context: String = "", sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
         guard let fast = TaskMessageFastDecoder.decode(bytes) else { return false }
         let general = general(bytes)
         if case .success(let message) = general, message == fast {
             // Equal and also the same bytes again: nothing Hashable could hide differs.
-            #expect(fast.encoded() == message.encoded(), sourceLocation: sourceLocation)
+            #expect(fast.encoded() == message.encoded(), "\(context)", sourceLocation: sourceLocation)
         } else {
-            Issue.record("fast \(fast) != general \(general)\nmessage: \(String(decoding: bytes, as: UTF8.self))",
+            Issue.record("fast \(fast) != general \(general)\nmessage: \(String(decoding: bytes, as: UTF8.self))\(context)",
                          sourceLocation: sourceLocation)
         }
         return true
@@ -135,9 +136,11 @@ import Testing
         options.countdown = 5
         options.headers = ["custom": [1, "two"]]
         messages.append(Self.message(options, kwargs: ["x": "y"]).encoded())
-        var rng = SplitMix64(seed: TestSeed.value(default: 11))
+        let seed = TestSeed.value(default: 11)
+        let context = "\n" + TestSeed.replay(seed)
+        var rng = SplitMix64(seed: seed)
         for message in messages.prefix(4) {
-            for n in stride(from: 0, to: message.count, by: 3) { Self.expectAgrees(Array(message[..<n])) }
+            for n in stride(from: 0, to: message.count, by: 3) { Self.expectAgrees(Array(message[..<n]), context: context) }
         }
         for message in messages {
             let envelope = try KombuEnvelope.decode(message)
@@ -145,10 +148,10 @@ import Testing
                 var m = message
                 let k = Int(rng.next() % 3) + 1
                 rng.damage(&m, times: k)
-                Self.expectAgrees(m)
+                Self.expectAgrees(m, context: context)
                 var e = envelope
                 rng.damage(&e.body, times: k)
-                Self.expectAgrees(e.encoded())
+                Self.expectAgrees(e.encoded(), context: context)
             }
         }
     }

@@ -77,24 +77,26 @@ import Testing
 
     /// Many generated messages, seeded so a failure is reproducible.
     @Test func writesGeneratedMessagesByteForByte() {
-        var rng = SplitMix64(seed: TestSeed.value(default: 0x5EED))
+        let seed = TestSeed.value(default: 0x5EED)
+        var rng = SplitMix64(seed: seed)
         for n in 0..<500 {
             let m = Self.randomMessage(&rng, n: n)
             let reference = m.encoded()
             let written = TaskMessageWriter.encode(m)
             if written != reference {
-                Issue.record("message \(n) differs:\n\(String(decoding: written, as: UTF8.self))\nvs\n\(String(decoding: reference, as: UTF8.self))")
+                Issue.record("message \(n) differs (\(TestSeed.replay(seed))):\n\(String(decoding: written, as: UTF8.self))\nvs\n\(String(decoding: reference, as: UTF8.self))")
                 return
             }
         }
     }
 
     @Test func aReusedWriterKeepsNoStateBetweenMessages() {
-        var rng = SplitMix64(seed: TestSeed.value(default: 7))
+        let seed = TestSeed.value(default: 7)
+        var rng = SplitMix64(seed: seed)
         var writer = TaskMessageWriter()
         for n in 0..<50 {
             let m = Self.randomMessage(&rng, n: n)
-            #expect(writer.encode(m) == m.encoded())
+            #expect(writer.encode(m) == m.encoded(), "message \(n); \(TestSeed.replay(seed))")
         }
     }
 

@@ -10,4 +10,9 @@ enum TestSeed {
         guard let parsed else { fatalError("CELERIAC_TEST_SEED=\(text) is not a UInt64 (decimal or 0x-hex)") }
         return parsed
     }
+
+    /// What a failure message says about `seed`: the seed and how to run the test with it again.
+    static func replay(_ seed: UInt64) -> String {
+        "seed \(seed) (replay: CELERIAC_TEST_SEED=\(seed))"
+    }
 }
