@@ -6,7 +6,7 @@ import CeleriacTestTags
 import Testing
 
 /// Connections sharing a ``RedisOutageLog`` report an outage once between them.
-@Suite("RedisOutageLog: one outage, one warning, for every connection sharing it", .tags(.integration))
+@Suite("RedisOutageLog: one outage, one warning, for every connection sharing it", .tags(.integration), .timeLimit(.minutes(1)))
 struct RedisOutageLogTests {
     let server: RedisServer
     let logs = LogRecorder()
@@ -38,10 +38,14 @@ struct RedisOutageLogTests {
         // All three connections reported the outage to the shared log before Redis is back: the
         // first with the warning, the other two with a debug line naming them. Only then is
         // "one warning" a claim about three connections rather than about whichever was first.
-        try await waitUntil(timeout: .seconds(20)) {
-            !logs.messages(at: .warning).isEmpty && Set(Self.alsoDown(in: logs)).count == 2
+        let allDown = await Result {
+            try await waitUntil(timeout: .seconds(20)) {
+                !logs.messages(at: .warning).isEmpty && Set(Self.alsoDown(in: logs)).count == 2
+            }
         }
+        // Back in any case: the two requests wait for it, so a failure must not leave them hanging.
         try server.restart()
+        try allDown.get()
         _ = try await (first, second)
         // The info line is logged by the last connection of the three to come back, so once it
         // is there every connection has reconnected and none has anything left to report.
@@ -82,5 +86,15 @@ struct RedisOutageLogTests {
         #expect(logs.messages(at: .warning).isEmpty)
         #expect(logs.messages(at: .info).isEmpty)
         #expect(logs.messages(at: .debug).contains { $0.contains("reconnected at once") })
+    }
+}
+
+private extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
     }
 }
