@@ -31,8 +31,12 @@ import Testing
         #expect(try await admin.send(RedisCommand("LLEN", "celery")).int == 0, "nothing visible to workers yet")
 
         // A worker already blocked in BRPOP on the queue must wake when the list is renamed onto it.
-        let popped = Task { try await consumer.send(RedisCommand("BRPOP", "celery", "10")) }
-        try await Task.sleep(for: .milliseconds(200))
+        let popped = Task { try await consumer.send(RedisCommand("BRPOP", "celery", "30")) }
+        // Released only once Redis has the pop blocked, or the test would not test the wake-up.
+        try await waitUntil(timeout: .seconds(20)) {
+            let info = try await admin.send(RedisCommand("INFO", "clients")).string ?? ""
+            return info.contains("blocked_clients:1\r\n")
+        }
         try await Backlog.release(staging: "staging", queue: "celery", client: admin)
         let reply = try await popped.value
         let body = try #require(reply.array?.last?.bytes)

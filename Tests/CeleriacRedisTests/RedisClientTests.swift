@@ -248,8 +248,13 @@ struct RedisClientTests {
             pusher.close()
         }
         let key = "\(#function):q"
-        let pop = Task { try await popper.send(RedisCommand("BRPOP", key, 5)) }
-        try await Task.sleep(for: .milliseconds(50))
+        let pop = Task { try await popper.send(RedisCommand("BRPOP", key, 30)) }
+        // Pushed only once Redis has the pop blocked: a pop that came after the push would
+        // return at once and test no wake-up.
+        try await waitUntil(timeout: .seconds(20)) {
+            let info = try await pusher.send(RedisCommand("INFO", "clients")).string ?? ""
+            return info.contains("blocked_clients:1\r\n")
+        }
         _ = try await pusher.send(RedisCommand("LPUSH", key, [0, 1, 2] as [UInt8]))
         #expect(try await pop.value == .array([.bulk(Array(key.utf8)), .bulk([0, 1, 2])]))
     }
