@@ -177,6 +177,10 @@ public struct WorkerCommand: ParsableCommand {
                 var seen = 0
                 for await _ in interrupts {
                     seen += 1
+                    // Celery says the same on the first Ctrl-C. The line is also the sign that
+                    // this Ctrl-C was counted: tests wait for it before sending the second, so
+                    // the two cannot arrive as one.
+                    if seen == 1 { logger.info("hitting Ctrl+C again will initiate cold shutdown, terminating all running tasks") }
                     if seen == 2 { worker.coldShutdown() }
                 }
             }

@@ -328,10 +328,17 @@ import Testing
         let spin = try await client.delay("demo.spin", 60)
         try await Self.eventually(worker, timeout: .seconds(20), "the spin is active") { try await Self.active(control).count == 1 }
         kill(-worker.pid, SIGINT)
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(worker.isRunning, "a warm shutdown waits for the spinning child")
+        // The first Ctrl-C was counted (its line) and began the warm shutdown; the second is
+        // sent only now, so the two cannot arrive as one signal.
+        try await Self.eventually(worker, "the first Ctrl-C was taken as a warm shutdown") {
+            worker.output.contains("Ctrl+C again will initiate cold shutdown") && worker.output.contains("warm shutdown: ")
+        }
+        // Warm: the spin is still running and the worker still answers, waiting for it.
+        #expect(try await Self.active(control).count == 1, "a warm shutdown waits for the spinning child")
         kill(-worker.pid, SIGINT)
         #expect(await worker.wait(timeout: .seconds(20)) == 0, "\(worker.output)")
+        // The warm shutdown had waited for the spinning child: the cold one found it running.
+        #expect(worker.output.contains("cold shutdown: stopping 1 running task(s)"), "\(worker.output)")
         // The body never yields, yet the cold shutdown stopped it (its child was killed) and
         // its message is back on the queue, not recorded as failed.
         #expect(try await probe.send(RedisCommand("LLEN", "celery")).int == 1)

@@ -2,6 +2,7 @@ import Celeriac
 import CeleriacTestSupport
 import Foundation
 import CeleriacTestTags
+import Logging
 import Testing
 
 /// kill -9 of a worker mid-task loses nothing: with acks_late, what it held is restored by a live
@@ -46,15 +47,35 @@ import Testing
         defer { probe.close() }
         let running = try await client.delay("demo.sleep", 30)
         let held = try await client.delay("demo.add", 2, 2)
-        try await waitUntil(timeout: .seconds(20)) { try await probe.send(RedisCommand("HLEN", "unacked")).int == 1 }
-        try await Task.sleep(for: .milliseconds(300))
+        var quiet = Logger(label: "control")
+        quiet.logLevel = .warning
+        let control = try await ControlClient.connect(url: h.server.url, logger: quiet)
+        // The sleep is running (`inspect active` lists it, so a cold shutdown will find it) and
+        // the add is held: both left the queue, only the add is still in `unacked` (the sleep
+        // was acked as it started). `unacked` at 1 alone could also be the sleep reserved before
+        // the add was even published.
+        @Sendable func runningIsActive() async throws -> Bool {
+            let active = try await control.broadcast("active", arguments: ControlClient.inspectArguments("active"),
+                                                     timeout: .seconds(3), limit: 1).values.first?.arrayValue ?? []
+            return active.contains { $0["id"] == .string(running.id) }
+        }
+        try await waitUntil(timeout: .seconds(20)) {
+            guard try await runningIsActive() else { return false }
+            let queued = try await probe.send(RedisCommand("LLEN", "celery")).int
+            let unacked = try await probe.send(RedisCommand("HLEN", "unacked")).int
+            return queued == 0 && unacked == 1
+        }
         worker.signal(SIGINT)
         // Warm: the held message goes back at once, the running sleep is allowed to go on.
         try await waitUntil(timeout: .seconds(10)) { try await probe.send(RedisCommand("LLEN", "celery")).int == 1 }
         #expect(worker.isRunning, "a warm shutdown waits for the running task")
+        // The first Ctrl-C was counted before the second is sent, so the two cannot arrive as one.
+        try await waitUntil(timeout: .seconds(10)) { worker.output.contains("Ctrl+C again will initiate cold shutdown") }
+        #expect(try await runningIsActive(), "the warm shutdown still lets the sleep run")
         worker.signal(SIGINT)
         let status = await worker.wait(timeout: .seconds(10))
         #expect(status == 0, "\(worker.output)")
+        #expect(worker.output.contains("cold shutdown: stopping 1 running task(s)"), "\(worker.output)")
         // Cold: the running task's message is back too; nothing is left in unacked.
         #expect(try await probe.send(RedisCommand("LLEN", "celery")).int == 2)
         #expect(try await probe.send(RedisCommand("HLEN", "unacked")).int == 0)
@@ -63,5 +84,6 @@ import Testing
         let again = try h.startSwiftWorker(name: "again", arguments: ["-c", "2", "--without-mingle"])
         defer { again.stopNow() }
         #expect(try await held.get(timeout: .seconds(20)) == .int(4))
+        await control.close()
     }
 }
