@@ -42,8 +42,17 @@ extension FaultSuite {
             }
             try await run.send(FaultRun.adds(150))
             try await run.settle()
-            // Time for a redelivery loop to show, if there were one.
-            try await Task.sleep(for: .seconds(3))
+            // Every poison meant for the dead letters is there, and nothing is left that could
+            // come back: a message is always on the queue, in `unacked` (a requeue moves it back
+            // in one step) or past its end, so with both empty a redelivery loop has nothing to
+            // run on. (Dead letters are not results: settle() could not wait for them.)
+            let meant = poisons.filter { if case .deadLettered = $0.fate { true } else { false } }.count
+            try await run.poll(timeout: .seconds(60), "\(meant) dead letters and nothing queued or held") {
+                let letters = try await run.deadLetters().count
+                let queued = try await run.probe.send(RedisCommand("LLEN", "celery")).int
+                let unacked = try await run.probe.send(RedisCommand("HLEN", QueueKeys.unacked)).int
+                return letters >= meant && queued == 0 && unacked == 0
+            }
 
             let letters = try await run.deadLetters()
             var deadLettered = 0

@@ -60,10 +60,17 @@ extension FaultSuite {
             let crashLetters = letters.filter { (try? TaskMessage.decode(bytes: Array($0.message.utf8)).id) == crash[0] }
             #expect(crashLetters.count == 1, "dead-lettered once, after the redelivery cap: \(letters.map(\.reason))")
             #expect(crashLetters.first?.reason.contains("lost its pool process") == true)
-            // Nothing keeps coming back: the queue and kombu's bookkeeping are empty.
-            try await Task.sleep(for: .seconds(2))
-            #expect(try await run.probe.send(RedisCommand("LLEN", "celery")).int == 0)
-            #expect(try await run.probe.send(RedisCommand("HLEN", QueueKeys.unacked)).int == 0)
+            // Nothing keeps coming back. A message is always in one place: the queue, kombu's
+            // `unacked` (reserved or running; a requeue moves it back in one step), or past its
+            // end (a result, the dead letters). With the queue and `unacked` both empty, the
+            // crashing message exists only as its dead letter, and nothing reads those back.
+            // Waited for, not sampled: the last adds' acks may still be on their way.
+            try await run.poll(timeout: .seconds(30), "the queue and unacked are empty") {
+                let queued = try await run.probe.send(RedisCommand("LLEN", "celery")).int
+                let unacked = try await run.probe.send(RedisCommand("HLEN", QueueKeys.unacked)).int
+                return queued == 0 && unacked == 0
+            }
+            #expect(try await run.deadLetters().count == letters.count, "no dead letter since the one counted")
             let count = try await run.report(notes: "demo.crash dead-lettered after \(crashLetters.count) letter(s); \(letters.count) dead letter(s) in all")
             let whereabouts = await run.whereabouts()
             #expect(count.lost == 0, "\(whereabouts)")
