@@ -1,6 +1,7 @@
 import Celeriac
 import CeleriacTestSupport
 import Foundation
+import Logging
 import Testing
 
 extension FaultSuite {
@@ -44,14 +45,23 @@ extension FaultSuite {
             let long = try await run.send(FaultRun.sleeps(12, seconds: 3))
             try await run.send(FaultRun.sleeps(1000, seconds: 0.01))
             try await run.waitFinished(atLeast: 200)
-            // The 3-s tasks come next in the queue; let them start.
+            // The 3-s tasks come next in the queue; wait until one runs (`inspect active` lists
+            // it, so the cold shutdown will find it), not merely received.
+            var quiet = Logger(label: "control")
+            quiet.logLevel = .warning
+            let control = try await ControlClient.connect(url: run.server.url, logger: quiet)
             try await run.poll(timeout: .seconds(30), "a long task running") {
-                long.contains { id in stopping.output.contains("Task demo.sleep[\(id)] received") }
+                let active = try await control.broadcast("active", arguments: ControlClient.inspectArguments("active"),
+                                                         timeout: .seconds(3), limit: 1).values.first?.arrayValue ?? []
+                return active.contains { task in long.contains { task["id"] == .string($0) } }
             }
-            try await Task.sleep(for: .milliseconds(500))
+            await control.close()
 
             stopping.signal(SIGINT)
-            try await Task.sleep(for: .milliseconds(300))
+            // The first Ctrl-C was counted before the second is sent, so the two cannot arrive as one.
+            try await run.poll(timeout: .seconds(30), "the first Ctrl-C counted") {
+                stopping.output.contains("Ctrl+C again will initiate cold shutdown")
+            }
             stopping.signal(SIGINT)
             let status = await stopping.wait(timeout: .seconds(60))
             #expect(status == 0, "\(stopping.output.suffix(2000))")
