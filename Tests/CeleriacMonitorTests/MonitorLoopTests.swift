@@ -30,9 +30,11 @@ final class RecordingPerformer: ActionPerformer {
         MonitorLoop(model: ClusterState(), view: ViewState(connectionLabel: "redis://localhost:6379/0"), feed: feed, performer: performer)
     }
 
-    /// Steps until `condition` holds (actions complete on other tasks), at most ~2 s.
+    /// Steps until `condition` holds (actions complete on other tasks), for up to 20 s: the
+    /// callers' checks then say what did not happen.
     private func stepUntil(_ l: MonitorLoop, now: Double, _ condition: () -> Bool) async {
-        for _ in 0..<200 where !condition() {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !condition(), ContinuousClock.now < deadline {
             l.step(key: nil, size: size, now: now)
             try? await Task.sleep(for: .milliseconds(10))
         }
