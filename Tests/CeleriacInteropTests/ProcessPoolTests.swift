@@ -333,8 +333,9 @@ import Testing
         try await Self.eventually(worker, "the first Ctrl-C was taken as a warm shutdown") {
             worker.output.contains("Ctrl+C again will initiate cold shutdown") && worker.output.contains("warm shutdown: ")
         }
-        // Warm: the spin is still running and the worker still answers, waiting for it.
-        #expect(try await Self.active(control).count == 1, "a warm shutdown waits for the spinning child")
+        // Control stops answering once a warm shutdown begins (as Celery's does), so the proof
+        // that it waited for the spin is the cold shutdown's count below.
+        #expect(worker.isRunning, "a warm shutdown waits for the spinning child")
         kill(-worker.pid, SIGINT)
         #expect(await worker.wait(timeout: .seconds(20)) == 0, "\(worker.output)")
         // The warm shutdown had waited for the spinning child: the cold one found it running.

@@ -71,10 +71,11 @@ import Testing
         #expect(worker.isRunning, "a warm shutdown waits for the running task")
         // The first Ctrl-C was counted before the second is sent, so the two cannot arrive as one.
         try await waitUntil(timeout: .seconds(10)) { worker.output.contains("Ctrl+C again will initiate cold shutdown") }
-        #expect(try await runningIsActive(), "the warm shutdown still lets the sleep run")
         worker.signal(SIGINT)
         let status = await worker.wait(timeout: .seconds(10))
         #expect(status == 0, "\(worker.output)")
+        // The warm shutdown had let the sleep run: the cold one found it running. (Control stops
+        // answering once a warm shutdown begins, as Celery's does, so this is the proof.)
         #expect(worker.output.contains("cold shutdown: stopping 1 running task(s)"), "\(worker.output)")
         // Cold: the running task's message is back too; nothing is left in unacked.
         #expect(try await probe.send(RedisCommand("LLEN", "celery")).int == 2)
