@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CeleriacTests",
-            dependencies: ["CeleriacTestTags", "Celeriac"],
+            dependencies: ["CeleriacTestTags", "Celeriac", "CeleriacTestSupport"],
             path: "Tests/CeleriacTests",
             swiftSettings: strict
         ),

@@ -1,5 +1,6 @@
 import CeleriacBench
 import CeleriacTestTags
+import CeleriacTestSupport
 import Testing
 
 @Suite(.tags(.integration)) struct ReportTests {

@@ -1,6 +1,7 @@
 import Celeriac
 import Foundation
 import CeleriacTestTags
+import CeleriacTestSupport
 import Testing
 
 @Suite(.tags(.unit)) struct EventCodecTests {

@@ -1,5 +1,6 @@
 @testable import Celeriac
 import CeleriacTestTags
+import CeleriacTestSupport
 import Testing
 
 /// The fast event decoder (``EventFastDecoder``, the first thing ``EventCodec/decode(channel:payload:)``

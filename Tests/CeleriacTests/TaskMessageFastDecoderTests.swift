@@ -1,6 +1,7 @@
 @testable import Celeriac
 import Foundation
 import CeleriacTestTags
+import CeleriacTestSupport
 import Testing
 
 /// The fast task decoder (``TaskMessageFastDecoder``, the first thing

@@ -1,6 +1,7 @@
 @testable import Celeriac
 import Foundation
 import CeleriacTestTags
+import CeleriacTestSupport
 import Testing
 
 /// `TaskMessageWriter` must write exactly the bytes of the reference `TaskMessage.encoded()`:
