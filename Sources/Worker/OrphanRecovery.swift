@@ -80,6 +80,15 @@ enum OrphanRecovery {
         return 1
         """
 
+    /// A holder's running mark, set only if the owner record still names it (see
+    /// ``releaseIfHeldScript``): KEYS = owner hash; ARGV = tag, owner.
+    static let markIfHeldScript = """
+        local holder = redis.call('HGET', KEYS[1], ARGV[1])
+        if holder ~= ARGV[2] and holder ~= ARGV[2] .. '\(runningMark)' then return 0 end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '\(runningMark)')
+        return 1
+        """
+
     /// The command for ``releaseIfHeldScript``: an ack of `tag`, or its restore when `restoring`
     /// gives the list and envelope.
     static func releaseIfHeld(tag: String, owner: String, restoring: (list: String, envelope: [UInt8])? = nil) -> RedisCommand {

@@ -239,7 +239,7 @@ extension Worker {
     /// and one that kills every worker is dead-lettered, not handed on forever. A redelivered
     /// message waits until the mark is in Redis: it may be the one that killed its last holder.
     private func markRunning(_ d: Delivery, _ live: Live) async {
-        live.writes.write([RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, OrphanRecovery.running(owner))])
+        live.writes.markRunning(d.tag, owner: owner)
         if d.message.redelivered { await live.writes.flushed() }
     }
 

@@ -171,7 +171,12 @@ public final class Worker: Service, Sendable {
         }
         let publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: WorkerEvents.sender(hostname: settings.nodeName), options: options("events"), logger: logger)
         let events = WorkerEvents(publisher: publisher, taskEvents: settings.sendTaskEvents)
-        let writes = WriteBatcher(client: broker, logger: logger, refusals: refusals)
+        // Acks and running marks queued before a lapse of this worker's liveness go out fenced.
+        let fencedOwner: @Sendable () -> String? = { [weak self] in
+            guard let self, self.liveness.withLock({ $0.mustFence() }) else { return nil }
+            return self.owner
+        }
+        let writes = WriteBatcher(client: broker, logger: logger, refusals: refusals, fencedOwner: fencedOwner)
         let results = backend.map { $0.client === broker ? writes : WriteBatcher(client: $0.client, logger: logger, refusals: refusals) } ?? writes
         let live = Live(consumer: consumer, broker: broker, backend: backend, events: events, writes: writes, results: results)
         self.live.withLock { $0 = live }

@@ -24,14 +24,22 @@ import Synchronization
 /// `maxmemory` Redis refuses a result's `SETEX` but not an ack's `ZREM`/`HDEL`, and a plain
 /// pipeline would ack a late message whose result was refused. A refused batch (``WriteRefusals``)
 /// is kept and sent again with backoff until Redis takes it, in order, ahead of later writes.
+///
+/// Acks and running marks queued before the worker's liveness lapsed (a SIGSTOP, a VM pause)
+/// are sent after it resumes, when a peer may have restored those messages and hold them under
+/// the same tags: a batch built while ``fencedOwner`` names the worker sends them only where the
+/// owner record still names it (``OrphanRecovery/releaseIfHeldScript``), never erasing or
+/// overwriting a peer's record.
 final class WriteBatcher: Sendable {
-    private enum Item {
+    enum Item {
         case ack(String)
         case command(RedisCommand)
         /// Pending acks go out before this one.
         case barrier
         /// The `unacked` record of a message the worker took itself (``record(_:_:)``).
         case record(tag: String, [RedisCommand])
+        /// The owner record of an `acks_late` message, marked running (``markRunning(_:owner:)``).
+        case running(tag: String, owner: String)
     }
 
     private struct State {
@@ -46,11 +54,21 @@ final class WriteBatcher: Sendable {
     private let client: RedisClient
     private let logger: Logger
     private let refusals: WriteRefusals
+    /// Asked once per batch: the worker's owner value while its liveness may have lapsed (its
+    /// acks and marks are then conditional), `nil` otherwise.
+    private let fencedOwner: @Sendable () -> String?
 
-    init(client: RedisClient, logger: Logger, refusals: WriteRefusals) {
+    init(client: RedisClient, logger: Logger, refusals: WriteRefusals, fencedOwner: @escaping @Sendable () -> String? = { nil }) {
         self.client = client
         self.logger = logger
         self.refusals = refusals
+        self.fencedOwner = fencedOwner
+    }
+
+    /// Marks an `acks_late` message as running in its owner record (`owner` plus
+    /// ``OrphanRecovery/runningMark``).
+    func markRunning(_ tag: String, owner: String) {
+        enqueue { $0.items.append(.running(tag: tag, owner: owner)) }
     }
 
     /// Removes `tag` from kombu's `unacked` bookkeeping (and Celeriac's owner record). When the
@@ -146,7 +164,7 @@ final class WriteBatcher: Sendable {
             for waiter in waiters { waiter.resume() }
             return
         }
-        send(Self.commands(for: items), backoff: Worker.redisRetryBackoff) {
+        send(Self.commands(for: items, fencedOwner: fencedOwner()), backoff: Worker.redisRetryBackoff) {
             for waiter in waiters { waiter.resume() }
             self.flushNext()
         }
@@ -155,12 +173,16 @@ final class WriteBatcher: Sendable {
     /// The transaction for a run of queued writes: the acks between barriers become one trio,
     /// sent after the other writes of their stretch; writes queued as transactions of their own
     /// are part of the batch's (Redis does not nest `MULTI`).
-    private static func commands(for items: [Item]) -> [RedisCommand] {
+    static func commands(for items: [Item], fencedOwner: String?) -> [RedisCommand] {
         var out: [RedisCommand] = [RedisCommand("MULTI")]
         var tags: [String] = []
         func closeAcks() {
             guard !tags.isEmpty else { return }
-            out.append(contentsOf: ackCommands(tags: tags))
+            if let owner = fencedOwner {
+                for tag in tags { out.append(OrphanRecovery.releaseIfHeld(tag: tag, owner: owner)) }
+            } else {
+                out.append(contentsOf: ackCommands(tags: tags))
+            }
             tags.removeAll(keepingCapacity: true)
         }
         func add(_ command: RedisCommand) {
@@ -171,6 +193,12 @@ final class WriteBatcher: Sendable {
             case .ack(let tag): tags.append(tag)
             case .command(let command): add(command)
             case .record(_, let commands): commands.forEach(add)
+            case .running(let tag, let owner):
+                if fencedOwner != nil {
+                    out.append(RedisCommand("EVAL", OrphanRecovery.markIfHeldScript, 1, OrphanRecovery.ownerKey, tag, owner))
+                } else {
+                    out.append(RedisCommand("HSET", OrphanRecovery.ownerKey, tag, OrphanRecovery.running(owner)))
+                }
             case .barrier: closeAcks()
             }
         }

@@ -200,6 +200,38 @@ import Testing
         #expect(calls >= 1 && calls < 50, "acks are merged into trios (\(calls) ZREM for 50 tags)")
     }
 
+    /// Acks and running marks queued before the worker's liveness lapsed are sent after it
+    /// resumes: while it may no longer own those tags (fenced), each is applied only where the
+    /// owner record still names it, so a peer that took a restored message keeps its records.
+    @Test func acksAndRunningMarksSentWhileFencedLeaveAPeersRecordsAlone() async throws {
+        defer { redis.close(); server.stop() }
+        let me = "me@h inc1", peer = "peer@h inc2"
+        for (tag, owner) in [("peers", peer), ("mine", OrphanRecovery.running(me)), ("marked", peer), ("mark-mine", me)] {
+            _ = try await redis.send(RedisCommand("HSET", QueueKeys.unacked, tag, "entry"))
+            _ = try await redis.send(RedisCommand("ZADD", QueueKeys.unackedIndex, 1, tag))
+            _ = try await redis.send(RedisCommand("HSET", OrphanRecovery.ownerKey, tag, owner))
+        }
+        let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger), fencedOwner: { me })
+        writes.ack("peers")
+        writes.ack("mine")
+        writes.markRunning("marked", owner: me)
+        writes.markRunning("mark-mine", owner: me)
+        await writes.flushed()
+        #expect(try await redis.send(RedisCommand("HEXISTS", QueueKeys.unacked, "peers")).int == 1)
+        #expect(try await redis.send(RedisCommand("ZSCORE", QueueKeys.unackedIndex, "peers")).string != nil)
+        #expect(try await redis.send(RedisCommand("HGET", OrphanRecovery.ownerKey, "peers")).string == peer)
+        #expect(try await redis.send(RedisCommand("HEXISTS", QueueKeys.unacked, "mine")).int == 0, "its own ack goes through")
+        #expect(try await redis.send(RedisCommand("HEXISTS", OrphanRecovery.ownerKey, "mine")).int == 0)
+        #expect(try await redis.send(RedisCommand("HGET", OrphanRecovery.ownerKey, "marked")).string == peer)
+        #expect(try await redis.send(RedisCommand("HGET", OrphanRecovery.ownerKey, "mark-mine")).string == OrphanRecovery.running(me))
+
+        // Not fenced: the plain trio, as kombu's ack (whoever holds the tag).
+        let plain = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger))
+        plain.ack("peers")
+        await plain.flushed()
+        #expect(try await redis.send(RedisCommand("HEXISTS", QueueKeys.unacked, "peers")).int == 0)
+    }
+
     @Test func aRestoreQueuedAfterAnAckIsSentAfterIt() async throws {
         defer { redis.close(); server.stop() }
         let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger))
