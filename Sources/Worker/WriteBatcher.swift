@@ -31,7 +31,7 @@ import Synchronization
 /// owner record still names it (``OrphanRecovery/releaseIfHeldScript``), never erasing or
 /// overwriting a peer's record.
 final class WriteBatcher: Sendable {
-    enum Item {
+    private enum Item {
         case ack(String)
         case command(RedisCommand)
         /// Pending acks go out before this one.
@@ -173,7 +173,7 @@ final class WriteBatcher: Sendable {
     /// The transaction for a run of queued writes: the acks between barriers become one trio,
     /// sent after the other writes of their stretch; writes queued as transactions of their own
     /// are part of the batch's (Redis does not nest `MULTI`).
-    static func commands(for items: [Item], fencedOwner: String?) -> [RedisCommand] {
+    private static func commands(for items: [Item], fencedOwner: String?) -> [RedisCommand] {
         var out: [RedisCommand] = [RedisCommand("MULTI")]
         var tags: [String] = []
         func closeAcks() {

@@ -88,13 +88,3 @@ struct RedisOutageLogTests {
         #expect(logs.messages(at: .debug).contains { $0.contains("reconnected at once") })
     }
 }
-
-private extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
-        do {
-            self = .success(try await body())
-        } catch {
-            self = .failure(error)
-        }
-    }
-}

@@ -152,13 +152,3 @@ private final class BackOffGate: @unchecked Sendable {
         condition.unlock()
     }
 }
-
-private extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
-        do {
-            self = .success(try await body())
-        } catch {
-            self = .failure(error)
-        }
-    }
-}
