@@ -1,3 +1,5 @@
+import Celeriac
+
 /// Fencing after a lapse of the worker's liveness key (``OrphanRecovery``).
 ///
 /// A worker paused longer than its ``LivenessWindow`` (SIGSTOP, a full disk, a VM migration)

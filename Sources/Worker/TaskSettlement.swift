@@ -186,10 +186,10 @@ enum TaskSettlement {
             .store(.failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: facts.now, parentID: m.parentID, groupID: m.group)),
         ]
         guard facts.acksLate && (facts.options.rejectOnWorkerLost || facts.rejectOnWorkerLost) else { return settled(failure, facts) }
-        let losses = Worker.lossesCounting(m)
+        let losses = LostWorkers.counting(m)
         guard losses > facts.workerLostRedeliveries else {
             var again = m
-            again.extraHeaders[Worker.workerLostHeader] = .int(losses)
+            again.extraHeaders[LostWorkers.header] = .int(losses)
             again.markRedelivered()
             return [.report(.requeuedAfterLostProcess(error, losses: losses, allowed: facts.workerLostRedeliveries)), .requeue(again)]
         }

@@ -2,13 +2,13 @@ import Celeriac
 import Foundation
 
 /// The worker as its pidbox sees it (``ControlledWorker``). Members that publish or store go
-/// through the connections ``Worker/Live`` holds, set before the control server starts.
+/// through the broker driver and events ``Worker/Live`` holds, set before the control server starts.
 extension Worker: ControlledWorker {
     private var liveNow: Live? { live.withLock { $0 } }
 
-    func nextClock() -> Int { liveNow?.events.publisher.nextClock() ?? 0 }
+    func nextClock() -> Int { liveNow?.events.nextClock() ?? 0 }
 
-    func adjustClock(to clock: Int) { liveNow?.events.publisher.adjustClock(clock) }
+    func adjustClock(to clock: Int) { _ = liveNow?.events.publisher?.adjustClock(clock) }
 
     var taskNames: [String] { tasks.names }
 
@@ -35,13 +35,11 @@ extension Worker: ControlledWorker {
     func saveRevoked() { try? revoked.save() }
 
     func markRevokedInBackend(_ id: String) async {
-        guard let backend = liveNow?.backend else { return }
-        let current = try? await backend.meta(for: id)
-        let state = current?.status ?? .pending
+        guard let driver = liveNow?.driver, driver.storesResults else { return }
+        let state = await driver.storedResult(of: id)?.status ?? .pending
         guard [.pending, .received, .retry, .rejected].contains(state) else { return }
-        await retryingRedis("mark \(id) revoked") {
-            try await backend.store(.revoked(taskID: id, reason: "revoked", children: .null, now: Date()))
-        }
+        driver.storeResult(.revoked(taskID: id, reason: "revoked", children: .null, now: Date()))
+        await driver.flushed()
     }
 
     func terminate(_ ids: [String], signum: Int) -> [String] { requests.terminate(ids, signum: signum) }
@@ -69,7 +67,7 @@ extension Worker: ControlledWorker {
             return true
         }
         guard added else { return false }
-        if let broker = liveNow?.broker { try? await RedisBroker(client: broker).declare(queue: queue) }
+        await liveNow?.driver.declare(queue: queue)
         return true
     }
 

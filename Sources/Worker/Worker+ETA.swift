@@ -15,7 +15,7 @@ extension Worker {
         if entered.reachedLimit, let limit = etaLimit.limit {
             logger.warning("worker_eta_task_limit (\(limit)) reached: ETA tasks fill the prefetch window; no more messages are taken until some are due")
         }
-        live.writes.sendQueued()  // its `unacked` record, if still queued, before it waits
+        live.driver.sendQueued()  // its `unacked` record, if still queued, before it waits
         return await etaTimer.wait(until: eta) && !stopping.load(ordering: .relaxed)
     }
 

@@ -7,7 +7,7 @@ extension Worker {
     /// records what it can parse; a BRPOP'd message is recorded here). Returns `nil` when the
     /// message ends here: undecodable (dead-lettered with the reason), revoked, unregistered or
     /// expired (each acked with its result stored and event sent, as Celery does).
-    func receive(_ reserved: MessageReservation.Reserved, _ live: Live) async -> Delivery? {
+    func receive(_ reserved: ReservedMessage, _ live: Live) async -> Delivery? {
         let raw = reserved.raw
         let key = reserved.listKey
         let message: TaskMessage
@@ -19,24 +19,13 @@ extension Worker {
         }
         let d = Delivery(listKey: key, raw: raw, message: message)
         if reserved.recordedTag != d.tag {
-            if let stale = reserved.recordedTag { live.writes.ack(stale) }
-            let entry = UnackedEntry.encode(envelopeBytes: raw, exchange: message.exchange, routingKey: message.routingKey)
-            let record = [
-                RedisCommand("ZADD", QueueKeys.unackedIndex, Date().timeIntervalSince1970, d.tag),
-                RedisCommand("HSET", QueueKeys.unacked, d.tag, entry),
-                RedisCommand("HSET", OrphanRecovery.ownerKey, d.tag, owner),
-            ]
-            if acksLate(message) {
-                // acks_late promises the message outlives a crash from here on: recorded first.
-                await retryingRedis("record \(d.label) as unacked") {
-                    _ = try await live.broker.transaction(record)
-                }
-            } else {
-                // Acked as it starts, so the record only covers the moment until then: it waits
-                // in the write queue, where that ack cancels it, unless the message has to wait
-                // first (``process`` sends it then) or other writes take it along.
-                live.writes.record(d.tag, RedisConnection.wrapTransaction(record))
-            }
+            if let stale = reserved.recordedTag { live.driver.ack(tag: stale) }
+            // acks_late promises the message outlives a crash from here on: recorded first.
+            // Otherwise it is acked as it starts, so the record only covers the moment until
+            // then: it waits in the write queue, where that ack cancels it, unless the message
+            // has to wait first (``process`` sends it then) or other writes take it along.
+            await live.driver.recordHeld(HeldMessage(tag: d.tag, envelope: raw, exchange: message.exchange, routingKey: message.routingKey),
+                                         durably: acksLate(message))
         }
         let m = message
         if revoked.contains(m.id) {
@@ -119,15 +108,15 @@ extension Worker {
                 turn = nil
             }
             if stopping.load(ordering: .relaxed) { return await restore(d, live) }
-            live.writes.sendQueued()
+            live.driver.sendQueued()
             try? await Task.sleep(for: wait)
         }
         do {
             if let ticket = turn {
                 turn = nil
-                try await pool.redeem(ticket) { live.writes.sendQueued() }
+                try await pool.redeem(ticket) { live.driver.sendQueued() }
             } else if pool.tryAcquire(upTo: 1) == 0 {
-                live.writes.sendQueued()
+                live.driver.sendQueued()
                 try await pool.acquire()
             }
         } catch {
@@ -137,7 +126,7 @@ extension Worker {
         defer { pool.release() }
         if revoked.contains(m.id) { return await discardRevoked(d, live, expired: false) }
         // After a lapse of this worker's liveness a peer may have restored the message (LivenessFence).
-        if liveness.withLock({ $0.mustFence() }), await !stillHeld(d, live) {
+        if liveness.withLock({ $0.mustFence() }), await !live.driver.isStillHeld(tag: d.tag) {
             logger.warning("Task \(d.label) not run: another worker restored it while this one's liveness had lapsed")
             return
         }
@@ -149,7 +138,7 @@ extension Worker {
             slot.release()
         }
         let ran: Bool
-        if acksLate && settings.pool == .async && Self.lossesSoFar(m) > 0 {
+        if acksLate && settings.pool == .async && LostWorkers.soFar(m) > 0 {
             // It was running when a worker died: it may be what killed it. It runs apart from
             // the other suspects, so a poison message's deaths are counted against it alone,
             // not against the innocent messages that happened to run beside it.
@@ -220,27 +209,15 @@ extension Worker {
     /// re-send it exactly. Queued before the FAILURE result, so whoever sees the failure can
     /// already retry it.
     func keepForRetry(_ d: Delivery, _ live: Live) {
-        live.writes.write(RedisConnection.wrapTransaction(FailedTaskStore.recordCommands(taskID: d.message.id, rawMessage: d.raw)))
-    }
-
-    /// Whether this worker still holds `d` by Redis's account (its owner record names this
-    /// incarnation): false once a peer's orphan sweep restored it to its queue. A reply that
-    /// cannot be had says yes: the message is then run, as before fencing (at least once).
-    private func stillHeld(_ d: Delivery, _ live: Live) async -> Bool {
-        // A message taken by BRPOP may have its record still queued (it is sent lazily).
-        await live.writes.flushed()
-        guard let reply = try? await live.broker.send(RedisCommand("HGET", OrphanRecovery.ownerKey, d.tag)) else { return true }
-        guard let value = reply.string, let holder = OrphanRecovery.parseOwner(value) else { return reply.isNull ? false : true }
-        return OrphanRecovery.owner(node: holder.node, incarnation: holder.incarnation) == owner
+        live.driver.keepForRetry(taskID: d.message.id, raw: d.raw)
     }
 
     /// Marks an `acks_late` message as running in its owner record, so that this worker's death
-    /// while running it counts against the message (``OrphanRecovery/sweep(client:selfOwner:policy:)``)
+    /// while running it counts against the message (``BrokerDriver/sweepOrphans(policy:)``)
     /// and one that kills every worker is dead-lettered, not handed on forever. A redelivered
-    /// message waits until the mark is in Redis: it may be the one that killed its last holder.
+    /// message waits until the mark is stored: it may be the one that killed its last holder.
     private func markRunning(_ d: Delivery, _ live: Live) async {
-        live.writes.markRunning(d.tag, owner: owner)
-        if d.message.redelivered { await live.writes.flushed() }
+        await live.driver.markRunning(tag: d.tag, stored: d.message.redelivered)
     }
 
     /// FAILURE for `m`: `task-failed` with the exception and traceback, and the result stored.
@@ -258,45 +235,34 @@ extension Worker {
     /// Queues the result (SETEX and PUBLISH, group-committed with other tasks' writes); the
     /// delivery's prefetch slot is freed only once it is written.
     func store(_ m: TaskMessage, _ meta: ResultMeta, _ live: Live) async {
-        guard let backend = live.backend, m.ignoreResult != true, tasks[m.name]?.options.ignoreResult != true else { return }
-        live.results.write(backend.storeCommands(meta))
+        guard live.driver.storesResults, m.ignoreResult != true, tasks[m.name]?.options.ignoreResult != true else { return }
+        live.driver.storeResult(meta)
     }
 
     /// The late ack: Celery acks a late task only after its result is stored.
     func ackAfterResults(_ d: Delivery, _ live: Live) async {
-        if live.results !== live.writes { await live.results.flushed() }
+        await live.driver.resultsStored()
         await ack(d, live)
     }
 
     /// Removes the message from kombu's `unacked` bookkeeping: it is ours now, for good.
-    /// Queued behind this task's earlier writes and group-committed (``WriteBatcher``), unless
+    /// Queued behind this task's earlier writes (and group-committed by Redis's driver), unless
     /// this worker's liveness lapsed since it took the message (``LivenessFence``).
     func ack(_ d: Delivery, _ live: Live) async {
         if liveness.withLock({ $0.heldInDoubt(receivedAt: d.receivedAt) }) {
             _ = await releaseIfHeld(d, restoring: nil, live)
             return
         }
-        live.writes.ack(d.tag)
+        live.driver.ack(tag: d.tag)
     }
 
     /// Acks or restores (`restoring` the envelope) a message this worker may no longer own: its
     /// liveness lapsed after it took it, so a peer may have restored it and may hold it now
     /// under the same delivery tag. Done only if the owner record still names this worker
-    /// (``OrphanRecovery/releaseIfHeldScript``); otherwise the peer's bookkeeping stays as it
+    /// (``BrokerDriver/releaseIfHeld(tag:restoring:)``); otherwise the peer's bookkeeping stays as it
     /// is. A rare path (after a pause or an outage), so one round trip each. Whether it was done.
     private func releaseIfHeld(_ d: Delivery, restoring envelope: [UInt8]?, _ live: Live) async -> Bool {
-        // Its record, its running mark and (for an ack) its result go first: a record still
-        // queued here would make the message look taken by someone else.
-        await live.writes.flushed()
-        if live.results !== live.writes { await live.results.flushed() }
-        let command = OrphanRecovery.releaseIfHeld(tag: d.tag, owner: owner, restoring: envelope.map { (d.message.listKey, $0) })
-        // nil when Redis never answered (the worker gave up on it at shutdown; already logged).
-        var released: Bool?
-        await retryingRedis(envelope == nil ? "ack \(d.label)" : "restore \(d.label)") {
-            let reply = try await live.broker.send(command)
-            if case .error(let message) = reply { throw RedisError(.server, message) }
-            released = reply.int == 1
-        }
+        let released = await live.driver.releaseIfHeld(tag: d.tag, restoring: envelope.map { (d.message.listKey, $0) })
         if released == false {
             logger.warning("Task \(d.label) not \(envelope == nil ? "acked" : "restored"): another worker restored it while this one's liveness had lapsed, and it is that worker's now")
         }
@@ -315,15 +281,7 @@ extension Worker {
             if await releaseIfHeld(d, restoring: envelope, live) { logger.info("Task \(d.label) restored to \(d.message.routingKey)") }
             return
         }
-        // Through the write queue, behind any ack of this tag still waiting there: an ack landing
-        // after the message is back could erase the record of the next worker that takes it.
-        live.writes.write(RedisConnection.wrapTransaction([
-            RedisCommand("ZREM", QueueKeys.unackedIndex, d.tag),
-            RedisCommand("HDEL", QueueKeys.unacked, d.tag),
-            RedisCommand("HDEL", OrphanRecovery.ownerKey, d.tag),
-            RedisCommand("RPUSH", message.listKey, envelope),
-        ]), afterAcks: true)
-        await live.writes.flushed()
+        await live.driver.restore(tag: d.tag, to: message.listKey, envelope: envelope)
         logger.info("Task \(d.label) restored to \(d.message.routingKey)")
     }
 
@@ -334,13 +292,6 @@ extension Worker {
         let queue = QueueKeys.queueName(ofList: key)
         let record = DeadLetter(reason: reason, queue: queue, time: Date(), worker: settings.nodeName, rawMessage: raw)
         logger.error("dead-lettered a message from \(queue) to \(settings.deadLetterKey): \(reason)")
-        var commands = [RedisCommand("LPUSH", settings.deadLetterKey, record.encoded())]
-        if let tag = recordedTag {
-            commands += [RedisCommand("ZREM", QueueKeys.unackedIndex, tag), RedisCommand("HDEL", QueueKeys.unacked, tag),
-                         RedisCommand("HDEL", OrphanRecovery.ownerKey, tag)]
-        }
-        await retryingRedis("dead-letter a message") {
-            _ = try await live.broker.transaction(commands)
-        }
+        await live.driver.deadLetter(record, to: settings.deadLetterKey, heldAs: recordedTag)
     }
 }

@@ -22,7 +22,7 @@ extension Worker {
     /// trip (and Redis's script) overlaps the decoding of this one; one stream and one reader
     /// keep the delivery order.
     func consume(_ live: Live, group: inout DiscardingTaskGroup) async {
-        let (batches, taken) = AsyncStream.makeStream(of: [MessageReservation.Reserved].self)
+        let (batches, taken) = AsyncStream.makeStream(of: [ReservedMessage].self)
         group.addTask { await self.reservations(live, into: taken) }
         // Read to the end even when stopping: every reserved message holds a prefetch slot and
         // is either started or put back on its queue here.
@@ -43,8 +43,7 @@ extension Worker {
                     await self.process(delivery, live, slot: slot, turn: turn)
                     slot.release()
                     // Writes run behind the work; a worker that outpaces Redis waits here.
-                    await live.results.waitIfBacklogged()
-                    await live.writes.waitIfBacklogged()
+                    await live.driver.waitIfBacklogged()
                 }
             }
         }
@@ -66,18 +65,18 @@ extension Worker {
     /// waits), a second one is sent as soon as a quarter of the window frees up, before the
     /// first's reply is read (``reservationsInFlight``). When a reservation finds nothing and
     /// none is in flight, the worker blocks on one `BRPOP` instead.
-    private func reservations(_ live: Live, into taken: AsyncStream<[MessageReservation.Reserved]>.Continuation) async {
+    private func reservations(_ live: Live, into taken: AsyncStream<[ReservedMessage]>.Continuation) async {
         defer { taken.finish() }
         var current = queues.withLock { $0 }
         var order = QueueKeys.consumeOrder(queues: current)
         // Blocking pops in a row since the script last found nothing (see `blockingPopStreak`).
         var blockingPops = 0
-        var pending = Deque<PendingReservation>()
+        var pending = Deque<any BrokerReservation>()
         var lane = 0
         // The last batch filled every slot it asked for, so more is probably waiting.
         var backlog = false
         func send(slots: Int) {
-            pending.append(PendingReservation(client: live.consumer, keys: order, slots: slots, owner: owner, token: UUID().uuidString, lane: lane))
+            pending.append(live.driver.reserve(from: order, count: slots, lane: lane))
             lane = (lane + 1) % Self.reservationsInFlight
         }
         // Pending reservations hold messages: their batches are handed on (and put back by the
@@ -96,9 +95,9 @@ extension Worker {
                     try? await Task.sleep(for: .milliseconds(100))
                     continue
                 }
-                if refusals.isRefusing && !stopping.load(ordering: .relaxed) {
+                if live.driver.refusesWrites && !stopping.load(ordering: .relaxed) {
                     // Redis refuses writes: take nothing more until it stores what is held.
-                    await refusals.waitUntilAccepted()
+                    await live.driver.waitUntilWritesAccepted()
                     continue
                 }
                 do { try await prefetch.acquire() } catch { break }
@@ -115,43 +114,42 @@ extension Worker {
                 send(slots: 1 + prefetch.tryAcquire(upTo: Self.reservationBatch - 1))
             }
             let oldest = pending.removeFirst()
-            let result: Result<RedisReply, RedisError>
+            let batch: [ReservedMessage]
             if backlog && !order.isEmpty && pending.count + 1 < Self.reservationsInFlight && !stopping.load(ordering: .relaxed) {
                 // Whichever comes first: the reply, or enough free slots to send the next call.
                 // The window now (`pool_grow`/`pool_shrink` change it), as `inspect stats` reports it.
                 let window = settings.prefetchMultiplier * counters.withLock { $0.concurrency }
-                result = await replyOrSlots(oldest, gather: max(1, min(Self.reservationBatch, window / 4))) { freed in
+                batch = await messagesOrSlots(oldest, gather: max(1, min(Self.reservationBatch, window / 4))) { freed in
                     send(slots: freed + prefetch.tryAcquire(upTo: Self.reservationBatch - freed))
                 }
             } else {
-                result = await oldest.reply()
+                batch = await oldest.messages()
             }
-            let batch = await reserved(oldest, result, live)
-            backlog = batch.count == oldest.slots
+            backlog = batch.count == oldest.count
             if batch.isEmpty {
                 if pending.isEmpty && !stopping.load(ordering: .relaxed) {
                     // Nothing waiting: block on one BRPOP (a script cannot block) and record it after.
-                    prefetch.release(oldest.slots - 1)
-                    await blockingPop(live, keys: oldest.keys, streak: &blockingPops, into: taken)
+                    prefetch.release(oldest.count - 1)
+                    await blockingPop(live, keys: oldest.lists, streak: &blockingPops, into: taken)
                 } else {
-                    prefetch.release(oldest.slots)
+                    prefetch.release(oldest.count)
                 }
                 continue
             }
             blockingPops = 0
-            if batch.count < oldest.slots { prefetch.release(oldest.slots - batch.count) }
+            if batch.count < oldest.count { prefetch.release(oldest.count - batch.count) }
             if current.count > 1, let last = batch.last { order = rotate(current, after: last.listKey) }
             taken.yield(batch)
         }
     }
 
-    /// Waits for `call`'s reply; if `gather` prefetch slots free up first, calls `whenFreed`
-    /// with them (taken, its own to use) at once. Slots still being gathered when the reply comes
-    /// go back.
-    private func replyOrSlots(_ call: PendingReservation, gather: Int, whenFreed: (Int) -> Void) async -> Result<RedisReply, RedisError> {
-        enum Outcome: Sendable { case reply(Result<RedisReply, RedisError>), slots(Int) }
+    /// Waits for `call`'s batch; if `gather` prefetch slots free up first, calls `whenFreed`
+    /// with them (taken, its own to use) at once. Slots still being gathered when the batch
+    /// comes go back.
+    private func messagesOrSlots(_ call: any BrokerReservation, gather: Int, whenFreed: (Int) -> Void) async -> [ReservedMessage] {
+        enum Outcome: Sendable { case reply([ReservedMessage]), slots(Int) }
         return await withTaskGroup(of: Outcome.self) { group in
-            group.addTask { .reply(await call.reply()) }
+            group.addTask { .reply(await call.messages()) }
             group.addTask {
                 var taken = 0
                 while taken < gather && !Task.isCancelled {
@@ -160,7 +158,7 @@ extension Worker {
                 }
                 return .slots(taken)
             }
-            var reply: Result<RedisReply, RedisError>?
+            var reply: [ReservedMessage]?
             while let outcome = await group.next() {
                 switch outcome {
                 case .reply(let result):
@@ -200,75 +198,21 @@ extension Worker {
     /// slot goes back when it times out. Counts the streak of blocking pops (`blockingPopStreak`).
     /// A worker that ``wakesBeforeTaking(_:)`` only waits for a message here and gives the slot
     /// back, for the next reservation to take what arrived.
-    private func blockingPop(_ live: Live, keys: [String], streak: inout Int, into taken: AsyncStream<[MessageReservation.Reserved]>.Continuation) async {
+    private func blockingPop(_ live: Live, keys: [String], streak: inout Int, into taken: AsyncStream<[ReservedMessage]>.Continuation) async {
         if wakesBeforeTaking(keys) {
-            await waitForMessage(live, key: QueueKeys.queueName(ofList: keys[0]))
+            await live.driver.waitForMessage(on: QueueKeys.queueName(ofList: keys[0]), timeout: settings.pollTimeout)
             prefetch.release()
             streak = 0
             return
         }
         let inStreak = streak > 0 && streak < Self.blockingPopStreak
-        guard let (key, raw) = await pop(live, keys: keys) else {
+        guard let message = await live.driver.blockingPop(from: keys, timeout: settings.pollTimeout) else {
             // Timed out: the queue stayed empty, so the streak goes on.
             prefetch.release()
             return
         }
         streak = inStreak ? streak + 1 : 1
-        taken.yield([MessageReservation.Reserved(listKey: key, raw: raw, recordedTag: nil)])
-    }
-
-    /// The batch of a sent reservation (empty when nothing waited). A reply lost to an outage
-    /// is asked for again with the same token and lane until Redis answers (the call may have
-    /// taken a batch), unless the worker is stopping: then the batch stays held by this worker,
-    /// its liveness key goes at exit, and a live worker's orphan sweep restores it.
-    private func reserved(_ call: PendingReservation, _ first: Result<RedisReply, RedisError>, _ live: Live) async -> [MessageReservation.Reserved] {
-        var result = first
-        var backoff = Self.redisRetryBackoff
-        while true {
-            switch result {
-            case .success(let reply):
-                return MessageReservation.parse(reply)
-            case .failure(let error) where error.isConnectionProblem && !stopping.load(ordering: .relaxed):
-                try? await Task.sleep(for: backoff.next())
-                do { result = .success(try await live.consumer.send(call.command())) } catch { result = .failure(error) }
-            case .failure(let error) where error.isWriteRefused:
-                // The script writes nothing when refused (READONLY, MISCONF): the loop waits.
-                refusals.refused(error.message)
-                return []
-            case .failure(let error):
-                if !error.isConnectionProblem { logger.error("reserving messages failed: \(error)") }
-                return []
-            }
-        }
-    }
-
-    /// One BRPOP across the consumed lists; `nil` on timeout or a Redis error (already logged by the client).
-    private func pop(_ live: Live, keys: [String]) async -> (String, [UInt8])? {
-        do {
-            let reply = try await live.consumer.send(RedisCommand("BRPOP", arguments: keys + [settings.pollTimeout]))
-            guard let pair = reply.array, pair.count == 2, let key = pair[0].string, let raw = pair[1].bytes else { return nil }
-            return (key, raw)
-        } catch {
-            if error.isWriteRefused {
-                refusals.refused(error.message)
-            } else if !error.isConnectionProblem {
-                logger.error("BRPOP failed: \(error)")
-            }
-            // The client reconnects by itself; don't spin while it does.
-            try? await Task.sleep(for: .milliseconds(200))
-            return nil
-        }
-    }
-
-    /// Blocks until `key` has a message or the poll timeout passes, leaving the list as it was:
-    /// `BLMOVE` from a list to its own tail moves the last message back where it was.
-    private func waitForMessage(_ live: Live, key: String) async {
-        do {
-            _ = try await live.consumer.send(RedisCommand("BLMOVE", key, key, "RIGHT", "RIGHT", settings.pollTimeout))
-        } catch {
-            if !error.isConnectionProblem { logger.error("BLMOVE failed: \(error)") }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
+        taken.yield([message])
     }
 
     /// Round-robins the queue order after a delivery, as kombu's cycle does.

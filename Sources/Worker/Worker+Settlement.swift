@@ -17,9 +17,7 @@ extension Worker {
             case .publishRetry(var next):
                 for hook in middleware { hook.beforePublish(&next) }
                 let message = next
-                await retryingRedis("re-send \(d.label) for retry") {
-                    try await RedisBroker(client: live.broker).publish(message)
-                }
+                await live.driver.publish(message)
                 for hook in middleware { hook.afterPublish(message) }
             case .keepOriginal:
                 keepForRetry(d, live)

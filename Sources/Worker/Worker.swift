@@ -43,15 +43,12 @@ public final class Worker: Service, Sendable {
     /// Queues consumed now; `add_consumer`/`cancel_consumer` change it at run time.
     let queues: Mutex<[String]>
     let startedAt = Date()
-    /// This run's owner value in `celeriac.unacked_owner` (node name and a fresh incarnation id).
-    let owner: String
+    /// Names this run: what it holds is recorded under node name and incarnation (``BrokerHolder``).
     let incarnation = UUID().uuidString.lowercased()
     /// Set once `run()` connected; control and events need it.
     let live = Mutex<Live?>(nil)
     /// Shared by every connection of this worker, so an outage is one warning, not one per connection.
     let outageLog: RedisOutageLog
-    /// Whether Redis takes this worker's writes; shared by everything that writes.
-    let refusals: WriteRefusals
     /// Serializes messages that were running when a worker died (`--pool async`, `acks_late`).
     let quarantine = AsyncLock()
     /// When this worker's liveness key was last set, and how long after a lapse it fences.
@@ -63,22 +60,36 @@ public final class Worker: Service, Sendable {
         var concurrency: Int
     }
 
-    /// Connections and publishers of a running worker.
+    /// What a running worker takes messages from and reports to.
     struct Live: Sendable {
-        let consumer: RedisClient
-        let broker: RedisClient
-        let backend: RedisResultBackend?
+        /// The broker and result store (``BrokerDriver``): Redis unless a driver was given.
+        let driver: any BrokerDriver
         let events: WorkerEvents
-        /// Acks (and results when the backend is the broker), group-committed on the broker connection.
-        let writes: WriteBatcher
-        /// Results: ``writes`` itself when the backend shares the broker's connection.
-        let results: WriteBatcher
     }
 
     /// Hooks into each task's life and the worker's (``TaskMiddleware``), in order.
     let middleware: [any TaskMiddleware]
+    /// Makes the broker driver when it is not Redis from ``settings`` (see the initializer).
+    private let makeDriver: (@Sendable (BrokerHolder) -> any BrokerDriver)?
 
-    public init(settings: WorkerSettings, tasks: TaskRegistry, logger: Logger, middleware: [any TaskMiddleware] = []) {
+    /// A worker on the Redis broker (and result backend) its settings name, with Celery's
+    /// events and remote control.
+    public convenience init(settings: WorkerSettings, tasks: TaskRegistry, logger: Logger, middleware: [any TaskMiddleware] = []) {
+        self.init(settings: settings, tasks: tasks, logger: logger, middleware: middleware, makeDriver: nil)
+    }
+
+    /// A worker on another transport: `driver` makes its ``BrokerDriver`` for the holder it is
+    /// given (this run of this worker). Celery's event stream and remote control are Redis
+    /// pub/sub, so such a worker sends no events and answers no control commands; the settings'
+    /// broker and backend URLs are not used.
+    public convenience init(settings: WorkerSettings, tasks: TaskRegistry, logger: Logger, middleware: [any TaskMiddleware] = [],
+                            driver: @escaping @Sendable (BrokerHolder) -> any BrokerDriver) {
+        self.init(settings: settings, tasks: tasks, logger: logger, middleware: middleware, makeDriver: driver)
+    }
+
+    private init(settings: WorkerSettings, tasks: TaskRegistry, logger: Logger, middleware: [any TaskMiddleware],
+                 makeDriver: (@Sendable (BrokerHolder) -> any BrokerDriver)?) {
+        self.makeDriver = makeDriver
         self.settings = settings
         self.tasks = tasks
         self.middleware = middleware
@@ -94,9 +105,7 @@ public final class Worker: Service, Sendable {
         revoked = RevokedTasks(stateFile: settings.stateDB)
         queues = Mutex(settings.queues)
         counters = Mutex(Counters(concurrency: settings.concurrency))
-        owner = OrphanRecovery.owner(node: settings.nodeName, incarnation: incarnation)
         outageLog = RedisOutageLog(logger: logger)
-        refusals = WriteRefusals(logger: logger)
         etaLimit = EtaTaskLimit(limit: settings.etaTaskLimit)
         liveness = Mutex(LivenessFence(window: settings.liveness))
     }
@@ -157,74 +166,80 @@ public final class Worker: Service, Sendable {
         }
     }
 
+    /// Who holds what this run takes: fenced while its liveness may have lapsed.
+    private var holder: BrokerHolder {
+        BrokerHolder(node: settings.nodeName, incarnation: incarnation) { [weak self] in
+            self?.liveness.withLock { $0.mustFence() } ?? false
+        }
+    }
+
     private func serve() async throws {
         try revoked.load()
-        guard let consumer = try await connectAtStartup() else {
-            logger.info("\(settings.nodeName) stopped before Redis answered")
-            return
+        let live: Live
+        var control: ControlServer?
+        var connections: [RedisClient] = []
+        var publisher: EventPublisher?
+        if let makeDriver {
+            live = Live(driver: makeDriver(holder), events: WorkerEvents(publisher: nil, sender: WorkerEvents.sender(hostname: settings.nodeName), taskEvents: false))
+            self.live.withLock { $0 = live }
+        } else {
+            guard let consumer = try await connectAtStartup() else {
+                logger.info("\(settings.nodeName) stopped before Redis answered")
+                return
+            }
+            let broker = try await RedisClient.connect(url: settings.brokerURL, options: options("broker"), logger: logger)
+            connections = [consumer, broker]
+            var backend: RedisResultBackend?
+            if let url = settings.resultBackendURL {
+                let client = url == settings.brokerURL ? broker : try await RedisClient.connect(url: url, options: options("backend"), logger: logger)
+                if client !== broker { connections.append(client) }
+                backend = RedisResultBackend(client: client, expires: settings.resultExpires)
+            }
+            let sender = WorkerEvents.sender(hostname: settings.nodeName)
+            publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: sender, options: options("events"), logger: logger)
+            let driver = RedisBrokerDriver(holder: holder, consumer: consumer, broker: broker, backend: backend, logger: logger)
+            live = Live(driver: driver, events: WorkerEvents(publisher: publisher, sender: sender, taskEvents: settings.sendTaskEvents))
+            // Set before the control server starts: its commands publish and store through it.
+            self.live.withLock { $0 = live }
+            control = try await ControlServer.start(worker: self, broker: broker, outageLog: outageLog)
         }
-        let broker = try await RedisClient.connect(url: settings.brokerURL, options: options("broker"), logger: logger)
-        var backend: RedisResultBackend?
-        if let url = settings.resultBackendURL {
-            let client = url == settings.brokerURL ? broker : try await RedisClient.connect(url: url, options: options("backend"), logger: logger)
-            backend = RedisResultBackend(client: client, expires: settings.resultExpires)
-        }
-        let publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: WorkerEvents.sender(hostname: settings.nodeName), options: options("events"), logger: logger)
-        let events = WorkerEvents(publisher: publisher, taskEvents: settings.sendTaskEvents)
-        // Acks and running marks queued before a lapse of this worker's liveness go out fenced.
-        let fencedOwner: @Sendable () -> String? = { [weak self] in
-            guard let self, self.liveness.withLock({ $0.mustFence() }) else { return nil }
-            return self.owner
-        }
-        let writes = WriteBatcher(client: broker, logger: logger, refusals: refusals, fencedOwner: fencedOwner)
-        let results = backend.map { $0.client === broker ? writes : WriteBatcher(client: $0.client, logger: logger, refusals: refusals) } ?? writes
-        let live = Live(consumer: consumer, broker: broker, backend: backend, events: events, writes: writes, results: results)
-        self.live.withLock { $0 = live }
-        let control = try await ControlServer.start(worker: self, broker: broker, outageLog: outageLog)
         defer {
-            control.close()
-            publisher.close()
-            consumer.close()
-            broker.close()
-            backend?.client.close()
+            control?.close()
+            publisher?.close()
+            for connection in connections { connection.close() }
         }
-        let declarer = RedisBroker(client: broker)
-        for queue in settings.queues {
-            // A Redis refusing writes at start-up (OOM) is waited for, not a reason to exit.
-            await retryingRedis("declare queue \(queue)") { try await declarer.declare(queue: queue) }
-        }
-        await control.syncRevokedWithPeers()
+        for queue in settings.queues { await live.driver.declare(queue: queue) }
+        await control?.syncRevokedWithPeers()
         _ = await refreshLiveness(live)
         await recoverOrphans(live)
         try executor.start()
-        logger.info("\(settings.nodeName) ready: broker \(settings.brokerURL), results \(settings.resultBackendURL.map { "\($0)" } ?? "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(settings.sendTaskEvents ? "on" : "off"), \(tasks.names.count) tasks")
-        await events.worker(.workerOnline, active: 0, processed: processed)
+        logger.info("\(settings.nodeName) ready: broker \(makeDriver == nil ? "\(settings.brokerURL)" : "\(type(of: live.driver))"), results \(settings.resultBackendURL.map { "\($0)" } ?? "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(live.events.taskEventsEnabled ? "on" : "off"), \(tasks.names.count) tasks")
+        await live.events.worker(.workerOnline, active: 0, processed: processed)
         ready.store(true, ordering: .relaxed)
         for hook in middleware { hook.workerReady(node: settings.nodeName) }
 
         let redisWatch = Task { await self.stopWaitingForRedis(live) }
         defer { redisWatch.cancel() }
         // Task events are flushed until the last task has ended, so it runs beside the group.
-        let flusher = Task { await events.flushContinuously() }
+        let flusher = Task { await live.events.flushContinuously() }
         defer { flusher.cancel() }
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.heartbeats(events) }
+            group.addTask { await self.heartbeats(live.events) }
             group.addTask { await self.orphanSweeps(live) }
-            group.addTask { await control.serve() }
+            if let control { group.addTask { await control.serve() } }
             await consume(live, group: &group)
             // Warm shutdown: messages still waiting for a pool slot go back to their queues;
             // running tasks finish before the group returns.
             pool.close()
-            await events.worker(.workerOffline, active: requests.activeCount, processed: processed)
-            control.close()
+            await live.events.worker(.workerOffline, active: requests.activeCount, processed: processed)
+            control?.close()
         }
-        events.stopFlushing()
+        live.events.stopFlushing()
         await flusher.value
         await executor.shutdown()
-        await live.results.flushed()
-        await live.writes.flushed()
-        await events.flush()
-        _ = try? await broker.send(RedisCommand("DEL", OrphanRecovery.livenessKey(node: settings.nodeName)))
+        await live.driver.flushed()
+        await live.events.flush()
+        await live.driver.forgetLiveness()
         try? revoked.save()
         logger.info("\(settings.nodeName) stopped after \(processed) tasks")
         for hook in middleware { hook.workerShutdown(node: settings.nodeName) }
@@ -239,8 +254,9 @@ public final class Worker: Service, Sendable {
         prefetch.close()
         // Messages waiting for a pool slot go back now, not when a running task frees one.
         pool.close()
-        // A reservation loop waiting for Redis to take writes again stops waiting.
-        refusals.release()
+        // A reservation loop waiting for Redis to take writes again stops waiting, and so does
+        // one repeating a reservation whose reply an outage lost.
+        live.withLock { $0 }?.driver.stopping()
         // So do messages waiting for their ETA.
         etaTimer.close()
     }
@@ -276,12 +292,8 @@ public final class Worker: Service, Sendable {
         await shutdown.wait()
         await requests.waitUntilNoneActive()
         guard (try? await Task.sleep(for: Self.shutdownRedisWait)) != nil else { return }
-        let unsent = live.writes.queuedCount + (live.results === live.writes ? 0 : live.results.queuedCount)
-        logger.error("shutdown: Redis did not take this worker's last writes (\(unsent) queued) within \(Self.shutdownRedisWait.components.seconds) s; stopping without them. Messages not put back stay recorded in unacked for another worker to restore")
-        live.consumer.close()
-        live.broker.close()
-        live.backend?.client.close()
-        refusals.release()
+        logger.error("shutdown: Redis did not take this worker's last writes (\(live.driver.queuedWrites) queued) within \(Self.shutdownRedisWait.components.seconds) s; stopping without them. Messages not put back stay recorded in unacked for another worker to restore")
+        live.driver.close()
     }
 
     /// Cold shutdown (a second Ctrl-C): stop now. Running tasks are cancelled and their messages
@@ -317,8 +329,7 @@ public final class Worker: Service, Sendable {
         }
     }
 
-    /// Sets this worker's liveness key; whether Redis took it. The write also tells an open
-    /// ``WriteRefusals`` episode whether Redis takes writes again, when nothing else is writing.
+    /// Sets this worker's liveness key; whether Redis took it, and when.
     private func refreshLiveness(_ live: Live) async -> Bool {
         let sent = ContinuousClock.now
         defer { liveness.withLock { $0.ended(now: .now) } }
@@ -327,55 +338,15 @@ public final class Worker: Service, Sendable {
             let line: Logger.Message = "liveness lapsed: last refreshed \(String(format: "%.1f", lapse.since.seconds)) s ago; peers may have restored the messages this worker holds, so each is checked before it starts"
             if lapse.stalled { logger.warning("\(line) (the process was stalled)") } else { logger.info(line) }
         }
-        do {
-            let reply = try await live.broker.send(OrphanRecovery.refreshCommand(node: settings.nodeName, incarnation: incarnation, window: settings.liveness))
-            if case .error(let message) = reply {
-                if RedisError.isWriteRefusalReply(message) { refusals.refused(message) }
-                return false
-            }
-            liveness.withLock { $0.refreshed(sentAt: sent) }
-            refusals.accepted()
-            return true
-        } catch {
-            if error.isWriteRefused { refusals.refused(error.message) }
-            return false
-        }
+        guard await live.driver.refreshLiveness(window: settings.liveness) else { return false }
+        liveness.withLock { $0.refreshed(sentAt: sent) }
+        return true
     }
 
     private func recoverOrphans(_ live: Live) async {
-        do {
-            let policy = OrphanRecovery.PoisonPolicy(redeliveries: settings.workerLostRedeliveries, deadLetterKey: settings.deadLetterKey,
-                                                     node: settings.nodeName)
-            let sweep = try await OrphanRecovery.sweep(client: live.broker, selfOwner: owner, policy: policy)
-            if sweep.restored > 0 { logger.warning("restored \(sweep.restored) message(s) held by a worker that stopped without acking them") }
-            for message in sweep.deadLettered { await workersLost(running: message, live) }
-        } catch let error as RedisError where error.isConnectionProblem {
-            // The client logs outages; the next sweep tries again.
-        } catch {
-            logger.error("orphan sweep failed: \(error)")
-        }
-    }
-
-    /// How long a step that must not be lost waits between tries while Redis is unreachable.
-    static let redisRetryBackoff = RedisBackoff(.milliseconds(50)...(.seconds(2)))
-
-    /// Runs a Redis step until it succeeds: during an outage the client already logged one line
-    /// and is reconnecting, and giving up here would lose a result or leave a message dangling.
-    func retryingRedis(_ what: String, _ body: () async throws -> Void) async {
-        var backoff = Self.redisRetryBackoff
-        while true {
-            do {
-                try await body()
-                return
-            } catch let error as RedisError where error.isConnectionProblem || error.isWriteRefused {
-                // The client logged the outage; a refusal opens (or continues) its episode. The
-                // step is retried either way, unless the worker gave up on Redis at shutdown.
-                if error.isWriteRefused { refusals.refused(error.message) }
-                try? await Task.sleep(for: backoff.next())
-            } catch {
-                logger.error("could not \(what): \(error)")
-                return
-            }
-        }
+        let policy = OrphanPoisonPolicy(redeliveries: settings.workerLostRedeliveries, deadLetterKey: settings.deadLetterKey, node: settings.nodeName)
+        let sweep = await live.driver.sweepOrphans(policy: policy)
+        if sweep.restored > 0 { logger.warning("restored \(sweep.restored) message(s) held by a worker that stopped without acking them") }
+        for message in sweep.deadLettered { await workersLost(running: message, live) }
     }
 }

@@ -21,7 +21,9 @@ final class WorkerEvents: Sendable {
     static let softwareIdent = "celeriac"
     static let softwareVersion = "0.1.0"
 
-    let publisher: EventPublisher
+    /// `nil` for a worker on a driver without Celery's event stream (``Worker/init(settings:tasks:logger:middleware:driver:)``):
+    /// no events are sent, and task events cannot be switched on.
+    let publisher: EventPublisher?
     let sender: EventSender
     private let taskEventsOn: Atomic<Bool>
     private let buffer = Mutex<[TaskEventRecord]>([])
@@ -30,10 +32,10 @@ final class WorkerEvents: Sendable {
     private let buffered: AsyncStream<Void>
     private let bufferedInput: AsyncStream<Void>.Continuation
 
-    init(publisher: EventPublisher, taskEvents: Bool) {
+    init(publisher: EventPublisher?, sender: EventSender, taskEvents: Bool) {
         self.publisher = publisher
-        sender = publisher.sender
-        taskEventsOn = Atomic(taskEvents)
+        self.sender = sender
+        taskEventsOn = Atomic(taskEvents && publisher != nil)
         (buffered, bufferedInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -46,13 +48,14 @@ final class WorkerEvents: Sendable {
 
     /// Switches task events; returns whether the setting changed (for Celery's reply wording).
     func setTaskEvents(_ on: Bool) -> Bool {
-        taskEventsOn.exchange(on, ordering: .relaxed) != on
+        guard publisher != nil else { return false }
+        return taskEventsOn.exchange(on, ordering: .relaxed) != on
     }
 
     /// Queues a task event built with the next clock value and the current time, if task events are on.
     func task(_ build: (EventSender, Int, Double) -> TaskEventRecord) {
         guard taskEventsEnabled else { return }
-        let event = build(sender, publisher.nextClock(), Date().timeIntervalSince1970)
+        let event = build(sender, nextClock(), Date().timeIntervalSince1970)
         let (first, full) = buffer.withLock { b -> (Bool, [TaskEventRecord]?) in
             b.append(event)
             guard b.count >= Self.batchLimit else { return (b.count == 1, nil) }
@@ -60,7 +63,7 @@ final class WorkerEvents: Sendable {
             return (false, b)
         }
         if first { bufferedInput.yield() }
-        if let full { Task { await publisher.publishTaskEvents(serializedBody: TaskEventRecord.batchBody(full), count: full.count) } }
+        if let full { Task { await publisher?.publishTaskEvents(serializedBody: TaskEventRecord.batchBody(full), count: full.count) } }
     }
 
     /// Publishes whatever task events are buffered.
@@ -69,7 +72,7 @@ final class WorkerEvents: Sendable {
             defer { b.removeAll(keepingCapacity: true) }
             return b
         }
-        if !batch.isEmpty { await publisher.publishTaskEvents(serializedBody: TaskEventRecord.batchBody(batch), count: batch.count) }
+        if !batch.isEmpty { await publisher?.publishTaskEvents(serializedBody: TaskEventRecord.batchBody(batch), count: batch.count) }
     }
 
     /// Publishes buffered task events within ``flushWindow`` of the first one buffered, until
@@ -89,11 +92,14 @@ final class WorkerEvents: Sendable {
 
     /// Sends a `worker-*` event now.
     func worker(_ kind: CeleryEventKind, active: Int, processed: Int, freq: Double = heartbeatInterval) async {
-        let event = CeleryEvent.worker(kind, sender, clock: publisher.nextClock(), timestamp: Date().timeIntervalSince1970,
+        let event = CeleryEvent.worker(kind, sender, clock: nextClock(), timestamp: Date().timeIntervalSince1970,
                                        freq: freq, active: active, processed: processed, loadavg: Self.loadAverage(),
                                        swIdent: Self.softwareIdent, swVer: Self.softwareVersion, swSys: Self.system)
-        await publisher.publish(event)
+        await publisher?.publish(event)
     }
+
+    /// The next Lamport clock value for an event or a control reply.
+    func nextClock() -> Int { publisher?.nextClock() ?? 0 }
 
     /// `[1m, 5m, 15m]` rounded to 2 decimals, as Celery reports it.
     static func loadAverage() -> [Double] {

@@ -26,7 +26,7 @@ import Testing
                                 now: Date(), newID: { UUID().uuidString.lowercased() })
     }
 
-    private func reserve(_ lists: [String], count: Int, token: String = UUID().uuidString, lane: Int = 0, now: Double = 1) async throws -> [MessageReservation.Reserved] {
+    private func reserve(_ lists: [String], count: Int, token: String = UUID().uuidString, lane: Int = 0, now: Double = 1) async throws -> [ReservedMessage] {
         MessageReservation.parse(try await redis.send(MessageReservation.command(lists: lists, count: count, now: now, owner: "w@h inc", token: token, lane: lane)))
     }
 

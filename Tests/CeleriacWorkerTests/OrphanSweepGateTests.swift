@@ -1,4 +1,5 @@
 @testable import CeleriacWorker
+import Celeriac
 import CeleriacTestTags
 import Testing
 

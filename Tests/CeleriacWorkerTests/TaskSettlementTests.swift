@@ -133,10 +133,10 @@ import Testing
         let requeued = TaskSettlement.decide(.poolProcessLost(reason: "signal 9"), facts(acksLate: true, rejectOnWorkerLost: true))
         #expect(outline(requeued) == ["report requeued", "requeue"])
         guard case .requeue(let again) = requeued[1] else { return }
-        #expect(again.extraHeaders[Worker.workerLostHeader] == .int(1) && again.redelivered)
+        #expect(again.extraHeaders[LostWorkers.header] == .int(1) && again.redelivered)
 
         var m = TaskMessage(name: "shop.total", id: "t-1", deliveryTag: "tag-1")
-        m.extraHeaders[Worker.workerLostHeader] = .int(3)
+        m.extraHeaders[LostWorkers.header] = .int(3)
         let options = TaskOptions(rejectOnWorkerLost: true)
         let lettered = TaskSettlement.decide(.poolProcessLost(reason: "signal 9"), facts(m, options: options, acksLate: true))
         #expect(outline(lettered) == ["deadLetter", "keepOriginal", "report failed", "store FAILURE"], "no ack: the dead letter took it off")

@@ -11,17 +11,17 @@ import Testing
     func message(_ header: JSONValue?) -> TaskMessage {
         var m = TaskMessage.make(name: "demo.add", args: [1, 2], kwargs: [:], options: TaskSendOptions(), origin: "gen0@test",
                                  now: Date(), newID: { "id" })
-        m.extraHeaders[Worker.workerLostHeader] = header
+        m.extraHeaders[LostWorkers.header] = header
         return m
     }
 
     @Test func anyHeaderValueCountsWithoutTrapping() {
-        #expect(Worker.lossesCounting(message(nil)) == 1)
-        #expect(Worker.lossesCounting(message(.int(2))) == 3)
-        #expect(Worker.lossesCounting(message(.int(Int.max))) == Int.max)
-        #expect(Worker.lossesCounting(message(.int(-7))) == 1)
-        #expect(Worker.lossesCounting(message(.string("many"))) == 1)
-        #expect(Worker.lossesCounting(message(.double(1e300))) == 1)
+        #expect(LostWorkers.counting(message(nil)) == 1)
+        #expect(LostWorkers.counting(message(.int(2))) == 3)
+        #expect(LostWorkers.counting(message(.int(Int.max))) == Int.max)
+        #expect(LostWorkers.counting(message(.int(-7))) == 1)
+        #expect(LostWorkers.counting(message(.string("many"))) == 1)
+        #expect(LostWorkers.counting(message(.double(1e300))) == 1)
     }
 }
 

@@ -18,3 +18,9 @@ public struct RedisBackoff: Sendable {
         return delay
     }
 }
+
+extension RedisBackoff {
+    /// How long a step that must not be lost (a result, an ack, a restore) waits between tries
+    /// while Redis is unreachable or refuses writes.
+    package static let mustNotLose = RedisBackoff(.milliseconds(50)...(.seconds(2)))
+}

@@ -1,4 +1,3 @@
-import Celeriac
 
 /// Takes a batch of messages off the queue lists and records them as held, in one atomic step.
 ///
@@ -19,11 +18,11 @@ import Celeriac
 /// whose reply it lost with the same token and gets the same batch back instead of a new one.
 /// A worker keeps up to two calls in flight (``Worker/reservationsInFlight``), on alternate
 /// lanes with a last-pop list each, so one outage can cost it both replies and still lose none.
-enum MessageReservation {
+package enum MessageReservation {
     /// KEYS = lists in consume order…, unacked_index, unacked, owner hash, last-pop list;
     /// ARGV = count, now (seconds since 1970), owner, token.
     /// Returns a flat array of (list key, envelope, delivery tag or "") triples.
-    static let script = """
+    package static let script = """
         local lists = #KEYS - 4
         local last = KEYS[lists + 4]
         if redis.call('LINDEX', last, 0) == ARGV[4] then
@@ -131,26 +130,17 @@ enum MessageReservation {
         return out
         """
 
-    /// A message taken off a list by the script.
-    struct Reserved: Equatable, Sendable {
-        let listKey: String
-        let raw: [UInt8]
-        /// The delivery tag it was recorded under in `unacked`; `nil` when the script could not
-        /// parse it (so it was not recorded).
-        let recordedTag: String?
-    }
-
     /// The worker's last-pop list of one lane: the token of the lane's last non-empty
     /// reservation, then the batch. A worker with two reservations in flight sends them on
     /// alternate lanes, so a lost connection that took both replies can fetch each again.
-    static func lastPopKey(owner: String, lane: Int = 0) -> String {
+    package static func lastPopKey(owner: String, lane: Int = 0) -> String {
         lane == 0 ? "celeriac.last_pop." + owner : "celeriac.last_pop.\(lane)." + owner
     }
 
     /// The script call reserving up to `count` messages from `lists` (in consume order); `token`
     /// names this call (fresh for each, the same when repeating one whose reply was lost), and
     /// `lane` picks the last-pop list that keeps its batch for such a repeat.
-    static func command(lists: [String], count: Int, now: Double, owner: String, token: String, lane: Int = 0) -> RedisCommand {
+    package static func command(lists: [String], count: Int, now: Double, owner: String, token: String, lane: Int = 0) -> RedisCommand {
         var arguments: [any RedisArgument] = [script, lists.count + 4]
         for list in lists { arguments.append(list) }
         arguments.append(QueueKeys.unackedIndex)
@@ -165,16 +155,16 @@ enum MessageReservation {
     }
 
     /// Reads the script's reply.
-    static func parse(_ reply: RedisReply) -> [Reserved] {
+    package static func parse(_ reply: RedisReply) -> [ReservedMessage] {
         guard let items = reply.array else { return [] }
-        var out: [Reserved] = []
+        var out: [ReservedMessage] = []
         out.reserveCapacity(items.count / 3)
         var i = 0
         while i + 2 < items.count {
             defer { i += 3 }
             guard let key = items[i].string, let raw = items[i + 1].bytes else { continue }
             let tag = items[i + 2].string ?? ""
-            out.append(Reserved(listKey: key, raw: raw, recordedTag: tag.isEmpty ? nil : tag))
+            out.append(ReservedMessage(listKey: key, raw: raw, recordedTag: tag.isEmpty ? nil : tag))
         }
         return out
     }

@@ -1,5 +1,4 @@
-import Celeriac
-import Logging
+package import Logging
 import Synchronization
 
 /// A worker's view of whether Redis takes its writes, shared by everything that writes.
@@ -11,7 +10,7 @@ import Synchronization
 /// opens an *episode*: writes are kept and retried with backoff, the reservation loop takes no
 /// new messages (``waitUntilAccepted()``), and the episode is logged once when it opens and once
 /// when a write goes through again.
-final class WriteRefusals: Sendable {
+package final class WriteRefusals: Sendable {
     private struct State {
         /// When the episode began, while Redis refuses writes.
         var since: ContinuousClock.Instant?
@@ -22,15 +21,15 @@ final class WriteRefusals: Sendable {
     private let refusing = Atomic<Bool>(false)
     private let logger: Logger
 
-    init(logger: Logger) {
+    package init(logger: Logger) {
         self.logger = logger
     }
 
     /// Whether the last write Redis answered was refused.
-    var isRefusing: Bool { refusing.load(ordering: .relaxed) }
+    package var isRefusing: Bool { refusing.load(ordering: .relaxed) }
 
     /// Redis refused a write with `reply`; the first refusal of an episode logs it.
-    func refused(_ reply: String) {
+    package func refused(_ reply: String) {
         let opened = state.withLock { s -> Bool in
             guard s.since == nil else { return false }
             s.since = .now
@@ -43,7 +42,7 @@ final class WriteRefusals: Sendable {
     }
 
     /// Redis took a write; ends an episode, if one is open, with its one line.
-    func accepted() {
+    package func accepted() {
         guard isRefusing else { return }
         let (began, waiters) = state.withLock { s -> (ContinuousClock.Instant?, [CheckedContinuation<Void, Never>]) in
             defer {
@@ -61,7 +60,7 @@ final class WriteRefusals: Sendable {
 
     /// Returns at once unless an episode is open; then when it ends (a kept write went through,
     /// or the liveness refresh did) or ``release()`` is called.
-    func waitUntilAccepted() async {
+    package func waitUntilAccepted() async {
         guard isRefusing else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = state.withLock { s -> Bool in
@@ -74,7 +73,7 @@ final class WriteRefusals: Sendable {
     }
 
     /// Lets every waiter go without ending the episode (the worker is stopping).
-    func release() {
+    package func release() {
         let waiters = state.withLock { s in
             defer { s.waiters = [] }
             return s.waiters

@@ -42,7 +42,7 @@ public struct LivenessWindow: Sendable, Equatable {
     public var fence: Duration { min(timeout, .seconds(6)) }
 
     /// The key's expiry for `SET … PX`.
-    var milliseconds: Int {
+    package var milliseconds: Int {
         // timeout is at most Duration.longestWait (1e9 s), so this fits easily.
         Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
     }

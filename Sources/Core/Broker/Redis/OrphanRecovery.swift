@@ -1,4 +1,3 @@
-import Celeriac
 import Foundation
 
 /// Brings back, within seconds, the messages a worker held when it died (kill -9, OOM, power).
@@ -11,33 +10,33 @@ import Foundation
 /// gone or belongs to a newer incarnation, and restores them the way kombu does (RPUSH with the
 /// redelivered marks), atomically in a script that checks the message is still unacked and still
 /// owned by the dead holder. Python processes ignore the extra keys; their own restore keeps working.
-enum OrphanRecovery {
-    static let ownerKey = "celeriac.unacked_owner"
+package enum OrphanRecovery {
+    package static let ownerKey = "celeriac.unacked_owner"
 
-    static func livenessKey(node: String) -> String { "celeriac.worker." + node }
+    package static func livenessKey(node: String) -> String { "celeriac.worker." + node }
 
     /// `node incarnation`, the owner value a worker writes.
-    static func owner(node: String, incarnation: String) -> String { node + " " + incarnation }
+    package static func owner(node: String, incarnation: String) -> String { node + " " + incarnation }
 
     /// What an owner value says: the holder, and whether it had started running the message.
-    struct Holder: Equatable {
-        var node: String
-        var incarnation: String
+    package struct Holder: Equatable {
+        package var node: String
+        package var incarnation: String
         /// The holder marked the message as running (``runningMark``): a death while holding
         /// it counts against the message.
-        var running: Bool
+        package var running: Bool
     }
 
     /// Appended to the owner value when an `acks_late` message starts running, so that a
     /// sweep can tell a message its holder died *running* (it may be what killed it) from one
     /// that was only prefetched.
-    static let runningMark = " running"
+    package static let runningMark = " running"
 
     /// `node incarnation running`, the owner value of a message its holder is running.
-    static func running(_ owner: String) -> String { owner + runningMark }
+    package static func running(_ owner: String) -> String { owner + runningMark }
 
     /// Splits an owner value back into node, incarnation and the running mark.
-    static func parseOwner(_ value: String) -> Holder? {
+    package static func parseOwner(_ value: String) -> Holder? {
         var rest = Substring(value)
         let running = rest.hasSuffix(runningMark)
         if running { rest = rest.dropLast(runningMark.count) }
@@ -46,7 +45,7 @@ enum OrphanRecovery {
     }
 
     /// The command that keeps this worker's liveness key fresh.
-    static func refreshCommand(node: String, incarnation: String, window: LivenessWindow) -> RedisCommand {
+    package static func refreshCommand(node: String, incarnation: String, window: LivenessWindow) -> RedisCommand {
         RedisCommand("SET", livenessKey(node: node), incarnation, "PX", window.milliseconds)
     }
 
@@ -54,7 +53,7 @@ enum OrphanRecovery {
     /// `owner`, pushing `value` with `push` (`RPUSH` puts the message back on its queue as
     /// kombu's restore does; `LPUSH` adds a record to the dead-letter list):
     /// KEYS = unacked, unacked_index, owner hash, destination list; ARGV = tag, owner, value, push.
-    static let moveScript = """
+    package static let moveScript = """
         if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
         redis.call('HDEL', KEYS[3], ARGV[1])
         if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
@@ -70,7 +69,7 @@ enum OrphanRecovery {
     /// same delivery tag, and its bookkeeping is left alone.
     /// KEYS = unacked, unacked_index, owner hash, list to push to (restore only);
     /// ARGV = tag, owner, and for a restore the envelope and `RPUSH`. 1 when done, 0 when not held.
-    static let releaseIfHeldScript = """
+    package static let releaseIfHeldScript = """
         local holder = redis.call('HGET', KEYS[3], ARGV[1])
         if holder ~= ARGV[2] and holder ~= ARGV[2] .. '\(runningMark)' then return 0 end
         redis.call('HDEL', KEYS[3], ARGV[1])
@@ -82,7 +81,7 @@ enum OrphanRecovery {
 
     /// A holder's running mark, set only if the owner record still names it (see
     /// ``releaseIfHeldScript``): KEYS = owner hash; ARGV = tag, owner.
-    static let markIfHeldScript = """
+    package static let markIfHeldScript = """
         local holder = redis.call('HGET', KEYS[1], ARGV[1])
         if holder ~= ARGV[2] and holder ~= ARGV[2] .. '\(runningMark)' then return 0 end
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '\(runningMark)')
@@ -91,7 +90,7 @@ enum OrphanRecovery {
 
     /// The command for ``releaseIfHeldScript``: an ack of `tag`, or its restore when `restoring`
     /// gives the list and envelope.
-    static func releaseIfHeld(tag: String, owner: String, restoring: (list: String, envelope: [UInt8])? = nil) -> RedisCommand {
+    package static func releaseIfHeld(tag: String, owner: String, restoring: (list: String, envelope: [UInt8])? = nil) -> RedisCommand {
         guard let restoring else {
             return RedisCommand("EVAL", releaseIfHeldScript, 3, QueueKeys.unacked, QueueKeys.unackedIndex, ownerKey, tag, owner)
         }
@@ -108,29 +107,16 @@ enum OrphanRecovery {
     }
 
     /// What one sweep did.
-    struct Sweep {
-        /// Messages put back on their queues.
-        var restored = 0
-        /// Messages that had been running when their holders died more often than allowed:
-        /// dead-lettered instead of restored, for the sweeper to record as failed.
-        var deadLettered: [TaskMessage] = []
-    }
+    package typealias Sweep = OrphanSweep
 
     /// How a sweep treats a message its holder died running.
-    struct PoisonPolicy {
-        /// Deaths while running a message before it is dead-lettered instead of restored
-        /// (``WorkerSettings/workerLostRedeliveries``).
-        var redeliveries: Int
-        var deadLetterKey: String
-        /// The sweeping worker's node name, for the dead letter's record.
-        var node: String
-    }
+    package typealias PoisonPolicy = OrphanPoisonPolicy
 
     /// Finds and restores the messages of dead holders. A message its holder had marked as
-    /// running counts one more lost worker in its ``Worker/workerLostHeader``; past
+    /// running counts one more lost worker in its ``LostWorkers/header``; past
     /// `policy.redeliveries` it is dead-lettered instead, so a message that kills every worker
     /// that runs it (a crash, the OOM killer) is not handed from one to the next forever.
-    static func sweep(client: RedisClient, selfOwner: String, policy: PoisonPolicy) async throws -> Sweep {
+    package static func sweep(client: RedisClient, selfOwner: String, policy: PoisonPolicy) async throws -> Sweep {
         var cursor = "0"
         var orphans: [(tag: String, owner: String, running: Bool)] = []
         var livenessCache: [String: String?] = [:]
@@ -158,7 +144,7 @@ enum OrphanRecovery {
                 continue
             }
             if orphan.running {
-                let losses = Worker.lossesCounting(message)
+                let losses = LostWorkers.counting(message)
                 if losses > policy.redeliveries {
                     let letter = DeadLetter(reason: "task \(message.name)[\(message.id)] was running when its worker died \(losses) times; not redelivered again",
                                             queue: message.routingKey, time: Date(), worker: policy.node, rawMessage: entry.envelope)
@@ -167,7 +153,7 @@ enum OrphanRecovery {
                     }
                     continue
                 }
-                message.extraHeaders[Worker.workerLostHeader] = .int(losses)
+                message.extraHeaders[LostWorkers.header] = .int(losses)
             }
             message.markRedelivered()
             sweep.restored += try await move(orphan, to: message.listKey, value: message.encoded(), push: "RPUSH", client: client)
@@ -183,22 +169,22 @@ enum OrphanRecovery {
 /// right after the outage each key is missing until its worker refreshes it. A worker that swept
 /// at once would restore the messages its live peers still hold (and they would run twice).
 /// A refresh that fails or hangs (an outage) starts the wait again.
-struct OrphanSweepGate {
+package struct OrphanSweepGate {
     private let window: LivenessWindow
     private var healthySince: ContinuousClock.Instant
 
-    init(window: LivenessWindow, now: ContinuousClock.Instant = .now) {
+    package init(window: LivenessWindow, now: ContinuousClock.Instant = .now) {
         self.window = window
         healthySince = now
     }
 
     /// Records one liveness refresh: whether it succeeded and how long it took.
-    mutating func refreshed(succeeded: Bool, took: Duration, now: ContinuousClock.Instant = .now) {
+    package mutating func refreshed(succeeded: Bool, took: Duration, now: ContinuousClock.Instant = .now) {
         if !succeeded || took >= window.refreshInterval { healthySince = now }
     }
 
     /// Whether Redis has been reachable long enough for every live peer to have refreshed.
-    func maySweep(now: ContinuousClock.Instant = .now) -> Bool {
+    package func maySweep(now: ContinuousClock.Instant = .now) -> Bool {
         now - healthySince >= window.timeout
     }
 }

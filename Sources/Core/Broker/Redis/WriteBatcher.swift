@@ -1,5 +1,4 @@
-import Celeriac
-import Logging
+package import Logging
 import Synchronization
 
 /// Group-commits a worker's bookkeeping writes: acks and results from every task go out in one
@@ -30,7 +29,7 @@ import Synchronization
 /// the same tags: a batch built while ``fencedOwner`` names the worker sends them only where the
 /// owner record still names it (``OrphanRecovery/releaseIfHeldScript``), never erasing or
 /// overwriting a peer's record.
-final class WriteBatcher: Sendable {
+package final class WriteBatcher: Sendable {
     private enum Item {
         case ack(String)
         case command(RedisCommand)
@@ -58,7 +57,7 @@ final class WriteBatcher: Sendable {
     /// acks and marks are then conditional), `nil` otherwise.
     private let fencedOwner: @Sendable () -> String?
 
-    init(client: RedisClient, logger: Logger, refusals: WriteRefusals, fencedOwner: @escaping @Sendable () -> String? = { nil }) {
+    package init(client: RedisClient, logger: Logger, refusals: WriteRefusals, fencedOwner: @escaping @Sendable () -> String? = { nil }) {
         self.client = client
         self.logger = logger
         self.refusals = refusals
@@ -67,13 +66,13 @@ final class WriteBatcher: Sendable {
 
     /// Marks an `acks_late` message as running in its owner record (`owner` plus
     /// ``OrphanRecovery/runningMark``).
-    func markRunning(_ tag: String, owner: String) {
+    package func markRunning(_ tag: String, owner: String) {
         enqueue { $0.items.append(.running(tag: tag, owner: owner)) }
     }
 
     /// Removes `tag` from kombu's `unacked` bookkeeping (and Celeriac's owner record). When the
     /// tag's ``record(_:_:)`` is still queued, both are dropped: neither needs to reach Redis.
-    func ack(_ tag: String) {
+    package func ack(_ tag: String) {
         enqueue { s in
             if !s.queuedRecords.isEmpty, s.queuedRecords.remove(tag) != nil,
                let i = s.items.lastIndex(where: { if case .record(tag, _) = $0 { true } else { false } }) {
@@ -89,7 +88,7 @@ final class WriteBatcher: Sendable {
     /// cancels its record before it is ever sent, so an idle worker's task costs no round trip
     /// for it. Before the message can wait (a full pool, an ETA, a rate limit) the worker calls
     /// ``sendQueued()``; any other write sends it too, ahead of the message's ack.
-    func record(_ tag: String, _ commands: [RedisCommand]) {
+    package func record(_ tag: String, _ commands: [RedisCommand]) {
         state.withLock { s in
             s.items.append(.record(tag: tag, commands))
             s.queuedRecords.insert(tag)
@@ -97,13 +96,13 @@ final class WriteBatcher: Sendable {
     }
 
     /// Starts a flush of whatever is queued, if none is in flight.
-    func sendQueued() {
+    package func sendQueued() {
         enqueue { _ in }
     }
 
     /// Queues commands, e.g. a result's SETEX and PUBLISH. With `afterAcks`, they are sent after
     /// every ack queued before them (acks are otherwise sent at the end of their batch).
-    func write(_ commands: [RedisCommand], afterAcks: Bool = false) {
+    package func write(_ commands: [RedisCommand], afterAcks: Bool = false) {
         enqueue { s in
             if afterAcks { s.items.append(.barrier) }
             for command in commands { s.items.append(.command(command)) }
@@ -111,19 +110,19 @@ final class WriteBatcher: Sendable {
     }
 
     /// Writes queued and not yet sent.
-    var queuedCount: Int { state.withLock { $0.items.count } }
+    package var queuedCount: Int { state.withLock { $0.items.count } }
 
     /// Writes queued beyond which ``waitIfBacklogged()`` waits: bounds memory when tasks finish
     /// faster than Redis takes their results (or while it is unreachable).
-    static let backlogLimit = 4096
+    package static let backlogLimit = 4096
 
     /// Waits for the queue to drain when more than ``backlogLimit`` writes are waiting.
-    func waitIfBacklogged() async {
+    package func waitIfBacklogged() async {
         if state.withLock({ $0.items.count > Self.backlogLimit }) { await flushed() }
     }
 
     /// Returns once everything queued before the call is in Redis.
-    func flushed() async {
+    package func flushed() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let (idle, start) = state.withLock { s -> (Bool, Bool) in
                 guard s.flushing || !s.items.isEmpty else { return (true, false) }
@@ -164,7 +163,7 @@ final class WriteBatcher: Sendable {
             for waiter in waiters { waiter.resume() }
             return
         }
-        send(Self.commands(for: items, fencedOwner: fencedOwner()), backoff: Worker.redisRetryBackoff) {
+        send(Self.commands(for: items, fencedOwner: fencedOwner()), backoff: RedisBackoff.mustNotLose) {
             for waiter in waiters { waiter.resume() }
             self.flushNext()
         }
@@ -208,7 +207,7 @@ final class WriteBatcher: Sendable {
     }
 
     /// kombu's ack for several tags at once, plus the owner record.
-    static func ackCommands(tags: [String]) -> [RedisCommand] {
+    package static func ackCommands(tags: [String]) -> [RedisCommand] {
         [
             RedisCommand("ZREM", arguments: [QueueKeys.unackedIndex] + tags),
             RedisCommand("HDEL", arguments: [QueueKeys.unacked] + tags),
@@ -252,7 +251,7 @@ final class WriteBatcher: Sendable {
 
     /// The refusal (``RedisError/isWriteRefused``) that discarded a batch's transaction, if
     /// one did: a queued command's error reply or `EXEC`'s.
-    static func refusal(in replies: [RedisReply]) -> String? {
+    package static func refusal(in replies: [RedisReply]) -> String? {
         for reply in replies {
             if case .error(let message) = reply, RedisError.isWriteRefusalReply(message) { return message }
         }
