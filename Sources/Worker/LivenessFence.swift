@@ -65,6 +65,12 @@ struct LivenessFence {
         return now < fenceUntil
     }
 
+    /// When the fence ends, while a message starting at `now` must first be checked as still
+    /// held (``mustFence(now:)``); `nil` otherwise.
+    mutating func fencedUntil(now: ContinuousClock.Instant = .now) -> ContinuousClock.Instant? {
+        mustFence(now: now) ? fenceUntil : nil
+    }
+
     /// Whether a delivery received at `receivedAt` may have been restored by a peer since: the
     /// key was seen possibly expired after it arrived. Its ack or restore must then check that
     /// this worker still owns it.

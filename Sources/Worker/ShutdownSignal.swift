@@ -11,57 +11,30 @@ import Synchronization
 ///
 /// One-shot: once signalled it stays signalled, and every later wait returns at once.
 final class ShutdownSignal: Sendable {
-    private struct State {
-        var signalled = false
-        var nextWaiter = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    }
-
-    private let state = Mutex(State())
+    private let signalled = Atomic<Bool>(false)
+    private let waiters = Waiters()
 
     init() {}
 
     /// Whether ``signal()`` was called.
-    var isSignalled: Bool { state.withLock { $0.signalled } }
+    var isSignalled: Bool { signalled.load(ordering: .relaxed) }
 
     /// Tasks suspended in ``wait()`` (or a ``sleep(until:clock:)``) now; lets tests know a
     /// waiter is in place before they signal.
-    var waiting: Int { state.withLock { $0.waiters.count } }
+    var waiting: Int { waiters.count }
 
     /// Wakes every waiter and every later one at once.
     /// - Returns: `true` for the call that signalled, `false` for any after it.
     @discardableResult
     func signal() -> Bool {
-        let woken = state.withLock { s -> [CheckedContinuation<Void, Never>]? in
-            guard !s.signalled else { return nil }
-            s.signalled = true
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
-        }
-        guard let woken else { return false }
-        for c in woken { c.resume() }
+        guard !signalled.exchange(true, ordering: .relaxed) else { return false }
+        waiters.wakeAll()
         return true
     }
 
     /// Returns once the signal is given, or when the waiting task is cancelled.
     func wait() async {
-        let id = state.withLock { s -> Int in
-            s.nextWaiter += 1
-            return s.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let admitted = state.withLock { s -> Bool in
-                    // A cancellation that came before this point found no waiter to wake: seen here.
-                    guard !s.signalled, !Task.isCancelled else { return false }
-                    s.waiters[id] = c
-                    return true
-                }
-                if !admitted { c.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
+        await waiters.wait { isSignalled }
     }
 
     /// Sleeps until `deadline`, unless the signal comes first.
@@ -91,5 +64,17 @@ final class ShutdownSignal: Sendable {
     /// - Returns: As ``sleep(until:clock:)``.
     func sleep(for duration: Duration) async -> Bool {
         await sleep(until: ContinuousClock.now + duration)
+    }
+
+    /// Runs `operation` until it returns or the signal comes, whichever is first (the other is
+    /// cancelled: `operation` must end when its task is).
+    func whileRunning(_ operation: @escaping @Sendable () async -> Void) async {
+        guard !isSignalled else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await operation() }
+            group.addTask { await self.wait() }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }

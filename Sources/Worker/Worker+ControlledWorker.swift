@@ -58,18 +58,13 @@ extension Worker: ControlledWorker {
         await liveNow?.events.worker(.workerHeartbeat, active: requests.activeCount, processed: processed, freq: freq)
     }
 
-    var consumedQueues: [String] { queues.withLock { $0 } }
+    var consumedQueues: [String] { queues.current }
 
     func addConsumer(_ queue: String) async -> Bool {
-        let added = queues.withLock { q -> Bool in
-            guard !q.contains(queue) else { return false }
-            q.append(queue)
-            return true
-        }
-        guard added else { return false }
+        guard queues.add(queue) else { return false }
         await liveNow?.driver.declare(queue: queue)
         return true
     }
 
-    func cancelConsumer(_ queue: String) { queues.withLock { $0.removeAll { $0 == queue } } }
+    func cancelConsumer(_ queue: String) { queues.remove(queue) }
 }

@@ -41,7 +41,7 @@ public final class Worker: Service, Sendable {
     /// `worker_eta_task_limit`.
     let etaLimit: EtaTaskLimit
     /// Queues consumed now; `add_consumer`/`cancel_consumer` change it at run time.
-    let queues: Mutex<[String]>
+    let queues: ConsumedQueues
     let startedAt = Date()
     /// Names this run: what it holds is recorded under node name and incarnation (``BrokerHolder``).
     let incarnation = UUID().uuidString.lowercased()
@@ -103,7 +103,7 @@ public final class Worker: Service, Sendable {
         }
         requests = RequestTracker(hostname: settings.nodeName)
         revoked = RevokedTasks(stateFile: settings.stateDB)
-        queues = Mutex(settings.queues)
+        queues = ConsumedQueues(settings.queues)
         counters = Mutex(Counters(concurrency: settings.concurrency))
         outageLog = RedisOutageLog(logger: logger)
         etaLimit = EtaTaskLimit(limit: settings.etaTaskLimit)

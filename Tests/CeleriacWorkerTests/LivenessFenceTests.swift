@@ -20,6 +20,19 @@ import Testing
         #expect(!fenced)
     }
 
+    /// The reservation loop sleeps until the fence's end instead of looking every so often.
+    @Test func theFenceSaysWhenItEnds() {
+        var fence = LivenessFence(window: window)
+        fence.refreshed(sentAt: start)
+        #expect(fence.fencedUntil(now: start + .seconds(1)) == nil)
+        let resumed = start + .seconds(10)
+        #expect(fence.fencedUntil(now: resumed) == resumed + window.fence)
+        fence.refreshed(sentAt: resumed)
+        #expect(fence.fencedUntil(now: resumed + .seconds(1)) == resumed + window.fence)
+        fence.refreshed(sentAt: resumed + .seconds(2))
+        #expect(fence.fencedUntil(now: resumed + window.fence) == nil, "over once refreshes go through")
+    }
+
     @Test func aStallPastTheTTLFencesForATTLAfterItIsSeenAndIsReportedOnce() {
         var fence = LivenessFence(window: window)
         _ = fence.attempting(now: start)

@@ -1,7 +1,7 @@
 import Celeriac
 import CeleriacDemoTasks
 import CeleriacTestSupport
-import CeleriacWorker
+@testable import CeleriacWorker
 import Foundation
 import Logging
 import CeleriacTestTags
@@ -36,6 +36,22 @@ import Testing
         #expect(unknown == ["error": "KeyError('no_such_command')"])
         let clock = try only(await control.broadcast("clock", timeout: .seconds(15), limit: 1), "w1@test")
         #expect((clock["clock"]?.intValue ?? 0) > 0)
+    }
+
+    /// With every queue cancelled the reservation loop waits for `add_consumer` (no poll: its
+    /// wait is in place), then takes what was sent meanwhile.
+    @Test func aWorkerWithEveryQueueCancelledWaitsForAddConsumerThenTakesMessages() async throws {
+        let h = try await WorkerHarness(nodeName: "w1@test")
+        defer { Task { await h.close() } }
+        let control = try await h.control()
+        defer { Task { await control.close() } }
+        _ = try only(await control.broadcast("cancel_consumer", arguments: ["queue": "celery"], timeout: .seconds(15), limit: 1), "w1@test")
+        try await waitUntil(timeout: .seconds(20)) { h.worker.queues.waiting == 1 }
+        let sum = try await h.client.delay("demo.add", 2, 3)
+        let added = try only(await control.broadcast("add_consumer", arguments: ["queue": "celery"], timeout: .seconds(15), limit: 1), "w1@test")
+        #expect(added == ["ok": "add consumer celery"])
+        #expect(try await sum.get(timeout: .seconds(20)) == .int(5))
+        #expect(h.worker.queues.waiting == 0)
     }
 
     @Test func commandsForOtherNodesAreIgnored() async throws {

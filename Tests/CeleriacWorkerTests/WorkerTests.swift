@@ -1,7 +1,7 @@
 import Celeriac
 import CeleriacDemoTasks
 import CeleriacTestSupport
-import CeleriacWorker
+@testable import CeleriacWorker
 import Foundation
 import Logging
 import Synchronization
@@ -206,7 +206,7 @@ import Testing
         let scripts = try await calls("eval", h)
         // One when the streak of 16 ends, and one may come before it starts (if the warm-up
         // message was taken by the script); without the streak there is one per message.
-        #expect(Worker.blockingPopStreak == 16)
+        #expect(ReservationWindow.blockingPopStreak == 16)
         #expect(scripts <= 2, "\(scripts) script runs for 20 single messages")
 
         // A backlog that appears at once goes back to the script's batches after the streak.
