@@ -235,11 +235,35 @@ import Testing
     @Test func aRestoreQueuedAfterAnAckIsSentAfterIt() async throws {
         defer { redis.close(); server.stop() }
         let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger))
-        // A stale ack of tag t must not erase the record a restore (or the next holder) writes.
+        // A stale ack of tag t must not erase the record the next holder writes after the restore.
         writes.ack("t")
-        writes.write([RedisCommand("HSET", QueueKeys.unacked, "t", "next holder")], afterAcks: true)
+        writes.restore("t", to: "q", envelope: Array("m".utf8))
+        writes.write([RedisCommand("HSET", QueueKeys.unacked, "t", "next holder")])
         await writes.flushed()
         #expect(try await redis.send(RedisCommand("HGET", QueueKeys.unacked, "t")).string == "next holder")
+        #expect(try await redis.send(RedisCommand("LRANGE", "q", 0, -1)).array?.compactMap(\.string) == ["m"])
+    }
+
+    /// A restore queued before the worker's liveness lapsed and sent after it resumes: a peer
+    /// may have restored the message and hold it now under the same tag, so it is put back (a
+    /// second copy) and un-recorded only where the owner record still names this worker.
+    @Test func aRestoreSentWhileFencedLeavesAPeersMessageAlone() async throws {
+        defer { redis.close(); server.stop() }
+        let me = "me@h inc1", peer = "peer@h inc2"
+        for (tag, owner) in [("peers", peer), ("mine", me)] {
+            _ = try await redis.send(RedisCommand("HSET", QueueKeys.unacked, tag, "entry"))
+            _ = try await redis.send(RedisCommand("ZADD", QueueKeys.unackedIndex, 1, tag))
+            _ = try await redis.send(RedisCommand("HSET", OrphanRecovery.ownerKey, tag, owner))
+        }
+        let writes = WriteBatcher(client: redis, logger: logger, refusals: WriteRefusals(logger: logger), fencedOwner: { me })
+        writes.restore("peers", to: "q", envelope: Array("theirs".utf8))
+        writes.restore("mine", to: "q", envelope: Array("mine".utf8))
+        await writes.flushed()
+        #expect(try await redis.send(RedisCommand("LRANGE", "q", 0, -1)).array?.compactMap(\.string) == ["mine"], "no second copy of the peer's")
+        #expect(try await redis.send(RedisCommand("HGET", OrphanRecovery.ownerKey, "peers")).string == peer)
+        #expect(try await redis.send(RedisCommand("HEXISTS", QueueKeys.unacked, "peers")).int == 1)
+        #expect(try await redis.send(RedisCommand("HEXISTS", QueueKeys.unacked, "mine")).int == 0)
+        #expect(try await redis.send(RedisCommand("HEXISTS", OrphanRecovery.ownerKey, "mine")).int == 0)
     }
 
     @Test func aRecordAckedWhileQueuedNeverReachesRedisAndOneThatMustWaitIsSent() async throws {

@@ -1,4 +1,3 @@
-import Celeriac
 
 /// How long a worker may go without a sign of life before its peers put back the messages it
 /// holds: kombu's `visibility_timeout` (`broker_transport_options`), the name Celery users know

@@ -107,15 +107,9 @@ public final class RedisBrokerDriver: BrokerDriver {
         if stored { await writes.flushed() }
     }
 
-    /// Through the write queue, behind any ack of this tag still waiting there: an ack landing
-    /// after the message is back could erase the record of the next worker that takes it.
+    /// Through the write queue, behind any ack of this tag still waiting there (``WriteBatcher/restore(_:to:envelope:)``).
     public func restore(tag: String, to list: String, envelope: [UInt8]) async {
-        writes.write(RedisConnection.wrapTransaction([
-            RedisCommand("ZREM", QueueKeys.unackedIndex, tag),
-            RedisCommand("HDEL", QueueKeys.unacked, tag),
-            RedisCommand("HDEL", OrphanRecovery.ownerKey, tag),
-            RedisCommand("RPUSH", list, envelope),
-        ]), afterAcks: true)
+        writes.restore(tag, to: list, envelope: envelope)
         await writes.flushed()
     }
 

@@ -9,7 +9,7 @@ import Synchronization
 /// big batches. The acks of a batch are merged into one `ZREM`/`HDEL`/`HDEL` trio (kombu's ack, for
 /// many tags at once) sent after the batch's other writes, which keeps Redis's work per task
 /// small: a late ack still follows its task's result, and an early ack lands in the same pipeline
-/// as its result or before it. A write queued as a barrier (a restore) is sent after every ack
+/// as its result or before it. A restore is sent after every ack
 /// queued before it, so a stale ack can never erase the record of the next holder.
 ///
 /// Flushing is driven by the client's completions, on its connection thread: the next batch is
@@ -24,21 +24,21 @@ import Synchronization
 /// pipeline would ack a late message whose result was refused. A refused batch (``WriteRefusals``)
 /// is kept and sent again with backoff until Redis takes it, in order, ahead of later writes.
 ///
-/// Acks and running marks queued before the worker's liveness lapsed (a SIGSTOP, a VM pause)
+/// Acks, running marks and restores queued before the worker's liveness lapsed (a SIGSTOP, a VM pause)
 /// are sent after it resumes, when a peer may have restored those messages and hold them under
-/// the same tags: a batch built while ``fencedOwner`` names the worker sends them only where the
+/// the same tags: a batch built while ``fencedOwner`` names the worker applies them only where the
 /// owner record still names it (``OrphanRecovery/releaseIfHeldScript``), never erasing or
 /// overwriting a peer's record.
 package final class WriteBatcher: Sendable {
     private enum Item {
         case ack(String)
         case command(RedisCommand)
-        /// Pending acks go out before this one.
-        case barrier
         /// The `unacked` record of a message the worker took itself (``record(_:_:)``).
         case record(tag: String, [RedisCommand])
         /// The owner record of an `acks_late` message, marked running (``markRunning(_:owner:)``).
         case running(tag: String, owner: String)
+        /// A held message put back on its list (``restore(_:to:envelope:)``); pending acks go first.
+        case restore(tag: String, list: String, envelope: [UInt8])
     }
 
     private struct State {
@@ -95,16 +95,24 @@ package final class WriteBatcher: Sendable {
         }
     }
 
+    /// Puts a held message back at the head of `list` as kombu's restore does (`RPUSH`, its
+    /// records removed in the same transaction), after every ack queued before it: an ack
+    /// landing after the message is back could erase the record of the next worker that takes
+    /// it. Fenced like acks: sent while the worker may no longer own the tag, it applies only
+    /// where the owner record still names the worker.
+    package func restore(_ tag: String, to list: String, envelope: [UInt8]) {
+        enqueue { $0.items.append(.restore(tag: tag, list: list, envelope: envelope)) }
+    }
+
     /// Starts a flush of whatever is queued, if none is in flight.
     package func sendQueued() {
         enqueue { _ in }
     }
 
-    /// Queues commands, e.g. a result's SETEX and PUBLISH. With `afterAcks`, they are sent after
-    /// every ack queued before them (acks are otherwise sent at the end of their batch).
-    package func write(_ commands: [RedisCommand], afterAcks: Bool = false) {
+    /// Queues commands, e.g. a result's SETEX and PUBLISH (acks queued before them are sent at
+    /// the end of their batch).
+    package func write(_ commands: [RedisCommand]) {
         enqueue { s in
-            if afterAcks { s.items.append(.barrier) }
             for command in commands { s.items.append(.command(command)) }
         }
     }
@@ -169,7 +177,7 @@ package final class WriteBatcher: Sendable {
         }
     }
 
-    /// The transaction for a run of queued writes: the acks between barriers become one trio,
+    /// The transaction for a run of queued writes: the acks between restores become one trio,
     /// sent after the other writes of their stretch; writes queued as transactions of their own
     /// are part of the batch's (Redis does not nest `MULTI`).
     private static func commands(for items: [Item], fencedOwner: String?) -> [RedisCommand] {
@@ -198,7 +206,18 @@ package final class WriteBatcher: Sendable {
                 } else {
                     out.append(RedisCommand("HSET", OrphanRecovery.ownerKey, tag, OrphanRecovery.running(owner)))
                 }
-            case .barrier: closeAcks()
+            case .restore(let tag, let list, let envelope):
+                closeAcks()
+                if let owner = fencedOwner {
+                    out.append(OrphanRecovery.releaseIfHeld(tag: tag, owner: owner, restoring: (list, envelope)))
+                } else {
+                    out += [
+                        RedisCommand("ZREM", QueueKeys.unackedIndex, tag),
+                        RedisCommand("HDEL", QueueKeys.unacked, tag),
+                        RedisCommand("HDEL", OrphanRecovery.ownerKey, tag),
+                        RedisCommand("RPUSH", list, envelope),
+                    ]
+                }
             }
         }
         closeAcks()
