@@ -1,6 +1,6 @@
 import Celeriac
 
-/// Fencing after a lapse of the worker's liveness key (``OrphanRecovery``).
+/// Fencing after a lapse of the worker's liveness key (the broker driver's, `BrokerDriver.refreshLiveness`).
 ///
 /// A worker paused longer than its ``LivenessWindow`` (SIGSTOP, a full disk, a VM migration)
 /// looks dead to its peers: their orphan sweeps put the messages it held back on their queues,

@@ -5,7 +5,7 @@
 ///
 /// kombu counts that time from delivery, so it must outlast the longest task and ETA (people set
 /// hours), and a dead worker's messages wait that long. Celeriac counts it from the holder's last
-/// refresh of its liveness key (``OrphanRecovery``): a live worker's messages are never taken from
+/// refresh of its liveness key (``BrokerDriver/refreshLiveness(window:)``): a live worker's messages are never taken from
 /// it however long its tasks run, and a dead one's come back within the window. Hence a short
 /// default (6 s); a longer one only makes recovery after a death slower, and a worker paused
 /// (SIGSTOP, a full disk, a VM migration) for less than it keeps everything it held.
