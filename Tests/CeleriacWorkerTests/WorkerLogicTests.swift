@@ -121,6 +121,11 @@ import Testing
             await gate.pass()
             return node
         }
+        r.register("t.where_late", parameters: [], options: TaskOptions(acksLate: true)) { () -> String in
+            let node = TaskContext.current!.hostname
+            await gate.pass()
+            return node
+        }
         return r
     }
 
@@ -359,5 +364,34 @@ import Testing
         }
         #expect(s.held.isEmpty)
         #expect(s.list("celery").isEmpty)
+    }
+
+    /// A store that refuses writes (Redis out of memory, read-only) keeps the late task's result
+    /// and its ack waits for it: the message stays held, not acked without its result; once the
+    /// store takes writes again the result is stored, then the ack.
+    @Test func aLateAckWaitsForItsResultWhileTheStoreRefusesWrites() async throws {
+        let broker = InMemoryBroker()
+        let gate = Gate()
+        let m = message("t.where_late")
+        broker.publish([m])
+        let w = try await start(broker, tasks: registry(gate: gate), concurrency: 1, prefetchMultiplier: 1)
+        await gate.waitEntered(1)
+        broker.refusesWrites = true
+        gate.open()
+        #expect(await broker.until { $0.queuedWrites > 0 })
+        var s = broker.snapshot
+        #expect(s.results[m.id] == nil, "the result is held back, not stored")
+        #expect(s.held[m.deliveryTag] != nil, "and the message is still held")
+        #expect(!s.log.contains(.acked(tag: m.deliveryTag)))
+        broker.refusesWrites = false
+        #expect(await broker.until { $0.log.contains(.acked(tag: m.deliveryTag)) })
+        try await w.stop()
+        s = broker.snapshot
+        #expect(s.results[m.id]?.result == .string(w.node))
+        let stored = try #require(s.index(of: .stored(taskID: m.id, state: .success)))
+        let acked = try #require(s.index(of: .acked(tag: m.deliveryTag)))
+        #expect(stored < acked)
+        #expect(s.held.isEmpty)
+        #expect(s.queuedWrites == 0)
     }
 }
