@@ -394,4 +394,38 @@ import Testing
         #expect(s.held.isEmpty)
         #expect(s.queuedWrites == 0)
     }
+
+    /// Orphan recovery: a worker starting beside a holder whose liveness is gone puts back the
+    /// message that holder only held (flagged redelivered, then runs it), and dead-letters the
+    /// one it died running once too often (`worker_lost` count past `workerLostRedeliveries`),
+    /// storing FAILURE `WorkerLostError` for it so a waiting caller hears of it.
+    @Test func aSweepRestoresADeadHoldersMessagesAndDeadLettersTheOneItDiedRunningTooOften() async throws {
+        let broker = InMemoryBroker()
+        let dead = broker.driver(for: BrokerHolder(node: "dead@logic", incarnation: "gone"))
+        _ = await dead.refreshLiveness(window: LivenessWindow())
+        let prefetched = message("t.add", [1, 2])
+        var poison = message("t.add", [3, 4])
+        // Running on three dead workers already: the default allows three redeliveries.
+        poison.extraHeaders[LostWorkers.header] = .int(3)
+        broker.publish([prefetched, poison])
+        let taken = await dead.reserve(from: ["celery"], count: 2, lane: 0).messages()
+        #expect(taken.compactMap(\.recordedTag) == [prefetched.deliveryTag, poison.deliveryTag])
+        await dead.markRunning(tag: poison.deliveryTag, stored: true)
+        broker.expireLiveness(of: "dead@logic")
+        let w = try await start(broker, tasks: registry())
+        // The poison message's FAILURE is stored by the sweep, before the worker takes messages.
+        #expect(await broker.until { $0.results[prefetched.id] != nil })
+        try await w.stop()
+        let s = broker.snapshot
+        #expect(s.results[prefetched.id]?.result == .int(3))
+        let restored = try #require(s.index(of: .restored(tag: prefetched.deliveryTag)))
+        #expect(s.log[(restored + 1)...].contains(.recorded(tag: prefetched.deliveryTag)), "taken again after it was put back")
+        #expect(s.results[poison.id]?.status == .failure)
+        #expect(s.results[poison.id]?.exception?.type == "WorkerLostError")
+        let letters = s.deadLetters()
+        #expect(letters.count == 1)
+        #expect(letters.first?.reason.contains("was running when its worker died 4 times") == true)
+        #expect(s.held.isEmpty)
+        #expect(s.list("celery").isEmpty)
+    }
 }
