@@ -15,9 +15,12 @@ import Synchronization
 /// Nothing polls: every wait (a blocking pop, ``until(_:)``, a write held back while the store
 /// refuses writes) is a continuation that every mutation re-checks, and a timeout is a timer task.
 ///
-/// Every change a driver (or the test) makes is appended to an ordered ``Operation`` log, so a
-/// test can check the order of a task's writes (its result before its late ack, its kept
-/// original before its FAILURE).
+/// Every change to the lists, held records, results and kept originals is appended to an ordered
+/// ``Operation`` log (declarations and liveness are not), so a test can check the order of a
+/// task's writes (its result before its late ack, its kept original before its FAILURE).
+///
+/// The test's own ``publish(_:)`` and ``push(_:to:)`` always apply, as a client's on another
+/// connection would when a test sets ``refusesWrites`` to hold back a worker's writes.
 public final class InMemoryBroker: Sendable {
     /// One change to the store, in the order it was applied.
     public enum Operation: Equatable, Sendable {
