@@ -105,7 +105,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // The test kit the tests and the benchmark share: a private redis-server per suite,
-        // child processes, temp dirs, and parsers for Redis's `INFO` replies. Dev tooling, not a
+        // child processes, temp dirs, parsers for Redis's `INFO` replies, and an in-memory
+        // broker driver for unit tests of the worker's logic. Dev tooling, not a
         // product: nothing outside this package links it.
         // The tags scripts/test.sh selects test phases by; every test target links it.
         .target(

@@ -7,11 +7,17 @@ import Darwin
 /// Polls `condition` every 10 ms until it returns `true`, so tests wait for an effect instead
 /// of sleeping a guessed amount.
 ///
+/// The deadline is a backstop for an effect that never comes, never a measure of how fast it
+/// comes: it is at least ``minimumWait``, whatever the caller asks. Waits of 5 s ran out in a
+/// CI run on two cores busy with builds, where everything took several times longer; a longer
+/// deadline only makes a broken test slower to report.
+///
 /// - Parameters:
-///   - timeout: How long to keep polling.
+///   - timeout: How long to keep polling, at least ``minimumWait``.
 ///   - condition: Checked repeatedly; may throw to stop early.
 /// - Throws: ``WaitUntilTimeout`` when the condition never held, or what `condition` threw.
 public func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async throws {
+    let timeout = max(timeout, minimumWait)
     let deadline = ContinuousClock.now + timeout
     while true {
         if try await condition() { return }
@@ -19,6 +25,9 @@ public func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) a
         try await Task.sleep(for: .milliseconds(10))
     }
 }
+
+/// The shortest deadline ``waitUntil(timeout:_:)`` keeps.
+public let minimumWait: Duration = .seconds(60)
 
 /// Thrown by ``waitUntil(timeout:_:)``.
 public struct WaitUntilTimeout: Error, CustomStringConvertible {

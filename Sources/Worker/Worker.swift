@@ -213,7 +213,7 @@ public final class Worker: Service, Sendable {
         _ = await refreshLiveness(live)
         await recoverOrphans(live)
         try executor.start()
-        logger.info("\(settings.nodeName) ready: broker \(makeDriver == nil ? "\(settings.brokerURL)" : "\(type(of: live.driver))"), results \(settings.resultBackendURL.map { "\($0)" } ?? "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(live.events.taskEventsEnabled ? "on" : "off"), \(tasks.names.count) tasks")
+        logger.info("\(settings.nodeName) ready: broker \(makeDriver == nil ? "\(settings.brokerURL)" : "\(type(of: live.driver))"), results \(makeDriver == nil ? settings.resultBackendURL.map { "\($0)" } ?? "disabled" : live.driver.storesResults ? "stored by the driver" : "disabled"), queues \(settings.queues.joined(separator: ",")), concurrency \(settings.concurrency), prefetch \(settings.prefetchLimit), task events \(live.events.taskEventsEnabled ? "on" : "off"), \(tasks.names.count) tasks")
         await live.events.worker(.workerOnline, active: 0, processed: processed)
         ready.store(true, ordering: .relaxed)
         for hook in middleware { hook.workerReady(node: settings.nodeName) }
