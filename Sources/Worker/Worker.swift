@@ -119,41 +119,6 @@ public final class Worker: Service, Sendable {
     /// Tasks finished since start.
     public var processed: Int { counters.withLock { $0.processed } }
 
-    private func options(_ name: String) -> RedisOptions {
-        var o = RedisOptions()
-        o.name = name
-        o.outageLog = outageLog
-        return o
-    }
-
-    /// Attempts at the first broker connection before the worker gives up, as Celery's
-    /// `broker_connection_max_retries` (100).
-    static let startupConnectAttempts = 100
-
-    /// The first connection, retried as Celery's `broker_connection_retry_on_startup` does: a
-    /// broker that is not up yet (refused, timing out, still loading its data) is tried again
-    /// with a growing delay and one log line per attempt, so a worker started before its Redis
-    /// (a compose file, a reboot) simply waits for it. A wrong password or URL fails at once.
-    /// - Returns: `nil` when the worker was told to stop before Redis answered.
-    private func connectAtStartup() async throws -> RedisClient? {
-        var backoff = RedisBackoff(.seconds(2)...(.seconds(30)))
-        var attempt = 0
-        while true {
-            let failure: RedisError
-            do {
-                return try await RedisClient.connect(url: settings.brokerURL, options: options("consumer"), logger: logger)
-            } catch {
-                failure = error
-            }
-            attempt += 1
-            if stopping.load(ordering: .relaxed) { return nil }
-            guard failure.isConnectionProblem || failure.isLoading, attempt < Self.startupConnectAttempts else { throw failure }
-            let delay = backoff.next()
-            logger.error("consumer: Cannot connect to \(settings.brokerURL): \(failure.message). Trying again in \(delay.components.seconds).00 seconds... (\(attempt)/\(Self.startupConnectAttempts))")
-            guard await shutdown.sleep(for: delay) else { return nil }
-        }
-    }
-
     /// Runs until a graceful shutdown (SIGTERM, Ctrl-C, the `shutdown` command) has stopped
     /// consuming, finished the running tasks and put the held messages back. A shutdown asked
     /// for while the worker still waits for Redis at start-up ends it there.
@@ -167,7 +132,7 @@ public final class Worker: Service, Sendable {
     }
 
     /// Who holds what this run takes: fenced while its liveness may have lapsed.
-    private var holder: BrokerHolder {
+    var holder: BrokerHolder {
         BrokerHolder(node: settings.nodeName, incarnation: incarnation) { [weak self] in
             self?.liveness.withLock { $0.mustFence() } ?? false
         }
@@ -175,39 +140,22 @@ public final class Worker: Service, Sendable {
 
     private func serve() async throws {
         try revoked.load()
-        let live: Live
-        var control: ControlServer?
-        var connections: [RedisClient] = []
-        var publisher: EventPublisher?
+        let session: Session
         if let makeDriver {
-            live = Live(driver: makeDriver(holder), events: WorkerEvents(publisher: nil, sender: WorkerEvents.sender(hostname: settings.nodeName), taskEvents: false))
-            self.live.withLock { $0 = live }
+            session = Session(live: Live(driver: makeDriver(holder), events: WorkerEvents(publisher: nil, sender: WorkerEvents.sender(hostname: settings.nodeName), taskEvents: false)))
+            self.live.withLock { $0 = session.live }
         } else {
-            guard let consumer = try await connectAtStartup() else {
+            guard let redis = try await connectToRedis() else {
                 logger.info("\(settings.nodeName) stopped before Redis answered")
                 return
             }
-            let broker = try await RedisClient.connect(url: settings.brokerURL, options: options("broker"), logger: logger)
-            connections = [consumer, broker]
-            var backend: RedisResultBackend?
-            if let url = settings.resultBackendURL {
-                let client = url == settings.brokerURL ? broker : try await RedisClient.connect(url: url, options: options("backend"), logger: logger)
-                if client !== broker { connections.append(client) }
-                backend = RedisResultBackend(client: client, expires: settings.resultExpires)
-            }
-            let sender = WorkerEvents.sender(hostname: settings.nodeName)
-            publisher = try await EventPublisher.connect(url: settings.brokerURL, sender: sender, options: options("events"), logger: logger)
-            let driver = RedisBrokerDriver(holder: holder, consumer: consumer, broker: broker, backend: backend, logger: logger)
-            live = Live(driver: driver, events: WorkerEvents(publisher: publisher, sender: sender, taskEvents: settings.sendTaskEvents))
-            // Set before the control server starts: its commands publish and store through it.
-            self.live.withLock { $0 = live }
-            control = try await ControlServer.start(worker: self, broker: broker, outageLog: outageLog)
+            session = redis
         }
-        defer {
-            control?.close()
-            publisher?.close()
-            for connection in connections { connection.close() }
-        }
+        defer { session.close() }
+        let live = session.live
+        let control = session.control
+        // A shutdown asked for while connecting reaches the driver too.
+        if stopping.load(ordering: .relaxed) { live.driver.stopping() }
         for queue in settings.queues { await live.driver.declare(queue: queue) }
         await control?.syncRevokedWithPeers()
         _ = await refreshLiveness(live)
