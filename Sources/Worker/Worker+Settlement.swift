@@ -14,13 +14,8 @@ extension Worker {
         var ended: TaskSettlement.Report?
         for action in actions {
             switch action {
-            case .publishRetry(var next):
-                for hook in middleware { hook.beforePublish(&next) }
-                let message = next
-                await retryingRedis("re-send \(d.label) for retry") {
-                    try await RedisBroker(client: live.broker).publish(message)
-                }
-                for hook in middleware { hook.afterPublish(message) }
+            case .publishRetry(let next):
+                await publishRetry(next, for: d, live)
             case .keepOriginal:
                 keepForRetry(d, live)
             case .report(let report):
@@ -29,7 +24,7 @@ extension Worker {
             case .store(let meta):
                 await store(d.message, meta, live)
             case .requeue(let message):
-                await restore(Delivery(listKey: d.listKey, raw: d.raw, message: message, receivedAt: d.receivedAt), live)
+                await requeue(message, for: d, live)
             case .deadLetter(let reason):
                 await deadLetter(d.raw, from: d.listKey, reason: reason, recordedTag: d.tag, live)
             case .ack:
@@ -37,6 +32,27 @@ extension Worker {
             }
         }
         if let ended, !middleware.isEmpty { callHooks(for: ended, context) }
+    }
+
+    /// Publishes a retry's message, through the middleware's publish hooks.
+    ///
+    /// This and ``requeue(_:for:_:)`` are functions of their own, not arms of
+    /// ``carryOut(_:for:context:_:)``: that function's async frame is allocated for every task
+    /// (as a heap slab, malloc'd and freed), and these rare arms' messages and temporaries made
+    /// it 10 KB instead of 5.8 KB. Their own frames are allocated only when they run.
+    private func publishRetry(_ message: TaskMessage, for d: Delivery, _ live: Live) async {
+        var next = message
+        for hook in middleware { hook.beforePublish(&next) }
+        let message = next
+        await retryingRedis("re-send \(d.label) for retry") {
+            try await RedisBroker(client: live.broker).publish(message)
+        }
+        for hook in middleware { hook.afterPublish(message) }
+    }
+
+    /// Puts `message`, the version of delivery `d` the decision chose, back on its queue.
+    private func requeue(_ message: TaskMessage, for d: Delivery, _ live: Live) async {
+        await restore(Delivery(listKey: d.listKey, raw: d.raw, message: message, receivedAt: d.receivedAt), live)
     }
 
     /// `task_success`/`task_failure`/`task_retry`/`task_revoked`, then `task_postrun`.
