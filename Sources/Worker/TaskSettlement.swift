@@ -50,9 +50,13 @@ enum TaskSettlement {
     }
 
     /// One thing to do, in the order given.
+    ///
+    /// The two cases that carry a whole message are `indirect`: a ``TaskMessage`` is 504 bytes
+    /// inline, and every action of every task (a success is a report and a store) would be that
+    /// big, in its array and in each copy, for the sake of a retry or a requeue.
     enum Action: Sendable {
         /// Publish the retry's message (same id, `retries + 1`, an ETA) before RETRY is stored.
-        case publishRetry(TaskMessage)
+        indirect case publishRetry(TaskMessage)
         /// Keep the original message (bounded, with a TTL) so `qmon retry` can re-send it exactly;
         /// before the FAILURE is stored, so whoever sees the failure can already retry it.
         case keepOriginal
@@ -61,7 +65,7 @@ enum TaskSettlement {
         /// Store this state in the result backend (unless the task ignores results).
         case store(ResultMeta)
         /// Put this version of the message back on its queue instead of acking it.
-        case requeue(TaskMessage)
+        indirect case requeue(TaskMessage)
         /// Move the message to the dead-letter list with the reason, instead of acking it.
         case deadLetter(reason: String)
         /// Ack the message (`acks_late`), once the results before it are stored.

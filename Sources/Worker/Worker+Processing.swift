@@ -167,7 +167,7 @@ extension Worker {
             for hook in self.middleware { hook.taskPrerun(context) }
             live.events.task { .taskStarted($0, clock: $1, timestamp: $2, uuid: m.id) }
             if task.options.trackStarted {
-                await self.store(m, .started(taskID: m.id, pid: pid, hostname: self.settings.nodeName, parentID: m.parentID, groupID: m.group), live)
+                self.store(m, .started(taskID: m.id, pid: pid, hostname: self.settings.nodeName, parentID: m.parentID, groupID: m.group), live)
             }
             return true
         }
@@ -223,18 +223,18 @@ extension Worker {
     /// FAILURE for `m`: `task-failed` with the exception and traceback, and the result stored.
     func recordFailure(_ m: TaskMessage, _ error: TaskError, traceback: String, _ live: Live) async {
         live.events.task { .taskFailed($0, clock: $1, timestamp: $2, uuid: m.id, exception: error.exceptionInfo.summary, traceback: traceback) }
-        await store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
+        store(m, .failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: Date(), parentID: m.parentID, groupID: m.group), live)
     }
 
     /// Acks a message that will not run and stores its final state.
     private func finish(_ d: Delivery, _ meta: ResultMeta, _ live: Live) async {
-        await store(d.message, meta, live)
+        store(d.message, meta, live)
         await ack(d, live)
     }
 
     /// Queues the result (SETEX and PUBLISH, group-committed with other tasks' writes); the
     /// delivery's prefetch slot is freed only once it is written.
-    func store(_ m: TaskMessage, _ meta: ResultMeta, _ live: Live) async {
+    func store(_ m: TaskMessage, _ meta: ResultMeta, _ live: Live) {
         guard live.driver.storesResults, m.ignoreResult != true, tasks[m.name]?.options.ignoreResult != true else { return }
         live.driver.storeResult(meta)
     }

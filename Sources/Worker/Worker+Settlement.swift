@@ -14,20 +14,17 @@ extension Worker {
         var ended: TaskSettlement.Report?
         for action in actions {
             switch action {
-            case .publishRetry(var next):
-                for hook in middleware { hook.beforePublish(&next) }
-                let message = next
-                await live.driver.publish(message)
-                for hook in middleware { hook.afterPublish(message) }
+            case .publishRetry(let next):
+                await publishRetry(next, for: d, live)
             case .keepOriginal:
                 keepForRetry(d, live)
             case .report(let report):
                 self.report(report, d, live)
                 ended = report
             case .store(let meta):
-                await store(d.message, meta, live)
+                store(d.message, meta, live)
             case .requeue(let message):
-                await restore(Delivery(listKey: d.listKey, raw: d.raw, message: message, receivedAt: d.receivedAt), live)
+                await requeue(message, for: d, live)
             case .deadLetter(let reason):
                 await deadLetter(d.raw, from: d.listKey, reason: reason, recordedTag: d.tag, live)
             case .ack:
@@ -35,6 +32,25 @@ extension Worker {
             }
         }
         if let ended, !middleware.isEmpty { callHooks(for: ended, context) }
+    }
+
+    /// Publishes a retry's message, through the middleware's publish hooks.
+    ///
+    /// This and ``requeue(_:for:_:)`` are functions of their own, not arms of
+    /// ``carryOut(_:for:context:_:)``: that function's async frame is allocated for every task
+    /// (as a heap slab, malloc'd and freed), and these rare arms' messages and temporaries made
+    /// it 10 KB instead of 5.8 KB. Their own frames are allocated only when they run.
+    private func publishRetry(_ message: TaskMessage, for d: Delivery, _ live: Live) async {
+        var next = message
+        for hook in middleware { hook.beforePublish(&next) }
+        let message = next
+        await live.driver.publish(message)
+        for hook in middleware { hook.afterPublish(message) }
+    }
+
+    /// Puts `message`, the version of delivery `d` the decision chose, back on its queue.
+    private func requeue(_ message: TaskMessage, for d: Delivery, _ live: Live) async {
+        await restore(Delivery(listKey: d.listKey, raw: d.raw, message: message, receivedAt: d.receivedAt), live)
     }
 
     /// `task_success`/`task_failure`/`task_retry`/`task_revoked`, then `task_postrun`.
