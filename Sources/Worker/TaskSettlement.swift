@@ -70,6 +70,15 @@ enum TaskSettlement {
         case deadLetter(reason: String)
         /// Ack the message (`acks_late`), once the results before it are stored.
         case ack
+
+        /// Whether it is done without waiting for anything (queued writes, a log line, an
+        /// event): most tasks' actions are only these.
+        var isImmediate: Bool {
+            switch self {
+            case .keepOriginal, .report, .store: true
+            case .publishRetry, .requeue, .deadLetter, .ack: false
+            }
+        }
     }
 
     /// What the decision needs besides the ending.

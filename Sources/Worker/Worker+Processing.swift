@@ -194,7 +194,12 @@ extension Worker {
         let facts = TaskSettlement.Facts(message: m, options: task.options, context: context, acksLate: acksLate,
                                          rejectOnWorkerLost: settings.rejectOnWorkerLost, workerLostRedeliveries: settings.workerLostRedeliveries,
                                          node: settings.nodeName, origin: Self.retryOrigin, now: Date(), runtime: started.duration(to: .now).seconds)
-        await carryOut(TaskSettlement.decide(ending, facts), for: d, context: context, live)
+        let actions = TaskSettlement.decide(ending, facts)
+        if actions.allSatisfy(\.isImmediate) {
+            carryOutAtOnce(actions, for: d, context: context, live)
+        } else {
+            await carryOut(actions, for: d, context: context, live)
+        }
         return true
     }
 

@@ -52,6 +52,19 @@ import Testing
         #expect(meta?.result == .int(7) && meta?.taskID == "t-1" && meta?.parentID == "parent" && meta?.dateDone == now)
     }
 
+    /// What most tasks end with needs no waiting, so the worker carries it out without an async
+    /// frame per task (``Worker/carryOutAtOnce(_:for:context:_:)``); a late ack or a retry waits.
+    @Test func anEarlyAckedSuccessOrFailureNeedsNoWaiting() {
+        let success = TaskSettlement.decide(.finished(.success(.int(7))), facts())
+        let failure = TaskSettlement.decide(.finished(.failure(TaskError(type: "ValueError", arguments: []))), facts())
+        let immediate = { (actions: [TaskSettlement.Action]) in actions.allSatisfy { $0.isImmediate } }
+        #expect(immediate(success) && immediate(failure))
+        let late = TaskSettlement.decide(.finished(.success(.int(7))), facts(acksLate: true))
+        #expect(!immediate(late))
+        let retry = TaskSettlement.decide(.finished(.failure(RetryRequest(eta: now + 5, reason: TaskError(type: "E", arguments: [])))), facts())
+        #expect(!immediate(retry))
+    }
+
     @Test func aThrownErrorKeepsTheOriginalBeforeTheFailureIsStored() {
         let actions = TaskSettlement.decide(.finished(.failure(TaskError(type: "ValueError", arguments: [.string("no stock")]))), facts(acksLate: true))
         #expect(outline(actions) == ["keepOriginal", "report failed", "store FAILURE", "ack"])
