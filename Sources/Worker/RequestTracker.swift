@@ -24,13 +24,8 @@ final class RequestTracker: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
-    /// Tasks in ``waitUntilNoneActive()``. Lock order: this, then `entries`.
-    private let idleWaiters = Mutex(IdleWaiters())
-
-    private struct IdleWaiters {
-        var next = 0
-        var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
-    }
+    /// Tasks in ``waitUntilNoneActive()``. Lock order: the waiters' lock, then `entries`.
+    private let idleWaiters = Waiters()
     private let hostname: String
     private let pid = Int(ProcessInfo.processInfo.processIdentifier)
 
@@ -100,37 +95,16 @@ final class RequestTracker: Sendable {
     /// Returns once no request is active (at once if none is), or when the waiting task is
     /// cancelled. A stopping worker waits here for its last task body to end.
     func waitUntilNoneActive() async {
-        let id = idleWaiters.withLock { w -> Int in
-            w.next += 1
-            return w.next
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                // Counted under the waiters' lock, so a request ending meanwhile wakes this waiter.
-                let admitted = idleWaiters.withLock { w -> Bool in
-                    guard !Task.isCancelled, activeCount > 0 else { return false }
-                    w.waiting[id] = c
-                    return true
-                }
-                if !admitted { c.resume() }
-            }
-        } onCancel: {
-            idleWaiters.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
-        }
+        await idleWaiters.wait { activeCount == 0 }
     }
 
     /// Tasks in ``waitUntilNoneActive()`` now (for tests).
-    var waitingUntilNoneActive: Int { idleWaiters.withLock { $0.waiting.count } }
+    var waitingUntilNoneActive: Int { idleWaiters.count }
 
     /// Called after a request stopped being active (or may have): costs one lock and nothing
     /// more while nobody waits, which is always so until the worker stops.
     private func wakeIdleWaitersIfNoneActive() {
-        let woken = idleWaiters.withLock { w -> [CheckedContinuation<Void, Never>] in
-            guard !w.waiting.isEmpty, activeCount == 0 else { return [] }
-            defer { w.waiting = [:] }
-            return Array(w.waiting.values)
-        }
-        for c in woken { c.resume() }
+        idleWaiters.wakeAll { activeCount == 0 }
     }
 
     /// Request dicts of every entry in `phase`, as Celery's `Request.info()`.
