@@ -81,11 +81,13 @@ final class RequestTracker: Sendable {
         return targets.map(\.0)
     }
 
-    /// Cancels every running body (cold shutdown); returns how many.
-    func cancelAll() -> Int {
+    /// Cancels every running body (cold shutdown), after telling `announce` how many: once the
+    /// last body ends the worker may finish and its process exit, so whatever must be said
+    /// about the cancelling is said before it.
+    func cancelAll(announcing announce: (Int) -> Void) {
         let cancels = entries.withLock { e in e.values.filter { $0.phase == .active }.compactMap(\.cancel) }
+        announce(cancels.count)
         for cancel in cancels { cancel(0) }
-        return cancels.count
     }
 
     func isActive(_ id: String) -> Bool { entries.withLock { $0[id]?.phase == .active } }

@@ -249,8 +249,11 @@ public final class Worker: Service, Sendable {
     public func coldShutdown() {
         beginShutdown()
         guard !cold.exchange(true, ordering: .relaxed) else { return }
-        let n = requests.cancelAll()
-        logger.warning("cold shutdown: stopping \(n) running task(s) and returning their messages to their queues")
+        // Logged before the cancelling: a process whose last task ended may exit before a line
+        // written after it (a loaded machine showed the line missing).
+        requests.cancelAll { n in
+            logger.warning("cold shutdown: stopping \(n) running task(s) and returning their messages to their queues")
+        }
     }
 
     /// Sends `worker-heartbeat` every ``WorkerEvents/heartbeatInterval`` until the worker stops

@@ -1,6 +1,7 @@
 import Celeriac
 @testable import CeleriacWorker
 import Foundation
+import Synchronization
 import CeleriacTestTags
 import Testing
 
@@ -21,6 +22,19 @@ import Testing
         tracker.remove(again)
         let gone = !tracker.start("id-1", pid: 1, cancel: { @Sendable _ in })
         #expect(gone)
+    }
+
+    /// A cold shutdown's line is written before any running body is cancelled: once the last
+    /// one ends the process may exit (a proof run under load lost the line written after).
+    @Test func cancelAllAnnouncesHowManyBeforeCancellingAny() {
+        let message = TaskMessage.make(name: "demo.sleep", args: [30], kwargs: [:], options: TaskSendOptions(), origin: "gen1@test",
+                                       now: Date(), newID: { "id-1" })
+        let tracker = RequestTracker(hostname: "w@test")
+        tracker.add(Delivery(listKey: "celery", raw: message.encoded(), message: message), phase: .reserved)
+        let order = Mutex<[String]>([])
+        _ = tracker.start("id-1", pid: 1, cancel: { @Sendable _ in order.withLock { $0.append("cancelled") } })
+        tracker.cancelAll { n in order.withLock { $0.append("announced \(n)") } }
+        #expect(order.withLock { $0 } == ["announced 1", "cancelled"])
     }
 
     @Test(.timeLimit(.minutes(1))) func waitUntilNoneActiveEndsWhenTheLastActiveRequestEnds() async {
