@@ -247,28 +247,23 @@ final class InMemoryBrokerDriver: BrokerDriver {
                 guard let value = record.owner, let holder = OrphanRecovery.parseOwner(value),
                       OrphanRecovery.owner(node: holder.node, incarnation: holder.incarnation) != selfOwner,
                       s.liveness[holder.node] != holder.incarnation else { continue }
-                guard var message = try? TaskMessage.decode(bytes: record.envelope) else {
+                guard let message = try? TaskMessage.decode(bytes: record.envelope) else {
                     // Not a task: only its owner record goes, as in Redis.
                     s.held[tag]?.owner = nil
                     continue
                 }
-                if record.running {
-                    let losses = LostWorkers.counting(message)
-                    if losses > policy.redeliveries {
-                        let letter = DeadLetter(reason: "task \(message.name)[\(message.id)] was running when its worker died \(losses) times; not redelivered again",
-                                                queue: message.routingKey, time: Date(), worker: policy.node, rawMessage: record.envelope)
-                        s.held[tag] = nil
-                        s.pushHead(letter.encoded(), to: policy.deadLetterKey)
-                        s.log.append(.deadLettered(tag: tag))
-                        sweep.deadLettered.append(message)
-                        continue
-                    }
-                    message.extraHeaders[LostWorkers.header] = .int(losses)
+                switch OrphanRecovery.fate(of: message, envelope: record.envelope, running: record.running, policy: policy) {
+                case .deadLetter(let letter):
+                    s.held[tag] = nil
+                    s.pushHead(letter.encoded(), to: policy.deadLetterKey)
+                    s.log.append(.deadLettered(tag: tag))
+                    sweep.deadLettered.append(message)
+                    continue
+                case .restore(let restored):
+                    s.held[tag] = nil
+                    s.pushTail(restored.encoded(), to: restored.listKey)
+                    s.log.append(.restored(tag: tag))
                 }
-                message.markRedelivered()
-                s.held[tag] = nil
-                s.pushTail(message.encoded(), to: message.listKey)
-                s.log.append(.restored(tag: tag))
                 sweep.restored += 1
             }
             return sweep

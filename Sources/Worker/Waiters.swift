@@ -44,12 +44,7 @@ final class Waiters: Sendable {
 
     /// Wakes every task waiting now. Costs one lock while nobody waits.
     func wakeAll() {
-        let woken = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            guard !s.waiting.isEmpty else { return [] }
-            defer { s.waiting = [:] }
-            return Array(s.waiting.values)
-        }
-        for c in woken { c.resume() }
+        wakeAll { true }
     }
 
     /// Wakes every task waiting now if `condition()` (asked under the lock) holds: for owners

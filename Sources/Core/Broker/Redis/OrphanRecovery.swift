@@ -112,6 +112,32 @@ package enum OrphanRecovery {
     /// How a sweep treats a message its holder died running.
     package typealias PoisonPolicy = OrphanPoisonPolicy
 
+    /// What becomes of an orphan (`envelope`, decoded as `message`) whose holder died.
+    package enum Fate {
+        /// Its holders died running it more often than allowed: this record goes to the dead-letter list.
+        case deadLetter(DeadLetter)
+        /// Back on its queue as this message: redelivered, its lost-worker count raised if its
+        /// holder was running it.
+        case restore(TaskMessage)
+    }
+
+    /// The sweep's decision for one orphan, shared by every driver's sweep: a message its holder
+    /// had marked as running counts one more lost worker (``LostWorkers``); past
+    /// `policy.redeliveries` it is dead-lettered instead of restored.
+    package static func fate(of message: TaskMessage, envelope: [UInt8], running: Bool, policy: OrphanPoisonPolicy) -> Fate {
+        var message = message
+        if running {
+            let losses = LostWorkers.counting(message)
+            if losses > policy.redeliveries {
+                return .deadLetter(DeadLetter(reason: "task \(message.name)[\(message.id)] was running when its worker died \(losses) times; not redelivered again",
+                                              queue: message.routingKey, time: Date(), worker: policy.node, rawMessage: envelope))
+            }
+            message.extraHeaders[LostWorkers.header] = .int(losses)
+        }
+        message.markRedelivered()
+        return .restore(message)
+    }
+
     /// Finds and restores the messages of dead holders. A message its holder had marked as
     /// running counts one more lost worker in its ``LostWorkers/header``; past
     /// `policy.redeliveries` it is dead-lettered instead, so a message that kills every worker
@@ -138,25 +164,20 @@ package enum OrphanRecovery {
         var sweep = Sweep()
         for orphan in orphans {
             guard let raw = try await client.send(RedisCommand("HGET", QueueKeys.unacked, orphan.tag)).bytes,
-                  let entry = try? UnackedEntry.decode(raw), var message = try? TaskMessage.decode(bytes: entry.envelope) else {
+                  let entry = try? UnackedEntry.decode(raw), let message = try? TaskMessage.decode(bytes: entry.envelope) else {
                 // Not ours to judge (already restored by someone, or not a task): just forget the owner.
                 _ = try await client.send(RedisCommand("HDEL", ownerKey, orphan.tag))
                 continue
             }
-            if orphan.running {
-                let losses = LostWorkers.counting(message)
-                if losses > policy.redeliveries {
-                    let letter = DeadLetter(reason: "task \(message.name)[\(message.id)] was running when its worker died \(losses) times; not redelivered again",
-                                            queue: message.routingKey, time: Date(), worker: policy.node, rawMessage: entry.envelope)
-                    if try await move(orphan, to: policy.deadLetterKey, value: letter.encoded(), push: "LPUSH", client: client) == 1 {
-                        sweep.deadLettered.append(message)
-                    }
-                    continue
+            switch fate(of: message, envelope: entry.envelope, running: orphan.running, policy: policy) {
+            case .deadLetter(let letter):
+                if try await move(orphan, to: policy.deadLetterKey, value: letter.encoded(), push: "LPUSH", client: client) == 1 {
+                    sweep.deadLettered.append(message)
                 }
-                message.extraHeaders[LostWorkers.header] = .int(losses)
+                continue
+            case .restore(let restored):
+                sweep.restored += try await move(orphan, to: message.listKey, value: restored.encoded(), push: "RPUSH", client: client)
             }
-            message.markRedelivered()
-            sweep.restored += try await move(orphan, to: message.listKey, value: message.encoded(), push: "RPUSH", client: client)
         }
         return sweep
     }
