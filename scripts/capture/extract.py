@@ -9,7 +9,8 @@ Output, per step S (see the README written next to the fixtures for what each on
   S_<role>.meta.<STATE>.json  an earlier, non-STARTED value at that key (e.g. RETRY)
   S.commands.txt         the step's Redis commands in order, as MONITOR printed them (timestamp and client dropped,
                          Lua-internal commands prefixed `lua`); noise dropped, see NOISE below
-  S.evalsha.json         every EVALSHA (sha, keys, argv) in order, as JSON strings
+  S.evalsha.json         every EVALSHA of the chord scripts (script, sha, keys, argv) in order, as JSON strings
+                         (a NOSCRIPT reply makes redis-py SCRIPT LOAD and call it again: both calls are listed)
   S.events.txt           the Celery events PUBLISHed in the step: type, uuid, hostname
 Roles come from steps.json; LPUSHed messages whose id has no role are named by what they are:
   header<i> (embed chord set, group_index i), errback<i> (a log_err_* task), else msg<n>_<task>.
@@ -114,7 +115,17 @@ def is_noise(r):
 def keep_rows(rows):
     """Drops the noise, empty MULTI/EXEC pairs left behind, and result GETs except the worker's
     read-before-store (a GET of the key the same connection SETs right after)."""
-    rows = [r for r in rows if not is_noise(r)]
+    kept, in_dropped_script = [], False
+    for r in rows:
+        if r['client'] == 'lua':
+            if in_dropped_script or is_noise(r):
+                continue
+        else:
+            in_dropped_script = (cmd(r) == 'EVALSHA' and r['args'][1].decode() not in CHORD_SCRIPTS)
+            if in_dropped_script or is_noise(r):
+                continue
+        kept.append(r)
+    rows = kept
     keep = [True] * len(rows)
     for i, r in enumerate(rows):
         if cmd(r) == 'GET' and r['args'][1].startswith(b'celery-task-meta-'):
@@ -236,10 +247,10 @@ def main(work, dest):
               ('\n'.join(command_line(r) for r in kept) + '\n').encode('utf-8', 'surrogateescape'))
         calls = []
         for r in win:
-            if cmd(r) == 'EVALSHA' and r['client'] != 'lua':
+            if cmd(r) == 'EVALSHA' and r['client'] != 'lua' and r['args'][1].decode() in CHORD_SCRIPTS:
                 a = [x.decode() for x in r['args']]
                 k = int(a[2])
-                calls.append({'sha': a[1], 'keys': a[3:3 + k], 'argv': a[3 + k:]})
+                calls.append({'script': CHORD_SCRIPTS[a[1]], 'sha': a[1], 'keys': a[3:3 + k], 'argv': a[3 + k:]})
         files.append(step + '.commands.txt')
         if calls:
             write(os.path.join(dest, step + '.evalsha.json'), (json.dumps(calls, indent=1) + '\n').encode())
