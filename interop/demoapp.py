@@ -75,3 +75,21 @@ def spin(seconds):
 def crash():
     """Kills the pool process running it (SIGABRT): the worker records WorkerLostError."""
     os.abort()
+
+
+@app.task(name="demo.tsum")
+def tsum(nums):
+    """A chord body: the header's results, in header order, summed."""
+    return sum(nums)
+
+
+@app.task(name="demo.log_error")
+def log_error(task_id):
+    """An old-style errback: gets the failed task's id."""
+    return f"errback for {task_id}"
+
+
+@app.task(name="demo.on_error")
+def on_error(request, exc, traceback):
+    """A new-style errback: called in-process by the worker whose task failed."""
+    print(f"demo.on_error: task {request.id} raised {exc!r}", flush=True)

@@ -59,6 +59,7 @@ public enum DemoTasks {
         registry.register("demo.crash", parameters: []) { () -> Int in
             abort()
         }
+        registerWorkflowTasks(into: &registry)
     }
 
     /// Adds or multiplies like Python: integers stay integers (overflow is an error rather than
@@ -78,7 +79,7 @@ public enum DemoTasks {
         }
     }
 
-    private static func checked(_ a: Int, _ b: Int, _ op: (Int, Int) -> (partialValue: Int, overflow: Bool)) throws -> Int {
+    static func checked(_ a: Int, _ b: Int, _ op: (Int, Int) -> (partialValue: Int, overflow: Bool)) throws -> Int {
         let (value, overflow) = op(a, b)
         if overflow { throw TaskError(type: "OverflowError", arguments: ["integer result too large for a Swift worker"]) }
         return value

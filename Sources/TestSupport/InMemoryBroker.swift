@@ -42,6 +42,34 @@ public final class InMemoryBroker: Sendable {
         case stored(taskID: String, state: TaskState)
         /// The original message of a failed task kept for a retry.
         case keptOriginal(taskID: String)
+        /// A chord's header size set (before its last member is published).
+        case chordSizeSet(groupID: String, size: Int)
+        /// A header member's part recorded (`counted`: not a duplicate of one already recorded).
+        case chordPartRecorded(groupID: String, taskID: String, counted: Bool)
+        /// A chord's keys cleaned up after its body was published.
+        case chordFinished(groupID: String)
+        /// A failed chord's size dropped.
+        case chordAbandoned(groupID: String)
+    }
+
+    /// A chord's keys, as the part-return, claim and cleanup scripts keep them in Redis (no
+    /// expiry: nothing here has a clock).
+    public struct Chord: Equatable, Sendable {
+        /// `.j`: entries by score (the header index; `+inf` as `Double.infinity`), in order of arrival.
+        public var parts: [(score: Double, entry: [UInt8])] = []
+        /// `.d`: `tid:score` of the parts recorded.
+        public var seen: Set<String> = []
+        /// `.s`.
+        public var size: Int?
+        /// `.t`.
+        public var added = 0
+        /// `.c`: the claim's token, or `done`.
+        public var claim: String?
+
+        public static func == (a: Chord, b: Chord) -> Bool {
+            a.parts.map(\.score) == b.parts.map(\.score) && a.parts.map(\.entry) == b.parts.map(\.entry) && a.seen == b.seen
+                && a.size == b.size && a.added == b.added && a.claim == b.claim
+        }
     }
 
     /// A held message's record: kombu's `unacked` entry with Celeriac's owner record.
@@ -66,6 +94,8 @@ public final class InMemoryBroker: Sendable {
         public var results: [String: ResultMeta]
         /// Kept originals of failed tasks by task id.
         public var keptOriginals: [String: [UInt8]]
+        /// Chords by group id.
+        public var chords: [String: Chord]
         /// Liveness by node name: the incarnation that refreshed it last.
         public var liveness: [String: String]
         /// Queues declared.
@@ -120,6 +150,7 @@ public final class InMemoryBroker: Sendable {
         var held: [String: Held] = [:]
         var results: [String: ResultMeta] = [:]
         var keptOriginals: [String: [UInt8]] = [:]
+        var chords: [String: Chord] = [:]
         var liveness: [String: String] = [:]
         var declaredQueues: Set<String> = []
         var published: [TaskMessage] = []
@@ -168,7 +199,7 @@ public final class InMemoryBroker: Sendable {
         }
 
         var snapshot: Snapshot {
-            Snapshot(lists: lists, held: held, results: results, keptOriginals: keptOriginals, liveness: liveness,
+            Snapshot(lists: lists, held: held, results: results, keptOriginals: keptOriginals, chords: chords, liveness: liveness,
                      declaredQueues: declaredQueues, published: published, peakHeld: peakHeld, queuedWrites: pending.count, log: log)
         }
     }

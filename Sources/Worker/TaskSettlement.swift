@@ -70,13 +70,21 @@ enum TaskSettlement {
         case deadLetter(reason: String)
         /// Ack the message (`acks_late`), once the results before it are stored.
         case ack
+        /// Publish what a workflow applies (callbacks, the next chain step, old-style errbacks),
+        /// with chord sizes set before their headers' last members.
+        indirect case publish(CanvasPlan)
+        /// Return a chord member's part after its result is stored, and join the chord if this
+        /// part completes it.
+        case chordPart(ChordPartReturn)
+        /// Call a new-style errback (a Swift task taking `(request, exc, traceback)`) in-process.
+        case callErrback(ErrbackCall)
 
         /// Whether it is done without waiting for anything (queued writes, a log line, an
         /// event): most tasks' actions are only these.
         var isImmediate: Bool {
             switch self {
             case .keepOriginal, .report, .store: true
-            case .publishRetry, .requeue, .deadLetter, .ack: false
+            case .publishRetry, .requeue, .deadLetter, .ack, .publish, .chordPart, .callErrback: false
             }
         }
     }
@@ -103,6 +111,8 @@ enum TaskSettlement {
         var runtime: Double
         /// The `random` used for autoretry's jitter (injected so tests are deterministic).
         var random: @Sendable (ClosedRange<Int>) -> Int = { Int.random(in: $0) }
+        /// How workflows are applied (ids, queues, the chord join's settings).
+        var workflow = WorkflowSettlement.Facts()
     }
 
     /// The actions for a body that ended as `ending`.
@@ -116,8 +126,13 @@ enum TaskSettlement {
             again.markRedelivered()
             return [.requeue(again)]
         case .terminated(let signal):
-            return settled([.report(.revoked(signal: signal)),
-                            .store(.revoked(taskID: m.id, reason: "terminated", now: facts.now, parentID: m.parentID, groupID: m.group))], facts)
+            var actions: [Action] = [.report(.revoked(signal: signal)),
+                                     .store(.revoked(taskID: m.id, reason: "terminated", now: facts.now, parentID: m.parentID, groupID: m.group))]
+            if let part = WorkflowSettlement.chordPart(of: m, state: .revoked, result: ExceptionInfo.revoked("terminated").jsonValue,
+                                                       facts.workflow, origin: facts.origin, now: facts.now) {
+                actions.append(part)
+            }
+            return settled(actions, facts)
         case .poolProcessLost(let reason):
             return poolProcessLost(reason: reason, facts)
         case .hardLimit(let limit):
@@ -128,8 +143,11 @@ enum TaskSettlement {
                                   module: "billiard.exceptions")
             return failedUnlessAutoretried(error, cause: .softLimit(limit), facts)
         case .finished(.success(let value)):
-            return settled([.report(.succeeded(value, runtime: facts.runtime)),
-                            .store(.success(taskID: m.id, result: value, now: facts.now, parentID: m.parentID, groupID: m.group))], facts)
+            guard WorkflowSettlement.isInWorkflow(m) else {
+                return settled([.report(.succeeded(value, runtime: facts.runtime)),
+                                .store(.success(taskID: m.id, result: value, now: facts.now, parentID: m.parentID, groupID: m.group))], facts)
+            }
+            return succeededInWorkflow(value, facts)
         case .finished(.failure(let request as RetryRequest)):
             return retried(request, facts)
         case .finished(.failure(let thrown)):
@@ -148,6 +166,35 @@ enum TaskSettlement {
         }
     }
 
+    /// SUCCESS of a workflow's task: callbacks and the next chain step published first (so the
+    /// stored `children` name them), then the result, then the chord part. A workflow in the
+    /// message that cannot be read fails the task instead, as it fails Celery's tracer.
+    private static func succeededInWorkflow(_ value: JSONValue, _ facts: Facts) -> [Action] {
+        let m = facts.message
+        let applied: (plan: CanvasPlan, children: [ResultTuple])
+        do {
+            applied = try WorkflowSettlement.afterSuccess(value, of: m, facts.workflow, origin: facts.origin, now: facts.now)
+        } catch {
+            return failed(TaskError(type: "ValueError", arguments: [.string("invalid workflow in the message: \(error)")]), cause: .raised, facts)
+        }
+        var actions: [Action] = applied.plan.steps.isEmpty ? [] : [.publish(applied.plan)]
+        actions.append(.report(.succeeded(value, runtime: facts.runtime)))
+        actions.append(.store(.success(taskID: m.id, result: value, now: facts.now, parentID: m.parentID, groupID: m.group,
+                                       children: .array(applied.children.map(\.jsonValue)))))
+        if let part = WorkflowSettlement.chordPart(of: m, state: .success, result: value, facts.workflow, origin: facts.origin, now: facts.now) {
+            actions.append(part)
+        }
+        return settled(actions, facts)
+    }
+
+    /// After a FAILURE is stored, for a workflow's task: its chord part, the rest of its chain
+    /// failed, its errbacks.
+    private static func workflowFailure(_ error: TaskError, traceback: String, _ facts: Facts) -> [Action] {
+        guard WorkflowSettlement.isInWorkflow(facts.message) else { return [] }
+        return WorkflowSettlement.afterFailure(error.exceptionInfo, traceback: traceback, of: facts.message, facts.workflow,
+                                               origin: facts.origin, now: facts.now)
+    }
+
     /// `actions`, then the ack when the message is acked after it ran.
     private static func settled(_ actions: [Action], _ facts: Facts) -> [Action] {
         facts.acksLate ? actions + [.ack] : actions
@@ -161,7 +208,7 @@ enum TaskSettlement {
             .report(.failed(error, traceback: traceback(error, facts), cause: cause)),
             .store(.failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback(error, facts), now: facts.now,
                             parentID: m.parentID, groupID: m.group)),
-        ], facts)
+        ] + workflowFailure(error, traceback: traceback(error, facts), facts), facts)
     }
 
     /// As Celery's retry: the same task id, `retries + 1`, an ETA, `parent_id` its own id, a fresh
@@ -197,7 +244,7 @@ enum TaskSettlement {
             .keepOriginal,
             .report(.failed(error, traceback: traceback, cause: .poolProcessLost)),
             .store(.failure(taskID: m.id, exception: error.exceptionInfo, traceback: traceback, now: facts.now, parentID: m.parentID, groupID: m.group)),
-        ]
+        ] + workflowFailure(error, traceback: traceback, facts)
         guard facts.acksLate && (facts.options.rejectOnWorkerLost || facts.rejectOnWorkerLost) else { return settled(failure, facts) }
         let losses = LostWorkers.counting(m)
         guard losses > facts.workerLostRedeliveries else {

@@ -193,7 +193,8 @@ extension Worker {
         }
         let facts = TaskSettlement.Facts(message: m, options: task.options, context: context, acksLate: acksLate,
                                          rejectOnWorkerLost: settings.rejectOnWorkerLost, workerLostRedeliveries: settings.workerLostRedeliveries,
-                                         node: settings.nodeName, origin: Self.retryOrigin, now: Date(), runtime: started.duration(to: .now).seconds)
+                                         node: settings.nodeName, origin: Self.retryOrigin, now: Date(), runtime: started.duration(to: .now).seconds,
+                                         workflow: WorkflowSettlement.isInWorkflow(m) ? workflowFacts : WorkflowSettlement.Facts())
         let actions = TaskSettlement.decide(ending, facts)
         if actions.allSatisfy(\.isImmediate) {
             carryOutAtOnce(actions, for: d, context: context, live)

@@ -22,6 +22,12 @@ extension Worker {
                 await deadLetter(d.raw, from: d.listKey, reason: reason, recordedTag: d.tag, live)
             case .ack:
                 await ackAfterResults(d, live)
+            case .publish(let plan):
+                await publish(plan, live)
+            case .chordPart(let part):
+                await returnChordPart(part, live)
+            case .callErrback(let call):
+                await callErrback(call)
             case .keepOriginal, .report, .store:
                 if let report = doAtOnce(action, for: d, live) { ended = report }
             }
@@ -50,7 +56,7 @@ extension Worker {
             return report
         case .store(let meta):
             store(d.message, meta, live)
-        case .publishRetry, .requeue, .deadLetter, .ack:
+        case .publishRetry, .requeue, .deadLetter, .ack, .publish, .chordPart, .callErrback:
             preconditionFailure("\(action) waits: carryOut does it")
         }
         return nil

@@ -15,6 +15,9 @@ import Synchronization
 public final class Worker: Service, Sendable {
     public let settings: WorkerSettings
     public let tasks: TaskRegistry
+    /// `reply_to` of the signatures this worker freezes (callbacks, errbacks): Celery's
+    /// `app.thread_oid`, one per worker process.
+    let replyTo = RandomUUID.string()
     let logger: Logger
 
     /// Messages held (received, not finished): the prefetch window.

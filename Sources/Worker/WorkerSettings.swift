@@ -48,6 +48,13 @@ public struct WorkerSettings: Sendable {
     public var liveness = LivenessWindow()
     /// Seconds a BRPOP blocks while idle; bounds how fast the consumer notices a shutdown.
     public var pollTimeout: Int = 1
+    /// `task_default_queue`: where a workflow step this worker sends goes when its options name
+    /// no queue (Celery's default routing, without `task_routes`).
+    public var taskDefaultQueue = "celery"
+    /// `task_inherit_parent_priority`: chain steps and callbacks get the parent's priority.
+    public var inheritParentPriority = false
+    /// How chords join (`result_chord_ordered`, `result_chord_expires`, `result_chord_join_timeout`).
+    public var chordJoin = ChordJoin.Settings()
 
     public init(brokerURL: RedisURL, resultBackendURL: RedisURL?, queues: [String] = ["celery"], concurrency: Int = 4,
                 prefetchMultiplier: Int = 4, nodeName: String = WorkerSettings.defaultNodeName(), resultExpires: Int = 86_400) {

@@ -82,6 +82,30 @@ public protocol BrokerDriver: Sendable {
     /// Returns once every result queued before it is stored (a late ack waits for its result).
     func resultsStored() async
 
+    // MARK: Chords (on the result store, as Celery's Redis result backend keeps them)
+
+    /// Sets a chord's header size just before its last member is published (`DEL .c`, then
+    /// `SET .s size EX expires`), so the header cannot complete unseen.
+    func setChordSize(groupID: String, size: Int, expires: Int) async
+
+    /// Records a header member's part once (after its own result is stored) and tells whether
+    /// this worker now joins the chord; `nil` when no result store is configured.
+    func recordChordPart(_ part: ChordPart) async -> ChordPartCount?
+
+    /// The recorded parts of a chord, in header order when `ordered`; `nil` if they cannot be read.
+    func chordParts(groupID: String, ordered: Bool) async -> [[UInt8]]?
+
+    /// Keeps (or takes back, if it lapsed) the join's claim for `seconds` while the body is
+    /// published; false when another worker holds it.
+    func extendChordClaim(groupID: String, token: String, seconds: Int) async -> Bool
+
+    /// After the body is published: deletes the chord's keys and marks it done, if the claim is
+    /// still `token`'s; false when it was lost (the keys are left to expire).
+    func finishChord(groupID: String, token: String, doneExpires: Int) async -> Bool
+
+    /// After the chord failed: deletes its size, so a late copy of a member cannot fail it again.
+    func abandonChord(groupID: String) async
+
     /// Queues the original message of a failed task, so that it can be re-sent exactly.
     func keepForRetry(taskID: String, raw: [UInt8])
 

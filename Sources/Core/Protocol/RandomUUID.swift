@@ -17,9 +17,9 @@ import Darwin
 ///
 /// The pool is discarded in a forked child (a `pthread_atfork` handler bumps a generation
 /// counter), so parent and child can never hand out the same bytes.
-enum RandomUUID {
+public enum RandomUUID {
     /// A fresh `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx` string.
-    static func string() -> String {
+    public static func string() -> String {
         let (high, low) = pool.withLock { $0.take() }
         return format(high: high, low: low)
     }

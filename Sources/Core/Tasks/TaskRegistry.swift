@@ -27,7 +27,8 @@ public struct TaskRegistry: Sendable {
     /// The registered names, sorted (what `inspect registered` reports).
     public var names: [String] { tasks.keys.sorted() }
 
-    public subscript(name: String) -> RegisteredTask? { tasks[name] }
+    /// The task `name`: a registered one, else one of Celery's built-ins (``builtinNames``).
+    public subscript(name: String) -> RegisteredTask? { tasks[name] ?? builtin(name) }
 
     /// Registers a task over raw JSON arguments and result.
     public mutating func registerRaw(_ name: String, options: TaskOptions = TaskOptions(),

@@ -1,0 +1,212 @@
+import Celeriac
+import Foundation
+
+/// The workflow half of ``TaskSettlement``: what a task's `link`, `link_error`, `chain` and
+/// `chord` make the worker do after its body ended, as Celery 5.7's tracer and result backend
+/// do it. Pure: it plans messages with ``CanvasPlanner`` and returns actions.
+///
+/// - Success: callbacks and the next chain step are published *before* the result is stored
+///   (so its `children` name them), the chord part is returned *after* (even with
+///   `ignore_result`).
+/// - Failure: the result is stored, then the chord part, then FAILURE under every later chain
+///   step's id (`_fail_chain`), then the errbacks: in-process for a Swift task that takes
+///   `(request, exc, traceback)`, else sent as one group with the failed id prepended.
+/// - Retry: none of these; the retried message carries them on.
+enum WorkflowSettlement {
+    /// How this worker applies workflows.
+    struct Facts: Sendable {
+        /// `reply_to` of signatures this worker freezes (Celery's `app.thread_oid`).
+        var replyTo: String
+        /// `task_default_queue`: where a step whose options name no queue goes.
+        var defaultQueue: String
+        /// `task_inherit_parent_priority`.
+        var inheritParentPriority: Bool
+        var chord: ChordJoin.Settings
+        var newID: @Sendable () -> String
+        /// A task registered here: its parameter count, to tell a new-style errback (more than
+        /// one parameter left after its stored arguments, Celery's `arity_greater`); `nil` when
+        /// it is not registered here.
+        var registeredParameters: @Sendable (String) -> Int?
+
+        init(replyTo: String = "", defaultQueue: String = "celery", inheritParentPriority: Bool = false,
+             chord: ChordJoin.Settings = ChordJoin.Settings(), newID: @escaping @Sendable () -> String = RandomUUID.string,
+             registeredParameters: @escaping @Sendable (String) -> Int? = { _ in nil }) {
+            self.replyTo = replyTo
+            self.defaultQueue = defaultQueue
+            self.inheritParentPriority = inheritParentPriority
+            self.chord = chord
+            self.newID = newID
+            self.registeredParameters = registeredParameters
+        }
+    }
+
+    /// Whether a message takes part in a workflow at all: most do not, and their settlement
+    /// stays a report and a store.
+    static func isInWorkflow(_ m: TaskMessage) -> Bool {
+        !(m.callbacks.isNull && m.chain.isNull && m.chord.isNull && m.errbacks.isNull)
+    }
+
+    /// The context the worker applies signatures in on behalf of the running task `m`.
+    static func context(of m: TaskMessage, _ facts: Facts, origin: String, now: Date) -> CanvasContext {
+        let registered = facts.registeredParameters
+        return CanvasContext(parentID: m.id, rootID: m.rootID ?? m.id, replyTo: facts.replyTo, origin: origin,
+                             defaultQueue: facts.defaultQueue, now: now, newID: facts.newID, isRegistered: { registered($0) != nil })
+    }
+
+    // MARK: Success
+
+    /// `_dispatch_callbacks_and_chain`: the callbacks (one alone; several as one group, any
+    /// group callback on its own first), then the next chain step, each with the result
+    /// prepended. Returns the plan and the results it made, for the stored `children`.
+    static func afterSuccess(_ value: JSONValue, of m: TaskMessage, _ facts: Facts, origin: String, now: Date)
+        throws(ProtocolError) -> (plan: CanvasPlan, children: [ResultTuple])
+    {
+        var planner = CanvasPlanner(context: context(of: m, facts, origin: origin, now: now))
+        var children: [ResultTuple] = []
+        let options = applyOptions(m, facts)
+        let callbacks = try Signature.list(m.callbacks)
+        if callbacks.count == 1 {
+            children.append(try planner.apply(callbacks[0], args: [value], options: options))
+        } else if callbacks.count > 1 {
+            var plain: [Signature] = []
+            for callback in callbacks {
+                if case .group = try callback.kind() {
+                    children.append(try planner.apply(callback, args: [value], options: options))
+                } else {
+                    plain.append(callback)
+                }
+            }
+            if !plain.isEmpty { children.append(try planner.apply(.group(plain), args: [value], options: options)) }
+        }
+        var chain = try Signature.list(m.chain)
+        if let next = chain.popLast() {
+            var stepOptions = options
+            stepOptions["chain"] = .array(chain.map(\.jsonValue))
+            children.append(try planner.apply(next, args: [value], options: stepOptions))
+        }
+        return (planner.plan, children)
+    }
+
+    /// `parent_id`, `root_id` and `priority` as the tracer passes them to every callback and step.
+    private static func applyOptions(_ m: TaskMessage, _ facts: Facts) -> JSONObject {
+        ["parent_id": .string(m.id), "root_id": .string(m.rootID ?? m.id),
+         "priority": facts.inheritParentPriority ? .int(m.priority) : .null]
+    }
+
+    // MARK: Chord parts
+
+    /// The member's part of its chord (`on_chord_part_return`), when it is a chord member.
+    static func chordPart(of m: TaskMessage, state: TaskState, result: JSONValue, _ facts: Facts, origin: String, now: Date) -> TaskSettlement.Action? {
+        guard let groupID = m.group, !m.chord.isNull, let callback = try? Signature(json: m.chord) else { return nil }
+        let part = ChordPart(groupID: groupID, taskID: m.id, groupIndex: m.groupIndex,
+                             entry: ChordJoin.entry(taskID: m.id, state: state, result: result), settings: facts.chord,
+                             claimToken: facts.newID().replacingOccurrences(of: "-", with: ""))
+        return .chordPart(ChordPartReturn(part: part, callback: callback, context: context(of: m, facts, origin: origin, now: now),
+                                          unlessAlreadyFailed: false))
+    }
+
+    // MARK: Failure
+
+    /// After a FAILURE is stored: the chord part, the later chain steps failed, the errbacks.
+    static func afterFailure(_ exception: ExceptionInfo, traceback: String, of m: TaskMessage, _ facts: Facts, origin: String, now: Date)
+        -> [TaskSettlement.Action]
+    {
+        var actions: [TaskSettlement.Action] = []
+        if let part = chordPart(of: m, state: .failure, result: exception.jsonValue, facts, origin: origin, now: now) { actions.append(part) }
+        actions += failChain((try? Signature.list(m.chain)) ?? [], exception, traceback: traceback, facts, context: context(of: m, facts, origin: origin, now: now), now: now)
+        actions += errbacks((try? Signature.list(m.errbacks)) ?? [], failedID: m.id, rootID: m.rootID ?? m.id,
+                            request: requestJSON(m), exception, traceback: traceback, facts, context: context(of: m, facts, origin: origin, now: now))
+        return actions
+    }
+
+    /// `_fail_chain`: FAILURE stored under every later step's id (so `chain.get()` raises at
+    /// once), their chord parts returned, and a chord step's body failed too.
+    static func failChain(_ chain: [Signature], _ exception: ExceptionInfo, traceback: String, _ facts: Facts, context: CanvasContext,
+                          now: Date) -> [TaskSettlement.Action] {
+        var actions: [TaskSettlement.Action] = []
+        var elements = chain
+        while !elements.isEmpty {
+            let element = elements.removeFirst()
+            let id = element.taskID
+            if let id {
+                actions.append(.store(.failure(taskID: id, exception: exception, traceback: traceback, now: now,
+                                               parentID: element.options["parent_id"]?.stringValue, groupID: element.groupID)))
+            }
+            if let id, let groupID = element.groupID, let chordJSON = element.options["chord"], let callback = try? Signature(json: chordJSON) {
+                let part = ChordPart(groupID: groupID, taskID: id, groupIndex: element.options["group_index"]?.intValue,
+                                     entry: ChordJoin.entry(taskID: id, state: .failure, result: exception.jsonValue), settings: facts.chord,
+                                     claimToken: facts.newID().replacingOccurrences(of: "-", with: ""))
+                actions.append(.chordPart(ChordPartReturn(part: part, callback: callback, context: context, unlessAlreadyFailed: true)))
+            }
+            if element.subtaskType == "chord", let body = element.kwargs["body"], let bodySig = try? Signature(json: body) {
+                elements.append(bodySig)
+            }
+        }
+        return actions
+    }
+
+    /// `_call_task_errbacks`: a Swift task here that takes more than one argument beyond its
+    /// stored ones is called in-process with `(request, exc, traceback)`; every other errback
+    /// (one argument, or a task this worker lacks) is sent, all as one group, with the failed
+    /// task's id prepended.
+    static func errbacks(_ errbacks: [Signature], failedID: String, rootID: String, request: JSONValue, _ exception: ExceptionInfo,
+                         traceback: String, _ facts: Facts, context: CanvasContext) -> [TaskSettlement.Action] {
+        guard !errbacks.isEmpty else { return [] }
+        var actions: [TaskSettlement.Action] = []
+        var oldStyle: [Signature] = []
+        for errback in errbacks {
+            if let parameters = facts.registeredParameters(errback.task), isNewStyle(errback, parameters: parameters) {
+                let merged = errback.merged(args: [request, exception.jsonValue, .string(traceback)], kwargs: [:], options: [:])
+                actions.append(.callErrback(ErrbackCall(task: errback.task, arguments: TaskArguments(args: merged.args, kwargs: merged.kwargs),
+                                                        failedID: failedID)))
+            } else {
+                oldStyle.append(errback)
+            }
+        }
+        if !oldStyle.isEmpty {
+            var planner = CanvasPlanner(context: context)
+            if (try? planner.apply(.group(oldStyle), args: [.string(failedID)],
+                                   options: ["parent_id": .string(failedID), "root_id": .string(rootID)])) != nil {
+                actions.append(.publish(planner.plan))
+            }
+        }
+        return actions
+    }
+
+    /// Celery's `_errback_arity_greater(errback, 1)`: parameters left after the signature's own
+    /// arguments (all of them for an immutable one) number more than one.
+    static func isNewStyle(_ errback: Signature, parameters: Int) -> Bool {
+        let bound = errback.immutable ? 0 : errback.args.count + errback.kwargs.count
+        return parameters - bound > 1
+    }
+
+    /// The failed task's request, as a new-style errback's first argument: the fields of
+    /// Celery's `Context` a handler reads.
+    static func requestJSON(_ m: TaskMessage) -> JSONValue {
+        .object([
+            "id": .string(m.id), "task": .string(m.name), "args": .array(m.args), "kwargs": .object(m.kwargs),
+            "root_id": m.rootID.map { .string($0) } ?? .null, "parent_id": m.parentID.map { .string($0) } ?? .null,
+            "group": m.group.map { .string($0) } ?? .null, "group_index": m.groupIndex.map { .int($0) } ?? .null,
+            "retries": .int(m.retries), "origin": m.origin.map { .string($0) } ?? .null,
+        ])
+    }
+}
+
+/// A chord part to return, and what the worker needs to finish the join if it completes it.
+struct ChordPartReturn: Sendable {
+    var part: ChordPart
+    /// The chord's body (the member's `chord` embed).
+    var callback: Signature
+    /// The member's context: the body's `parent_id` is the member that completed the chord.
+    var context: CanvasContext
+    /// `_fail_chain`'s check: skip it when the step's stored state already failed (it returned
+    /// its part then).
+    var unlessAlreadyFailed: Bool
+}
+
+/// A new-style errback called in-process.
+struct ErrbackCall: Sendable {
+    var task: String
+    var arguments: TaskArguments
+    var failedID: String
+}
