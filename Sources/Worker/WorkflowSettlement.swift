@@ -50,7 +50,8 @@ enum WorkflowSettlement {
     static func context(of m: TaskMessage, _ facts: Facts, origin: String, now: Date) -> CanvasContext {
         let registered = facts.registeredParameters
         return CanvasContext(parentID: m.id, rootID: m.rootID ?? m.id, replyTo: facts.replyTo, origin: origin,
-                             defaultQueue: facts.defaultQueue, now: now, newID: facts.newID, isRegistered: { registered($0) != nil })
+                             defaultQueue: facts.defaultQueue, now: now, newID: facts.newID, isRegistered: { registered($0) != nil },
+                             signaturesFromWire: true)
     }
 
     // MARK: Success
@@ -80,8 +81,10 @@ enum WorkflowSettlement {
         }
         var chain = try Signature.list(m.chain)
         if let next = chain.popLast() {
-            var stepOptions = options
-            stepOptions["chain"] = .array(chain.map(\.jsonValue))
+            // `apply_async((retval,), chain=chain[:-1], parent_id=…, root_id=…, priority=…)`: in
+            // that order, which is the order a chord step's body carries them in.
+            var stepOptions: JSONObject = ["chain": .array(chain.map(\.jsonValue))]
+            for m in options { stepOptions[m.key] = m.value }
             children.append(try planner.apply(next, args: [value], options: stepOptions))
         }
         return (planner.plan, children)

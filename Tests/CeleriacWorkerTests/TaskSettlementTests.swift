@@ -34,6 +34,9 @@ import Testing
             case .requeue: "requeue"
             case .deadLetter: "deadLetter"
             case .ack: "ack"
+            case .publish(let plan): "publish " + plan.messages.map(\.name).joined(separator: ",")
+            case .chordPart(let r): "chordPart \(r.part.groupID)"
+            case .callErrback(let call): "callErrback \(call.task)"
             }
         }
     }

@@ -37,9 +37,14 @@ public struct CanvasContext: Sendable {
     /// Whether this process has the task registered: Celery sends a task it does not know with
     /// `send_task`, whose `ignore_result` header is `null`.
     public var isRegistered: @Sendable (String) -> Bool
+    /// The signatures came off the wire (a worker applying a message's workflow): their `args`
+    /// are lists, where a Python client's own signatures hold tuples. Only `argsrepr` shows it.
+    public var signaturesFromWire: Bool
 
     public init(parentID: String? = nil, rootID: String? = nil, replyTo: String, origin: String, defaultQueue: String = "celery",
-                now: Date, newID: @escaping @Sendable () -> String, isRegistered: @escaping @Sendable (String) -> Bool = { _ in false }) {
+                now: Date, newID: @escaping @Sendable () -> String, isRegistered: @escaping @Sendable (String) -> Bool = { _ in false },
+                signaturesFromWire: Bool = false) {
+        self.signaturesFromWire = signaturesFromWire
         self.parentID = parentID
         self.rootID = rootID
         self.replyTo = replyTo
@@ -74,7 +79,10 @@ public struct CanvasPlanner {
         switch try signature.kind() {
         case .task:
             let (a, k, o) = signature.merged(args: args, kwargs: kwargs, options: options)
-            let message = makeMessage(signature.task, args: a, kwargs: k, options: o)
+            var message = makeMessage(signature.task, args: a, kwargs: k, options: o)
+            // Python's saferepr shows a tuple when args were prepended (`tuple(args) + tuple(sig.args)`)
+            // and the signature's own args otherwise: a list when it came off the wire.
+            if context.signaturesFromWire, args.isEmpty || signature.immutable { message.argsRepr = PythonRepr.argsListRepr(a) }
             plan.steps.append(.publish(message))
             return .task(id: message.id, parent: nil)
         case .group(let members):
