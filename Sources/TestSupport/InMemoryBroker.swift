@@ -226,6 +226,21 @@ public final class InMemoryBroker: Sendable {
     /// The store now.
     public var snapshot: Snapshot { state.withLock { $0.snapshot } }
 
+    /// Carries out a client's workflow plan (``CanvasPlanner``) as a Swift client would: the
+    /// messages in order, each chord's size set where the plan puts it.
+    public func apply(_ plan: CanvasPlan) {
+        mutate { s in
+            for step in plan.steps {
+                switch step {
+                case .publish(let message): s.publish(message)
+                case .setChordSize(let groupID, let size):
+                    s.chords[groupID, default: Chord()].size = size
+                    s.log.append(.chordSizeSet(groupID: groupID, size: size))
+                }
+            }
+        }
+    }
+
     /// Publishes `messages` at the head of their lists, in order, in one step (as a client's
     /// `LPUSH`es would; a worker sees all of them or none).
     public func publish(_ messages: [TaskMessage]) {
