@@ -28,7 +28,8 @@ public struct TaskParameters: Sendable, Hashable {
     /// back placeholder values (`0`, `""`, `false`, empty arrays and dictionaries, `nil` for
     /// optionals, the first case of a `CaseIterable` type). Synthesized `Codable` decodes the
     /// stored properties in declaration order, so for a plain struct the list is its properties'
-    /// coding keys. ``TaskArguments`` itself stands for Python's `*args, **kwargs` and has no
+    /// names; with a `CodingKeys` enum of its own it is that enum's cases (their string values),
+    /// in the order the cases are declared. ``TaskArguments`` itself stands for Python's `*args, **kwargs` and has no
     /// named parameters.
     ///
     /// - Parameter type: The task's `Arguments` type.
