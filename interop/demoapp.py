@@ -30,6 +30,12 @@ def mul(x, y):
     return x * y
 
 
+@app.task(name="demo.tsum")
+def tsum(nums):
+    """Celery's usual chord callback."""
+    return sum(nums)
+
+
 @app.task(name="demo.echo")
 def echo(value):
     return value

@@ -30,6 +30,23 @@ def scenario_basic():
     yield send_and_get("demo.no_such_task", (1,))
 
 
+def scenario_kwargs():
+    """Typed Swift tasks called the ways Python calls a task: by keyword, mixed, and wrongly."""
+    calls = [
+        ("add_kwargs", "demo.add", (), {"y": 40, "x": 2}),
+        ("add_mixed", "demo.add", (2,), {"y": 40}),
+        ("flaky_kwargs", "demo.flaky", (), {"failures": 0, "key": "kw"}),
+        ("tsum_list", "demo.tsum", ([1, 2, 3.5],), {}),
+        ("tsum_kwargs", "demo.tsum", (), {"nums": [4, 5]}),
+        ("too_many", "demo.add", (1, 2, 3), {}),
+        ("missing", "demo.add", (), {"x": 1}),
+        ("unexpected", "demo.add", (1, 2), {"z": 3}),
+        ("twice", "demo.add", (1,), {"x": 2}),
+    ]
+    for label, name, args, kwargs in calls:
+        yield {"label": label, **send_and_get(name, args, kwargs)}
+
+
 def scenario_get():
     """Read results of ids given on argv (sent by a Swift client)."""
     for task_id in sys.argv[2:]:

@@ -15,16 +15,17 @@ public enum DemoLoad {
     public static func run(client: CeleriacClient, rounds: Int, timeout: Duration = .seconds(60)) async throws -> [Outcome] {
         var sent: [(String, AsyncResult)] = []
         for round in 0..<rounds {
-            sent.append(("demo.add(\(round), 1)", try await client.delay("demo.add", round, 1)))
-            sent.append(("demo.mul(\(round), 3)", try await client.delay("demo.mul", round, 3)))
-            sent.append(("demo.echo({'round': \(round)})", try await client.send("demo.echo", args: [["round": .int(round), "from": "swift"]])))
-            if round % 3 == 0 { sent.append(("demo.fail('round \(round)')", try await client.delay("demo.fail", "round \(round)"))) }
-            if round % 4 == 0 { sent.append(("demo.sleep(0.3)", try await client.delay("demo.sleep", 0.3))) }
+            let n = JSONValue.int(round)
+            sent.append(("demo.add(\(round), 1)", try await client.delay(DemoTasks.Add.self, .init(x: n, y: 1)).untyped))
+            sent.append(("demo.mul(\(round), 3)", try await client.delay(DemoTasks.Mul.self, .init(x: n, y: 3)).untyped))
+            sent.append(("demo.echo({'round': \(round)})", try await client.delay(DemoTasks.Echo.self, .init(value: ["round": n, "from": "swift"])).untyped))
+            if round % 3 == 0 { sent.append(("demo.fail('round \(round)')", try await client.delay(DemoTasks.Fail.self, .init(message: "round \(round)")).untyped)) }
+            if round % 4 == 0 { sent.append(("demo.sleep(0.3)", try await client.delay(DemoTasks.Sleep.self, .init(seconds: 0.3)).untyped)) }
             if round % 5 == 0 {
                 var options = TaskSendOptions()
                 options.priority = 9
                 options.countdown = 1
-                sent.append(("demo.add(100, \(round)) countdown=1 priority=9", try await client.send("demo.add", args: [100, .int(round)], options: options)))
+                sent.append(("demo.add(100, \(round)) countdown=1 priority=9", try await client.send(DemoTasks.Add.self, .init(x: 100, y: n), options: options).untyped))
             }
         }
         var outcomes: [Outcome] = []

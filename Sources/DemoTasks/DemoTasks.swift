@@ -5,6 +5,9 @@ import Synchronization
 /// The built-in tasks `qworker` ships, so the demo and tests have real work to run.
 /// `interop/demoapp.py` defines the same tasks for Python workers.
 ///
+/// Each is a ``CeleryTask`` type (``Add``, ``Mul``, …), so a Swift client sends them typed:
+/// `client.delay(DemoTasks.Add.self, .init(x: 2, y: 3))`.
+///
 /// A target of its own (`CeleriacDemoTasks`), outside the `CeleriacWorker` product: `demo.crash`
 /// calls `abort()`, which no application should link by accident.
 public enum DemoTasks {
@@ -18,45 +21,148 @@ public enum DemoTasks {
         return registry
     }
 
-    /// Adds `demo.add`, `demo.mul`, `demo.echo`, `demo.noop`, `demo.sleep`, `demo.fail`,
-    /// `demo.flaky`, `demo.spin` and `demo.crash`.
+    /// Adds `demo.add`, `demo.mul`, `demo.tsum`, `demo.echo`, `demo.noop`, `demo.sleep`,
+    /// `demo.fail`, `demo.flaky`, `demo.spin` and `demo.crash`.
     public static func register(into registry: inout TaskRegistry) {
-        registry.register("demo.add", parameters: ["x", "y"]) { (x: JSONValue, y: JSONValue) in try arithmetic(x, y, { $0.addingReportingOverflow($1) }, +) }
-        registry.register("demo.mul", parameters: ["x", "y"]) { (x: JSONValue, y: JSONValue) in try arithmetic(x, y, { $0.multipliedReportingOverflow(by: $1) }, *) }
-        registry.registerRaw("demo.echo") { call in
-            try call.bind(to: ["value"], taskName: "demo.echo")[0]
+        registry.register(Add.self)
+        registry.register(Mul.self)
+        registry.register(TSum.self)
+        registry.register(Echo.self)
+        registry.register(Noop.self)
+        registry.register(Sleep.self)
+        registry.register(Fail.self)
+        registry.register(Flaky.self)
+        registry.register(Spin.self)
+        registry.register(Crash.self)
+    }
+
+    /// `(x, y)`: the operands of `demo.add` and `demo.mul`, any JSON numbers.
+    public struct Operands: Codable, Sendable, Hashable {
+        public var x: JSONValue
+        public var y: JSONValue
+
+        public init(x: JSONValue, y: JSONValue) {
+            self.x = x
+            self.y = y
         }
-        // Takes any arguments and returns None: the benchmark's task (qbench), so a drain
-        // measures the worker, not the task body; payload-size runs pass their bytes as an argument.
-        registry.registerRaw("demo.noop") { _ in .null }
-        registry.register("demo.sleep", parameters: ["seconds"]) { (seconds: Double) -> Double in
-            guard seconds >= 0, seconds.isFinite else { throw TaskError.valueError("sleep length must be non-negative") }
-            try await Task.sleep(for: .seconds(seconds))
-            return seconds
+    }
+
+    /// `demo.add(x, y)`: `x + y` with Python's number rules: integers stay integers
+    /// (overflow is an `OverflowError`), a float on either side gives a float.
+    public enum Add: CeleryTask {
+        public static let name = "demo.add"
+        public static func run(_ a: Operands, context: TaskContext) async throws -> JSONValue {
+            try arithmetic(a.x, a.y, { $0.addingReportingOverflow($1) }, +)
         }
-        registry.register("demo.fail", parameters: ["message"]) { (message: String) -> JSONValue in
-            throw TaskError.valueError(message)
+    }
+
+    /// `demo.mul(x, y)`: `x * y` with Python's number rules.
+    public enum Mul: CeleryTask {
+        public static let name = "demo.mul"
+        public static func run(_ a: Operands, context: TaskContext) async throws -> JSONValue {
+            try arithmetic(a.x, a.y, { $0.multipliedReportingOverflow(by: $1) }, *)
         }
-        registry.register("demo.flaky", parameters: ["key", "failures"]) { (key: String, failures: Int) -> Int in
+    }
+
+    /// `demo.tsum(nums)`: Python's `sum(nums)`, Celery's usual chord callback.
+    public enum TSum: CeleryTask {
+        public static let name = "demo.tsum"
+        public struct Arguments: Codable, Sendable, Hashable {
+            public var nums: [JSONValue]
+            public init(nums: [JSONValue]) { self.nums = nums }
+        }
+        public static func run(_ a: Arguments, context: TaskContext) async throws -> JSONValue {
+            try a.nums.reduce(JSONValue.int(0)) { try arithmetic($0, $1, { $0.addingReportingOverflow($1) }, +) }
+        }
+    }
+
+    /// `demo.echo(value)`: returns its argument unchanged (big integers, `2.0`, key order and all).
+    public enum Echo: CeleryTask {
+        public static let name = "demo.echo"
+        public struct Arguments: Codable, Sendable, Hashable {
+            public var value: JSONValue
+            public init(value: JSONValue) { self.value = value }
+        }
+        public static func run(_ a: Arguments, context: TaskContext) async throws -> JSONValue { a.value }
+    }
+
+    /// `demo.noop(*args, **kwargs)`: takes any arguments and returns None. The benchmark's task
+    /// (qbench), so a drain measures the worker, not the task body; payload-size runs pass
+    /// their bytes as an argument.
+    public enum Noop: CeleryTask {
+        public static let name = "demo.noop"
+        public static func run(_ a: TaskArguments, context: TaskContext) async throws -> JSONValue { .null }
+    }
+
+    /// `(seconds)`: how long `demo.sleep` and `demo.spin` take.
+    public struct Seconds: Codable, Sendable, Hashable {
+        public var seconds: Double
+        public init(seconds: Double) { self.seconds = seconds }
+    }
+
+    /// `demo.sleep(seconds)`: sleeps (cancellably) and returns `seconds`.
+    public enum Sleep: CeleryTask {
+        public static let name = "demo.sleep"
+        public static func run(_ a: Seconds, context: TaskContext) async throws -> Double {
+            guard a.seconds >= 0, a.seconds.isFinite else { throw TaskError.valueError("sleep length must be non-negative") }
+            try await Task.sleep(for: .seconds(a.seconds))
+            return a.seconds
+        }
+    }
+
+    /// `demo.fail(message)`: raises `ValueError(message)`.
+    public enum Fail: CeleryTask {
+        public static let name = "demo.fail"
+        public struct Arguments: Codable, Sendable, Hashable {
+            public var message: String
+            public init(message: String) { self.message = message }
+        }
+        public static func run(_ a: Arguments, context: TaskContext) async throws -> JSONValue {
+            throw TaskError.valueError(a.message)
+        }
+    }
+
+    /// `demo.flaky(key, failures)`: fails the first `failures` calls for `key` with
+    /// `RuntimeError`, then returns the call count.
+    public enum Flaky: CeleryTask {
+        public static let name = "demo.flaky"
+        public struct Arguments: Codable, Sendable, Hashable {
+            public var key: String
+            public var failures: Int
+            public init(key: String, failures: Int) {
+                self.key = key
+                self.failures = failures
+            }
+        }
+        public static func run(_ a: Arguments, context: TaskContext) async throws -> Int {
             let n = flakyCounts.withLock { counts -> Int in
-                let n = counts[key, default: 0]
-                counts[key] = n + 1
+                let n = counts[a.key, default: 0]
+                counts[a.key] = n + 1
                 return n
             }
-            if n < failures { throw TaskError.runtimeError("flaky \(key): failure \(n + 1) of \(failures)") }
+            if n < a.failures { throw TaskError.runtimeError("flaky \(a.key): failure \(n + 1) of \(a.failures)") }
             return n + 1
         }
-        // CPU-bound and deaf to cancellation: only a process pool's hard limit or terminate stops it early.
-        registry.register("demo.spin", parameters: ["seconds"]) { (seconds: Double) -> Int in
-            guard seconds >= 0, seconds.isFinite else { throw TaskError.valueError("spin length must be non-negative") }
-            let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// `demo.spin(seconds)`: CPU-bound and deaf to cancellation: only a process pool's hard
+    /// limit or terminate stops it early. Returns the rounds it spun.
+    public enum Spin: CeleryTask {
+        public static let name = "demo.spin"
+        public static func run(_ a: Seconds, context: TaskContext) async throws -> Int {
+            guard a.seconds >= 0, a.seconds.isFinite else { throw TaskError.valueError("spin length must be non-negative") }
+            let end = ContinuousClock.now + .milliseconds(Int64(a.seconds * 1000))
             var rounds = 0
             while ContinuousClock.now < end { rounds &+= 1 }
             return rounds
         }
-        // Kills the process running it (SIGABRT): under --pool process, a WorkerLostError; never
-        // send it to an async-pool worker.
-        registry.register("demo.crash", parameters: []) { () -> Int in
+    }
+
+    /// `demo.crash()`: kills the process running it (SIGABRT). Under `--pool process`, a
+    /// `WorkerLostError`; never send it to an async-pool worker.
+    public enum Crash: CeleryTask {
+        public static let name = "demo.crash"
+        public static func run(_ a: NoArguments, context: TaskContext) async throws -> Int {
             abort()
         }
         registerWorkflowTasks(into: &registry)

@@ -1,3 +1,5 @@
+import Logging
+
 /// A task a worker can run: its name, how it binds arguments, and its body over JSON.
 public struct RegisteredTask: Sendable {
     public let name: String
@@ -17,8 +19,10 @@ public struct RegisteredTask: Sendable {
 
 /// Tasks by name, as Celery's `app.tasks`.
 ///
-/// A typed registration decodes arguments into the function's `Decodable` parameter types and
-/// encodes its `Encodable` result; a raw registration sees the JSON as it came.
+/// The way to add a task is ``register(_:)`` with a ``CeleryTask`` type: its name, parameter
+/// list, options and body all come from the type. ``register(_:parameters:options:_:)`` (a
+/// closure beside a list of parameter names) and ``registerRaw(_:options:_:)`` (JSON in, JSON
+/// out) are the untyped paths, for interop shims and scripts.
 public struct TaskRegistry: Sendable {
     public private(set) var tasks: [String: RegisteredTask] = [:]
 
@@ -36,7 +40,46 @@ public struct TaskRegistry: Sendable {
         tasks[name] = RegisteredTask(name: name, parameters: [], options: options, body: body)
     }
 
-    /// Registers a typed task. `parameters` names the function's parameters in order, so keyword
+    /// Registers a task type under its ``CeleryTask/name``, with its ``CeleryTask/options``.
+    ///
+    /// Each call binds the message's positional and keyword arguments to the task's
+    /// ``CeleryTask/parameters`` by Python's rules (a wrong call is a `TypeError` result),
+    /// decodes ``CeleryTask/Arguments`` from them, runs ``CeleryTask/run(_:context:)`` with the
+    /// call's ``TaskContext`` and encodes its output as the result. A task whose `Arguments` is
+    /// ``TaskArguments`` gets the call unbound.
+    ///
+    /// ```swift
+    /// registry.register(SendSMS.self)
+    /// ```
+    /// - Parameter task: The task type.
+    /// - Precondition: the parameter list can be read from `Arguments` (checked here, once, so
+    ///   a type the probe cannot read stops the worker at start-up, not at its first call; see
+    ///   ``TaskParameters/init(of:)`` for the fix).
+    public mutating func register<T: CeleryTask>(_ task: T.Type) {
+        let name = T.name
+        let options = T.options
+        let parameters: TaskParameters
+        do {
+            parameters = try T.parameters
+        } catch {
+            preconditionFailure("task \(name): \(error)")
+        }
+        let passesCallThrough = T.Arguments.self == TaskArguments.self
+        tasks[name] = RegisteredTask(name: name, parameters: parameters.names, options: options) { call in
+            let arguments: T.Arguments
+            if passesCallThrough, let call = call as? T.Arguments {
+                arguments = call
+            } else {
+                let bound = try call.bind(to: parameters, taskName: name)
+                arguments = try JSONValueDecoder().decode(T.Arguments.self, from: .object(bound))
+            }
+            let context = TaskContext.current ?? TaskContext(id: "", name: name, hostname: "", logger: Logger(label: name), options: options)
+            return try JSONValueEncoder().encode(try await T.run(arguments, context: context))
+        }
+    }
+
+    /// Registers a closure as a task: the untyped path (prefer a ``CeleryTask`` and
+    /// ``register(_:)``). `parameters` names the function's parameters in order, so keyword
     /// arguments bind as in Python; the number of names must match the function's arity.
     ///
     /// ```swift
