@@ -83,12 +83,6 @@ def crash():
     os.abort()
 
 
-@app.task(name="demo.tsum")
-def tsum(nums):
-    """A chord body: the header's results, in header order, summed."""
-    return sum(nums)
-
-
 @app.task(name="demo.log_error")
 def log_error(task_id):
     """An old-style errback: gets the failed task's id."""

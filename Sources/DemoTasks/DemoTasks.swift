@@ -22,7 +22,8 @@ public enum DemoTasks {
     }
 
     /// Adds `demo.add`, `demo.mul`, `demo.tsum`, `demo.echo`, `demo.noop`, `demo.sleep`,
-    /// `demo.fail`, `demo.flaky`, `demo.spin` and `demo.crash`.
+    /// `demo.fail`, `demo.flaky`, `demo.spin`, `demo.crash`, and the errbacks `demo.log_error` and
+    /// `demo.on_error`.
     public static func register(into registry: inout TaskRegistry) {
         registry.register(Add.self)
         registry.register(Mul.self)
@@ -34,6 +35,8 @@ public enum DemoTasks {
         registry.register(Flaky.self)
         registry.register(Spin.self)
         registry.register(Crash.self)
+        registry.register(LogError.self)
+        registry.register(OnError.self)
     }
 
     /// `(x, y)`: the operands of `demo.add` and `demo.mul`, any JSON numbers.
@@ -165,7 +168,6 @@ public enum DemoTasks {
         public static func run(_ a: NoArguments, context: TaskContext) async throws -> Int {
             abort()
         }
-        registerWorkflowTasks(into: &registry)
     }
 
     /// Adds or multiplies like Python: integers stay integers (overflow is an error rather than

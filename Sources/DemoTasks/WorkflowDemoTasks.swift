@@ -1,24 +1,38 @@
 public import Celeriac
 
-/// Demo tasks for workflows (`interop/demoapp.py` has the same): a chord body, and an errback of
-/// each of Celery's two styles.
+/// Errbacks of each of Celery's two styles, for workflows (`interop/demoapp.py` has the same).
 extension DemoTasks {
-    /// Adds `demo.tsum`, `demo.log_error` and `demo.on_error`.
-    public static func registerWorkflowTasks(into registry: inout TaskRegistry) {
-        // A chord body: the header's results, in header order, summed.
-        registry.register("demo.tsum", parameters: ["nums"]) { (nums: [Int]) -> Int in
-            try nums.reduce(0) { total, n in try checked(total, n, { $0.addingReportingOverflow($1) }) }
+    /// `demo.log_error(task_id)`: an old-style errback. One parameter, so the failing task's
+    /// worker sends it as a task with the failed id.
+    public enum LogError: CeleryTask {
+        public static let name = "demo.log_error"
+        public struct Arguments: Codable, Sendable, Hashable {
+            public var task_id: String
+            public init(task_id: String) { self.task_id = task_id }
         }
-        // An old-style errback: one parameter, so Celery sends it as a task with the failed id.
-        registry.register("demo.log_error", parameters: ["task_id"]) { (taskID: String) -> String in
-            TaskContext.current?.logger.warning("demo.log_error: task \(taskID) failed")
-            return "errback for \(taskID)"
+        public static func run(_ a: Arguments, context: TaskContext) async throws -> String {
+            context.logger.warning("demo.log_error: task \(a.task_id) failed")
+            return "errback for \(a.task_id)"
         }
-        // A new-style errback: (request, exc, traceback), so the worker whose task failed calls it
-        // in-process, with no message and no result of its own.
-        registry.register("demo.on_error", parameters: ["request", "exc", "traceback"]) { (request: JSONValue, exc: JSONValue, traceback: String) -> JSONValue in
-            let summary = ExceptionInfo(json: exc)?.summary ?? PythonRepr.repr(exc)
-            TaskContext.current?.logger.warning("demo.on_error: task \(request["id"]?.stringValue ?? "?") raised \(summary)")
+    }
+
+    /// `demo.on_error(request, exc, traceback)`: a new-style errback. The worker whose task
+    /// failed calls it in-process, with no message and no result of its own.
+    public enum OnError: CeleryTask {
+        public static let name = "demo.on_error"
+        public struct Arguments: Codable, Sendable, Hashable {
+            public var request: JSONValue
+            public var exc: JSONValue
+            public var traceback: String?
+            public init(request: JSONValue, exc: JSONValue, traceback: String?) {
+                self.request = request
+                self.exc = exc
+                self.traceback = traceback
+            }
+        }
+        public static func run(_ a: Arguments, context: TaskContext) async throws -> JSONValue {
+            let summary = ExceptionInfo(json: a.exc)?.summary ?? PythonRepr.repr(a.exc)
+            context.logger.warning("demo.on_error: task \(a.request["id"]?.stringValue ?? "?") raised \(summary)")
             return .null
         }
     }
