@@ -108,6 +108,13 @@ def scenario_many_chords():
            "expected": [sum(i + j for j in range(size)) for i in range(count)], "ids": [r.id for r in results]}
 
 
+def scenario_restore_group():
+    """A group saved by another client (Swift), restored as Celery's GroupResult."""
+    from celery.result import GroupResult
+    restored = GroupResult.restore(sys.argv[2], app=app)
+    yield {"case": "restore_group", "ids": [r.id for r in restored.results], "values": restored.get(timeout=TIMEOUT)}
+
+
 if __name__ == "__main__":
     for line in globals()["scenario_" + sys.argv[1]]():
         print(json.dumps(line), flush=True)

@@ -2,8 +2,8 @@
 @testable import Celeriac
 import CeleriacTestTags
 import Foundation
+import CeleriacTestSupport
 import Logging
-import Synchronization
 import Testing
 
 /// What a Swift worker publishes and stores after a workflow's task ends, checked against what a
@@ -11,24 +11,8 @@ import Testing
 /// next message must be Celery's byte for byte, but for its `origin` and `delivery_tag`; ids a
 /// worker makes up are fed from the capture.
 @Suite(.tags(.unit)) struct WorkflowSettlementTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/celery-wire/canvas").standardizedFileURL
-
-    func fixture(_ name: String) throws -> TaskMessage {
-        try TaskMessage.decode(bytes: Array(Data(contentsOf: Self.directory.appendingPathComponent(name + ".json"))))
-    }
-
-    func meta(_ name: String) throws -> ResultMeta {
-        try ResultMeta.decode(Array(Data(contentsOf: Self.directory.appendingPathComponent(name + ".meta.json"))))
-    }
-
-    /// Hands out the ids the Python worker made, in the order Celery's code makes them, then
-    /// fresh ones (delivery tags, which the comparison leaves out).
-    final class IDs: Sendable {
-        let queue: Mutex<[String]>
-        init(_ ids: [String]) { queue = Mutex(ids) }
-        func next() -> String { queue.withLock { $0.isEmpty ? UUID().uuidString.lowercased() : $0.removeFirst() } }
-    }
+    func fixture(_ name: String) throws -> TaskMessage { try CanvasFixtures.message(name) }
+    func meta(_ name: String) throws -> ResultMeta { try CanvasFixtures.meta(name) }
 
     /// The capture app's tasks (`scripts/capture/wireapp.py`) and their parameter counts.
     static let captureApp = ["wireapp.add": 2, "wireapp.mul": 2, "wireapp.tsum": 1, "wireapp.fail_with": 1, "wireapp.log_err_old": 1,
@@ -36,7 +20,7 @@ import Testing
 
     func decide(_ ending: TaskSettlement.Ending, _ m: TaskMessage, ids: [String] = [], replyTo: String = "worker-oid",
                 registered: [String: Int] = [:]) -> [TaskSettlement.Action] {
-        let source = IDs(ids)
+        let source = CanvasFixtures.IDs(ids)
         let context = TaskContext(id: m.id, name: m.name, hostname: "w@h", logger: Logger(label: "test"))
         var facts = TaskSettlement.Facts(message: m, options: TaskOptions(), context: context, acksLate: false, rejectOnWorkerLost: false,
                                          workerLostRedeliveries: 3, node: "w@h", origin: "gen1@h", now: Date(), runtime: 0.1)
@@ -51,15 +35,12 @@ import Testing
 
     /// Compares everything but `origin` and `delivery_tag`, which name the sending process.
     func expectSame(_ sent: TaskMessage?, _ captured: TaskMessage, sourceLocation: SourceLocation = #_sourceLocation) {
-        guard var sent else {
+        guard let sent else {
             Issue.record("nothing published where Celery sent \(captured.name)[\(captured.id)]", sourceLocation: sourceLocation)
             return
         }
-        sent.origin = captured.origin
-        sent.deliveryTag = captured.deliveryTag
-        #expect(sent.headers == captured.headers, sourceLocation: sourceLocation)
-        #expect(sent.properties == captured.properties, sourceLocation: sourceLocation)
-        #expect(String(decoding: sent.bodyBytes, as: UTF8.self) == String(decoding: captured.bodyBytes, as: UTF8.self), sourceLocation: sourceLocation)
+        let differences = CanvasFixtures.differences(sent, captured)
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))", sourceLocation: sourceLocation)
     }
 
     func storedSuccess(_ actions: [TaskSettlement.Action]) -> ResultMeta? {
@@ -148,7 +129,7 @@ import Testing
 
     @Test func aFailingMemberFailsTheChordWithCeleryText() throws {
         let failed = try meta("chord_fail_body")
-        let evals = try JSONParser.parse(Array(Data(contentsOf: Self.directory.appendingPathComponent("chord_fail.evalsha.json"))))
+        let evals = try CanvasFixtures.json("chord_fail.evalsha.json")
         var entries: [(Int, [UInt8])] = []
         for call in evals.arrayValue ?? [] where call["script"] == "part-return" {
             let argv = call["argv"]?.arrayValue ?? []

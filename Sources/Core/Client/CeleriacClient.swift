@@ -14,12 +14,14 @@ public final class CeleriacClient: Sendable {
     let waiter: ResultWaiter?
     /// This process's node name as Celery clients write it in `origin` (`gen<pid>@<host>`).
     public let origin: String
+    /// `reply_to` of the signatures this client freezes in workflows (Celery's `app.thread_oid`).
+    let oid = RandomUUID.string()
     private let logger: Logger
 
     /// Publishes `task-sent` after each send; only when ``CeleriacConfig/taskSendSentEvent`` is on.
-    private let events: EventPublisher?
+    let events: EventPublisher?
     /// `before_task_publish`/`after_task_publish` hooks, in order.
-    private let middleware: [any TaskMiddleware]
+    let middleware: [any TaskMiddleware]
 
     private init(
         config: CeleriacConfig, broker: RedisBroker, backend: RedisResultBackend?, waiter: ResultWaiter?,
@@ -183,7 +185,7 @@ public final class CeleriacClient: Sendable {
     static let sendManyChunk = 128
 
     /// `task-sent` for a published message, with the fields Celery's `send_task_message` sends.
-    private func taskSentEvent(_ message: TaskMessage, publisher: EventPublisher) -> CeleryEvent {
+    func taskSentEvent(_ message: TaskMessage, publisher: EventPublisher) -> CeleryEvent {
         .taskSent(
             publisher.sender, clock: publisher.nextClock(), timestamp: Date().timeIntervalSince1970,
             uuid: message.id, rootID: message.rootID, parentID: message.parentID, name: message.name,
