@@ -16,4 +16,5 @@ enum Fault: String, CaseIterable, Sendable {
     case redisRefusesWrites = "redis-oom-10s"
     case stalledWorker = "sigstop-worker-10s"
     case stalePeerBookkeeping = "sigstop-then-ack-and-restore"
+    case killNineMidChord = "kill-9-mid-chord"
 }
