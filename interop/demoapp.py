@@ -93,3 +93,9 @@ def log_error(task_id):
 def on_error(request, exc, traceback):
     """A new-style errback: called in-process by the worker whose task failed."""
     print(f"demo.on_error: task {request.id} raised {exc!r}", flush=True)
+
+
+@app.task(name="demo.replaced_by_mul", bind=True)
+def replaced_by_mul(self, x, y):
+    """Replaces itself with demo.mul(x, y) (Celery's self.replace)."""
+    raise self.replace(mul.s(x, y))

@@ -10,7 +10,7 @@ import redis
 from celery import chain, chord, group
 from celery.exceptions import ChordError
 
-from demoapp import add, app, fail, log_error, mul, on_error, tsum
+from demoapp import add, app, fail, log_error, mul, on_error, replaced_by_mul, tsum
 
 TIMEOUT = 30
 
@@ -65,6 +65,10 @@ def scenario_chains():
 
     res = chain(add.s(1, 1), chord([mul.s(2), mul.s(3)], tsum.s())).delay()
     yield {"case": "chain_to_chord", **outcome(res)}
+
+    res = replaced_by_mul.delay(6, 7)
+    yield {"case": "replaced", **outcome(res), "id": res.id}
+    yield {"case": "replaced_in_chain", **outcome(chain(replaced_by_mul.s(2, 3), add.s(4)).delay())}
 
 
 def scenario_failures():

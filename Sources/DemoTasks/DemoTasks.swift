@@ -22,8 +22,8 @@ public enum DemoTasks {
     }
 
     /// Adds `demo.add`, `demo.mul`, `demo.tsum`, `demo.echo`, `demo.noop`, `demo.sleep`,
-    /// `demo.fail`, `demo.flaky`, `demo.spin`, `demo.crash`, and the errbacks `demo.log_error` and
-    /// `demo.on_error`.
+    /// `demo.fail`, `demo.flaky`, `demo.spin`, `demo.crash`, the errbacks `demo.log_error` and
+    /// `demo.on_error`, and `demo.replaced_by_mul`.
     public static func register(into registry: inout TaskRegistry) {
         registry.register(Add.self)
         registry.register(Mul.self)
@@ -37,6 +37,7 @@ public enum DemoTasks {
         registry.register(Crash.self)
         registry.register(LogError.self)
         registry.register(OnError.self)
+        registry.register(ReplacedByMul.self)
     }
 
     /// `(x, y)`: the operands of `demo.add` and `demo.mul`, any JSON numbers.

@@ -37,3 +37,14 @@ extension DemoTasks {
         }
     }
 }
+
+extension DemoTasks {
+    /// `demo.replaced_by_mul(x, y)`: replaces itself with `demo.mul(x, y)` (Celery's
+    /// `self.replace`): the caller's result is the multiplication's, under this task's id.
+    public enum ReplacedByMul: CeleryTask {
+        public static let name = "demo.replaced_by_mul"
+        public static func run(_ a: Operands, context: TaskContext) async throws -> JSONValue {
+            throw context.replace(with: try Mul.s(a))
+        }
+    }
+}

@@ -44,6 +44,8 @@ enum TaskSettlement {
         case retried(RetryRequest, traceback: String)
         /// `task-revoked` (terminated).
         case revoked(signal: Int)
+        /// Replaced by a workflow under the same id (`self.replace`): no event, nothing stored.
+        case replaced(by: String)
         /// Put back on its queue after its pool process died (`reject_on_worker_lost`): no event,
         /// as Celery's requeue sends none.
         case requeuedAfterLostProcess(TaskError, losses: Int, allowed: Int)
@@ -150,6 +152,8 @@ enum TaskSettlement {
             return succeededInWorkflow(value, facts)
         case .finished(.failure(let request as RetryRequest)):
             return retried(request, facts)
+        case .finished(.failure(let replacement as TaskReplacement)):
+            return replaced(by: replacement.signature, facts)
         case .finished(.failure(let thrown)):
             return failedUnlessAutoretried(TaskError.from(thrown), cause: .raised, facts)
         }
@@ -193,6 +197,18 @@ enum TaskSettlement {
         guard WorkflowSettlement.isInWorkflow(facts.message) else { return [] }
         return WorkflowSettlement.afterFailure(error.exceptionInfo, traceback: traceback, of: facts.message, facts.workflow,
                                                origin: facts.origin, now: facts.now)
+    }
+
+    /// `self.replace(sig)`: the replacement is sent under this task's id, then, as for Celery's
+    /// `Ignore`, the message is acked with nothing stored and no event sent.
+    private static func replaced(by signature: Signature, _ facts: Facts) -> [Action] {
+        let plan: CanvasPlan
+        do {
+            plan = try WorkflowSettlement.replaced(by: signature, of: facts.message, facts.workflow, origin: facts.origin, now: facts.now)
+        } catch {
+            return failed(TaskError(type: "ImproperlyConfigured", arguments: [.string(error.details)], module: "celery.exceptions"), cause: .raised, facts)
+        }
+        return settled([.publish(plan), .report(.replaced(by: signature.task))], facts)
     }
 
     /// `actions`, then the ack when the message is acked after it ran.

@@ -97,8 +97,8 @@ extension Worker {
         case .revoked(let signal):
             for hook in middleware { hook.taskRevoked(context, terminated: true, signal: signal, expired: false) }
             state = .revoked
-        case .requeuedAfterLostProcess:
-            // Back on its queue: the body ends for real on the worker that runs it next.
+        case .requeuedAfterLostProcess, .replaced:
+            // Back on its queue, or replaced: the body ends for real in the task that runs next.
             return
         }
         for hook in middleware { hook.taskPostrun(context, state: state) }
@@ -132,6 +132,8 @@ extension Worker {
         case .revoked(let signal):
             logger.info("Task \(d.label) terminated (signal \(signal)): marked REVOKED")
             live.events.task { .taskRevoked($0, clock: $1, timestamp: $2, uuid: m.id, terminated: true, signum: signal, expired: false) }
+        case .replaced(let name):
+            logger.info("Task \(d.label) replaced by \(name)[\(m.id)]")
         case .requeuedAfterLostProcess(let error, let losses, let allowed):
             logger.error("Task handler raised error: \(error.exceptionInfo.summary) (task \(d.label))")
             logger.warning("Task \(d.label) rejected after its pool process was lost (\(losses) of \(allowed) times): requeued")

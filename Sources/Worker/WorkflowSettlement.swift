@@ -96,6 +96,58 @@ enum WorkflowSettlement {
          "priority": facts.inheritParentPriority ? .int(m.priority) : .null]
     }
 
+    // MARK: Replacement
+
+    /// `Task.replace(sig)`: the signature takes over this task's id, chord, group, root, links
+    /// and the rest of its chain, and is sent as a task of this one (its `parent_id` is this id).
+    /// - Throws: ``ProtocolError`` for a malformed signature or one that is a chord member.
+    static func replaced(by replacement: Signature, of m: TaskMessage, _ facts: Facts, origin: String, now: Date) throws(ProtocolError) -> CanvasPlan {
+        guard replacement.options["chord"] == nil else {
+            throw ProtocolError(.wrongType, "A signature replacing a task must not be part of a chord")
+        }
+        let accumulate = Signature(task: "celery.accumulate", kwargs: ["index": 0])
+        var sig = replacement
+        switch try sig.kind() {
+        case .group:
+            sig = .chain([sig, accumulate])
+        case .chain(var steps):
+            guard let last = steps.last else { throw ProtocolError(.missingField, "Cannot replace with an empty chain") }
+            if case .group = try last.kind() { steps.append(accumulate) }
+            sig.kwargs["tasks"] = .array(steps.map(\.jsonValue))
+        default:
+            break
+        }
+        let nesting = (m.extraHeaders["replaced_task_nesting"]?.intValue ?? 0).addingReportingOverflow(1)
+        let replacedNesting = JSONValue.int(nesting.overflow ? Int.max : nesting.partialValue)
+        let callbacks = try Signature.list(m.callbacks), errbacks = try Signature.list(m.errbacks)
+        if case .chain(var steps) = try sig.kind(), !steps.isEmpty {
+            for callback in callbacks { steps[steps.count - 1].append(callback, to: "link") }
+            for index in steps.indices { steps[index].set("replaced_task_nesting", replacedNesting) }
+            sig.kwargs["tasks"] = .array(steps.map(\.jsonValue))
+        } else {
+            for callback in callbacks { sig.append(callback, to: "link") }
+        }
+        for errback in errbacks { sig.append(errback, to: "link_error") }
+        // The replacement was built in this process (its args are Python's tuples, not lists off the wire).
+        var local = context(of: m, facts, origin: origin, now: now)
+        local.signaturesFromWire = false
+        var planner = CanvasPlanner(context: local)
+        (sig, _) = try planner.freeze(sig, id: m.id)
+        sig.set("chord", m.chord)
+        sig.set("group_id", m.group.map { .string($0) } ?? .null)
+        sig.set("group_index", m.groupIndex.map { .int($0) } ?? .null)
+        sig.set("root_id", m.rootID.map { .string($0) } ?? .null)
+        sig.set("replaced_task_nesting", replacedNesting)
+        let rest = try Signature.list(m.chain).reversed().map { step -> Signature in
+            var step = step
+            step.set("replaced_task_nesting", replacedNesting)
+            return step
+        }
+        if !rest.isEmpty { sig = .chain([sig] + rest) }
+        try planner.apply(sig)
+        return planner.plan
+    }
+
     // MARK: Chord parts
 
     /// The member's part of its chord (`on_chord_part_return`), when it is a chord member.

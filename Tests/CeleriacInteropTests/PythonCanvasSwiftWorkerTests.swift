@@ -33,6 +33,8 @@ import Testing
         #expect(c["link_two"]?["children"] == [[20, 200]], "two callbacks are sent as one group, stored as a GroupResult child")
         #expect(c["chain_to_group"]?["value"] == [4, 6], "a chain ending in a group: the worker applies the group")
         #expect(c["chain_to_chord"]?["value"] == 10, "a chain into a chord: the worker sets the size and sends the header")
+        #expect(c["replaced"]?["value"] == 42, "self.replace: the replacement's result under the replaced task's id")
+        #expect(c["replaced_in_chain"]?["value"] == 10, "the replacement carries the rest of the chain")
     }
 
     @Test func failingStepsAndErrbacksAsCeleryDoes() async throws {

@@ -30,6 +30,7 @@ import Testing
             case .report(.retried): "report retried"
             case .report(.revoked): "report revoked"
             case .report(.requeuedAfterLostProcess): "report requeued"
+            case .report(.replaced): "report replaced"
             case .store(let meta): "store \(meta.status.rawValue)"
             case .requeue: "requeue"
             case .deadLetter: "deadLetter"

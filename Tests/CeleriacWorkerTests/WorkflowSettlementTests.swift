@@ -177,6 +177,21 @@ import Testing
         #expect(!actions.contains { if case .chordPart = $0 { true } else { false } }, "a retried member counts once, when it finally ends")
     }
 
+    /// `raise self.replace(mul.s(x, 10))`, alone and as a chain's first step: the replacement
+    /// goes out under the replaced task's id, its own child, one level deeper, carrying the rest
+    /// of the chain; nothing is stored and no event is sent for the replaced run.
+    @Test func aReplacedTaskSendsItsReplacementUnderItsIdAndStoresNothing() throws {
+        for (original, replacement) in [("replace_replaced", "replace_replaced_2"), ("replace_in_chain_replaced", "replace_in_chain_replaced_2")] {
+            let m = try fixture(original), sent = try fixture(replacement)
+            let context = TaskContext(id: m.id, name: m.name, hostname: "w@h", logger: Logger(label: "test"))
+            let actions = decide(.finished(.failure(context.replace(with: Signature(task: "wireapp.mul", args: [3, 10])))), m,
+                                 replyTo: sent.replyTo)
+            expectSame(published(actions).first, sent)
+            #expect(published(actions).count == 1)
+            #expect(!actions.contains { if case .store = $0 { true } else { false } }, "no result stored for the replaced run")
+        }
+    }
+
     /// The SHA1s Celery 5.7's redis-py calls them by (`EVALSHA` in the capture).
     @Test func theJoinScriptsAreCeleryOwnByteForByte() throws {
         #expect(try sha1(ChordScripts.partReturn) == "b8fc152c83a7e634103ccebd49dcd3146a8f4366")

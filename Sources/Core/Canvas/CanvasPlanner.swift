@@ -98,7 +98,7 @@ public struct CanvasPlanner {
 
     /// `freeze()`: gives the signature (and its parts) ids and the group/chord it belongs to,
     /// without sending anything; returns the frozen signature and its result.
-    func freeze(_ signature: Signature, id: String? = nil, groupID: String? = nil, chord: Signature? = nil,
+    public func freeze(_ signature: Signature, id: String? = nil, groupID: String? = nil, chord: Signature? = nil,
                 rootID: String? = nil, parentID: String? = nil, groupIndex: Int? = nil) throws(ProtocolError) -> (Signature, ResultTuple) {
         var sig = signature
         switch try signature.kind() {
