@@ -69,7 +69,13 @@ extension Worker {
             for hook in middleware { hook.taskRevoked(context, terminated: false, signal: nil, expired: expired) }
         }
         requests.remove(d)
-        await finish(d, .revoked(taskID: m.id, reason: expired ? "expired" : "revoked", now: Date(), parentID: m.parentID, groupID: m.group), live)
+        let reason = expired ? "expired" : "revoked"
+        await finish(d, .revoked(taskID: m.id, reason: reason, now: Date(), parentID: m.parentID, groupID: m.group), live)
+        // A revoked chord member returns its part REVOKED, which fails the chord (Celery's mark_as_revoked).
+        if case .chordPart(let part)? = WorkflowSettlement.chordPart(of: m, state: .revoked, result: ExceptionInfo.revoked(reason).jsonValue,
+                                                                      workflowFacts, origin: Self.retryOrigin, now: Date()) {
+            await returnChordPart(part, live)
+        }
     }
 
     /// Whether `m` goes straight to the pool when received (no ETA ahead, no rate limit): such a

@@ -121,6 +121,10 @@ public struct WorkerCommand: ParsableCommand {
         settings.prefetchMultiplier = prefetchMultiplier ?? config.workerPrefetchMultiplier
         settings.nodeName = WorkerSettings.expandNodeName(hostname ?? "celery@%h")
         settings.resultExpires = config.resultExpires
+        settings.taskDefaultQueue = config.taskDefaultQueue
+        settings.inheritParentPriority = config.taskInheritParentPriority
+        settings.chordJoin = ChordJoin.Settings(expires: config.resultExpires, resultExpires: config.resultExpires,
+                                                joinTimeout: config.resultChordJoinTimeout)
         settings.sendTaskEvents = taskEvents || config.workerSendTaskEvents
         settings.stateDB = statedb
         settings.mingle = !withoutMingle

@@ -20,6 +20,15 @@ import Testing
         #expect(c.workerPrefetchMultiplier == 4)
     }
 
+    @Test func workflowSettingsAreReadByTheirCeleryNames() throws {
+        try withFile("task_inherit_parent_priority: true\nresult_chord_join_timeout: 10\n") { path in
+            let c = try CeleriacConfig.load(file: path, environment: [:])
+            #expect(c.taskInheritParentPriority)
+            #expect(c.resultChordJoinTimeout == 10)
+        }
+        #expect(throws: ConfigError.self) { try CeleriacConfig.load(environment: ["CELERY_RESULT_CHORD_JOIN_TIMEOUT": "-1"], workingDirectory: "/nonexistent") }
+    }
+
     @Test func fileSetsValuesAndEnvironmentOverridesThem() throws {
         try withFile("broker_url: redis://127.0.0.1:7000/2\ntask_default_queue: jobs\nresult_expires: 60\n") { path in
             let fromFile = try CeleriacConfig.load(file: path, environment: [:])

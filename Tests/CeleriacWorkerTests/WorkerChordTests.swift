@@ -100,4 +100,21 @@ import Testing
         #expect(s.results[bodyID]?.result == .int(10))
         #expect(s.published.filter { $0.id == bodyID }.count == 1)
     }
+
+    /// A member that expired before it ran is REVOKED, and its part fails the chord, as
+    /// Celery's `mark_as_revoked` returns it.
+    @Test func anExpiredMemberFailsTheChord() async throws {
+        let broker = InMemoryBroker()
+        var plan = try chordPlan([Signature(task: "t.add", args: [1, 2]), Signature(task: "t.add", args: [3, 4])], body: Signature(task: "t.sum"))
+        guard case .publish(var expired) = plan.steps[0] else { Issue.record("\(plan.steps)"); return }
+        expired.expires = Date(timeIntervalSinceNow: -60)
+        plan.steps[0] = .publish(expired)
+        let bodyID = try #require(expired.chord["options"]?["task_id"]?.stringValue)
+        broker.apply(plan)
+        let workers = [try await start(broker, node: "a@chordexpired")]
+        #expect(await broker.until { $0.results[bodyID] != nil })
+        try await stop(workers)
+        let meta = try #require(broker.snapshot.results[bodyID])
+        #expect(meta.exception?.message == [.string("Dependency \(expired.id) raised TaskRevokedError('expired')")])
+    }
 }

@@ -26,6 +26,11 @@ public struct CeleriacConfig: Sendable, Equatable {
     public var taskSendSentEvent: Bool = false
     /// `worker_send_task_events`: workers publish task events (`-E`).
     public var workerSendTaskEvents: Bool = false
+    /// `task_inherit_parent_priority`: chain steps and callbacks a worker sends get their
+    /// parent's priority.
+    public var taskInheritParentPriority: Bool = false
+    /// `result_chord_join_timeout`, seconds: a chord's join claim lasts twice this (at least 5 s).
+    public var resultChordJoinTimeout: Double = 3.0
     /// `task_acks_late`: ack tasks after they ran rather than when they start.
     public var taskAcksLate: Bool = false
     /// `worker_prefetch_multiplier`: messages held per unit of concurrency.
@@ -57,7 +62,7 @@ public struct CeleriacConfig: Sendable, Equatable {
         "broker_url", "result_backend", "task_default_queue", "result_expires", "result_extended",
         "task_send_sent_event", "task_acks_late", "worker_send_task_events", "worker_prefetch_multiplier", "worker_concurrency",
         "worker_pool", "worker_max_tasks_per_child", "task_reject_on_worker_lost", "worker_eta_task_limit",
-        "broker_transport_options",
+        "broker_transport_options", "task_inherit_parent_priority", "result_chord_join_timeout",
     ]
 
     /// The keys of `broker_transport_options` Celeriac reads (kombu's Redis transport has more;
@@ -223,6 +228,12 @@ public struct CeleriacConfig: Sendable, Equatable {
                 workerEtaTaskLimit = n == 0 ? nil : n
             }
         case "broker_transport_options": try setTransportOptions(value, source: source)
+        case "task_inherit_parent_priority": taskInheritParentPriority = try bool()
+        case "result_chord_join_timeout":
+            guard let seconds = Double(value), seconds.isFinite, seconds > 0 else {
+                throw ConfigError("\(source): result_chord_join_timeout must be a positive number of seconds, not '\(value)'")
+            }
+            resultChordJoinTimeout = seconds
         default: throw ConfigError("unknown setting '\(name)'")
         }
     }
