@@ -132,7 +132,7 @@ public struct DashboardCommand: AsyncParsableCommand {
                     continuation.resume(returning: .failure(error))
                     return
                 }
-                let loop = MonitorLoop(model: model, view: view, feed: deps.feed, performer: deps.performer)
+                let loop = MonitorLoop(model: model, view: view, feed: deps.feed, performer: deps.performer, results: deps.results)
                 let exit = loop.run(
                     on: screen, clock: { Date().timeIntervalSince1970 }, stopSignal: { TerminationSignals.pending })
                 screen.end()
