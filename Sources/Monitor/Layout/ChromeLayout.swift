@@ -71,7 +71,7 @@ enum ChromeLayout {
         case .workers: commands = [.open, .poolGrow, .poolShrink, .shutdownWorker]
         case .tasks:
             commands = [.open, .openWorkflow, .beginSearch, .cycleStateFilter, .cycleSort, .filterByName, .toggleMark, .revoke, .terminate, .retry]
-        case .taskDetail: commands = [.back, .open, .openWorkflow, .revoke, .terminate, .retry, .rateLimit]
+        case .taskDetail: commands = [.back, .open, .openWorkflow, .revoke, .terminate, .retry]
         case .workflow: commands = [.back, .open, .revoke, .terminate, .retry]
         case .failures: commands = [.open, .retry, .rateLimit]
         case .queues: commands = [.purgeQueue]
