@@ -107,6 +107,7 @@ final class TableResultReader: ResultMetaReader {
         #expect(v.screen == .workflow("m2"))
         text = screen(s, v)
         #expect(text.contains("group (2 members, 2 finished)") && text.contains("├─ demo.add") && text.contains("   └─ demo.echo"), "\(text)")
+        #expect(text.contains("chord body → 5"), "the body says what it is: \(text)")
     }
 
     @Test func aDetailWithoutLinksStillScrollsWithJ() {

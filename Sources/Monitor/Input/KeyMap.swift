@@ -18,8 +18,8 @@ public enum KeyMap {
 
     /// All bindings in help order: navigation, task list, actions.
     public static let bindings: [Binding] = [
-        Binding(keys: [.char("k"), .up], command: .moveUp, scope: "everywhere", help: "move up"),
-        Binding(keys: [.char("j"), .down], command: .moveDown, scope: "everywhere", help: "move down"),
+        Binding(keys: [.char("k"), .up], command: .moveUp, scope: "everywhere", help: "move up (task detail: previous link)"),
+        Binding(keys: [.char("j"), .down], command: .moveDown, scope: "everywhere", help: "move down (task detail: next link)"),
         Binding(keys: [.pageUp, .char("b")], command: .pageUp, scope: "everywhere", help: "page up"),
         Binding(keys: [.pageDown], command: .pageDown, scope: "everywhere", help: "page down"),
         Binding(keys: [.char("g"), .home], command: .moveToTop, scope: "everywhere", help: "go to the top"),

@@ -36,7 +36,14 @@ enum WorkflowLayout {
                 guard let r = model.tasks[id] else { continue }
                 let style = TasksLayout.stateStyle(r.state)
                 var info = TasksLayout.info(r)
-                if let g = r.groupID, !(tree.rows.contains { $0.node == .group(g) }) { info = "group \(g.prefix(8)) " + info }
+                if let g = r.groupID {
+                    // A chord body carries its header's group id; its parent is a member.
+                    if r.parentID.flatMap({ model.tasks[$0]?.groupID }) == g {
+                        info = "chord body " + info
+                    } else if !(tree.rows.contains { $0.node == .group(g) }) {
+                        info = "group \(g.prefix(8)) " + info
+                    }
+                }
                 let when = r.stateTimestamp ?? r.lastEventReceivedAt
                 rows.append(table.row([
                     (row.prefix + (r.name ?? "?") + (r.args.map { " " + $0 } ?? ""), .normal),
