@@ -11,6 +11,13 @@ import Celeriac
 /// Actions run on detached tasks through the ``ActionPerformer``; their outcomes come back
 /// through a mutex-protected inbox, so this thread never waits on the network.
 ///
+/// Workflows: while a task detail or the workflow view is shown, the loop asks the
+/// ``ResultMetaReader`` once a second (one request at a time, at most 256 ids) for the stored
+/// results of that workflow's finished tasks not read yet and of their possible group siblings
+/// (``ClusterState/unreadResultIDs(near:limit:)``), and merges what comes back
+/// (``ClusterState/noteResults(_:requested:)``): that is how group ids and children, which task
+/// events do not carry, reach the tree. Nothing is read on other screens.
+///
 /// Pause: inputs keep being applied to the live model (nothing is buffered or lost); the screen
 /// shows a frozen copy taken when `p` was pressed, at the time it was pressed, until `p` again.
 /// The copy shares storage with the live model until the live one changes (copy-on-write), so a
@@ -37,6 +44,12 @@ public final class MonitorLoop {
     private let feed: any MonitorFeed
     private let performer: any ActionPerformer
     private let inbox = ActionInbox()
+    private let results: (any ResultMetaReader)?
+    private let resultInbox = ResultInbox()
+    private var resultReadInFlight = false
+    private var lastResultRead = -Double.infinity
+    /// Seconds between two reads of stored results for the workflow on screen.
+    public var resultReadInterval: Double = 1
     private var dirty = true
     private var urgent = true
     private var lastDraw = -Double.infinity
@@ -48,11 +61,17 @@ public final class MonitorLoop {
     ///   - view: The initial view (read-only flag, connection label).
     ///   - feed: Where inputs come from.
     ///   - performer: What carries out confirmed actions.
-    public init(model: ClusterState, view: ViewState, feed: any MonitorFeed, performer: any ActionPerformer) {
+    ///   - results: Reads stored results (group ids, children) for the workflow on screen;
+    ///     `nil` reads none (results disabled).
+    public init(
+        model: ClusterState, view: ViewState, feed: any MonitorFeed, performer: any ActionPerformer,
+        results: (any ResultMetaReader)? = nil
+    ) {
         self.model = model
         self.view = view
         self.feed = feed
         self.performer = performer
+        self.results = results
     }
 
     /// The model on screen: the frozen copy while paused, else the live one.
@@ -73,6 +92,7 @@ public final class MonitorLoop {
         }
         if let key, let command = KeyMap.command(for: key, textEntry: view.isTextEntry) {
             if view.screen == .tasks { view.refreshListing(model: displayedModel) }
+            view.refreshWorkflow(model: displayedModel)
             let wasPaused = view.isPaused
             let effect = view.handle(command, model: displayedModel)
             if view.isPaused != wasPaused {
@@ -110,6 +130,17 @@ public final class MonitorLoop {
             markDirty(urgent: true)
         }
 
+        for batch in resultInbox.drain() {
+            resultReadInFlight = false
+            model.noteResults(batch.metas, requested: batch.requested)
+            if frozen == nil {
+                view.modelVersion += 1
+                markDirty()
+            }
+            if let failure = batch.failure { view.status = StatusLine("could not read stored results: \(failure)", tone: .failure) }
+        }
+        readResultsIfDue(now: now)
+
         if var s = view.status {
             if let at = s.setAt {
                 if s.tone != .pending, now - at > statusLifetime {
@@ -141,6 +172,7 @@ public final class MonitorLoop {
     public func frame(now: Double) -> Frame {
         let shown = displayedModel
         if view.screen == .tasks { view.refreshListing(model: shown) }
+        view.refreshWorkflow(model: shown)
         return Layout.layout(model: shown, view: view, size: view.size, now: frozen?.now ?? now)
     }
 
@@ -184,6 +216,32 @@ public final class MonitorLoop {
             markDirty(urgent: true)
         case .dropped(let count):
             model.noteDropped(events: count)
+        }
+    }
+
+    /// Starts one read of stored results for the workflow on screen, if due (see the type's discussion).
+    private func readResultsIfDue(now: Double) {
+        guard let results, !resultReadInFlight, now - lastResultRead >= resultReadInterval else { return }
+        let around: [String]
+        switch view.screen {
+        case .taskDetail(let id):
+            around = [id] + view.detailLinks(model: model).map(\.id)
+        case .workflow(let id):
+            view.refreshWorkflow(model: displayedModel)
+            around = [id] + (view.currentWorkflow(model: model)?.taskIDs ?? [])
+        default: return
+        }
+        let ids = model.unreadResultIDs(near: around)
+        lastResultRead = now
+        guard !ids.isEmpty else { return }
+        resultReadInFlight = true
+        let inbox = resultInbox
+        Task.detached {
+            do {
+                inbox.post(try await results.read(ids: ids), requested: ids, failure: nil)
+            } catch {
+                inbox.post([], requested: [], failure: "\(error)")
+            }
         }
     }
 

@@ -25,6 +25,11 @@ public struct DashboardCommand: AsyncParsableCommand {
             Keys:
             \(KeyMap.helpText)
 
+            Workflows: W shows the workflow of a task (its chain, group or chord) as a live tree, and a \
+            task's detail links its parent, root, group members, chord body and children. Task events \
+            give parents and roots; group ids and children come from the stored results \
+            (celery-task-meta-<id>), which qmon reads once a second only for the workflow on screen.
+
             Memory: the held tasks take at most --max-task-memory MiB (128 by default, records and their \
             texts by qmon's own count) and --max-tasks records; each task's args, kwargs, result, exception \
             and traceback is cut at --max-field-bytes (16384); at most --max-workers workers (5000) are \
@@ -132,7 +137,7 @@ public struct DashboardCommand: AsyncParsableCommand {
                     continuation.resume(returning: .failure(error))
                     return
                 }
-                let loop = MonitorLoop(model: model, view: view, feed: deps.feed, performer: deps.performer)
+                let loop = MonitorLoop(model: model, view: view, feed: deps.feed, performer: deps.performer, results: deps.results)
                 let exit = loop.run(
                     on: screen, clock: { Date().timeIntervalSince1970 }, stopSignal: { TerminationSignals.pending })
                 screen.end()

@@ -17,7 +17,8 @@ extension DashboardDependencies {
         let performer = RedisActionPerformer(
             control: feed.control, broker: RedisBroker(client: feed.redis), backend: backend,
             log: ActionLog(path: command.actionLog ?? ActionLog.defaultPath()), logger: logger)
-        return DashboardDependencies(feed: feed, performer: performer) { [backend] in
+        let results = backend.map { RedisResultMetaReader(client: $0.client) }
+        return DashboardDependencies(feed: feed, performer: performer, results: results) { [backend] in
             if let backend, backend.client !== feed.redis { backend.client.close() }
             await feed.close()
         }

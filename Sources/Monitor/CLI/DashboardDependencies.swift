@@ -15,13 +15,19 @@ public struct DashboardDependencies: Sendable {
     public var feed: any MonitorFeed
     /// Carries out confirmed actions (and writes the action log, `--action-log`).
     public var performer: any ActionPerformer
+    /// Reads stored results for the workflow view and task links; `nil` when results are disabled.
+    public var results: (any ResultMetaReader)?
     /// Called once after the dashboard closed (stop the feed, close connections).
     public var close: @Sendable () async -> Void
 
     /// Creates the dependencies.
-    public init(feed: any MonitorFeed, performer: any ActionPerformer, close: @escaping @Sendable () async -> Void = {}) {
+    public init(
+        feed: any MonitorFeed, performer: any ActionPerformer, results: (any ResultMetaReader)? = nil,
+        close: @escaping @Sendable () async -> Void = {}
+    ) {
         self.feed = feed
         self.performer = performer
+        self.results = results
         self.close = close
     }
 

@@ -18,8 +18,8 @@ public enum KeyMap {
 
     /// All bindings in help order: navigation, task list, actions.
     public static let bindings: [Binding] = [
-        Binding(keys: [.char("k"), .up], command: .moveUp, scope: "everywhere", help: "move up"),
-        Binding(keys: [.char("j"), .down], command: .moveDown, scope: "everywhere", help: "move down"),
+        Binding(keys: [.char("k"), .up], command: .moveUp, scope: "everywhere", help: "move up (task detail: previous link)"),
+        Binding(keys: [.char("j"), .down], command: .moveDown, scope: "everywhere", help: "move down (task detail: next link)"),
         Binding(keys: [.pageUp, .char("b")], command: .pageUp, scope: "everywhere", help: "page up"),
         Binding(keys: [.pageDown], command: .pageDown, scope: "everywhere", help: "page down"),
         Binding(keys: [.char("g"), .home], command: .moveToTop, scope: "everywhere", help: "go to the top"),
@@ -32,7 +32,9 @@ public enum KeyMap {
         Binding(keys: [.char("4")], command: .show(.failures), scope: "everywhere", help: "failures"),
         Binding(keys: [.char("5")], command: .show(.queues), scope: "everywhere", help: "queues"),
         Binding(keys: [.enter], command: .open, scope: "lists",
-            help: "open: task detail, a worker's or task name's tasks, a failure's latest task, a retry link"),
+            help: "open: task detail, a worker's or task name's tasks, a failure's latest task, a detail's selected link"),
+        Binding(keys: [.char("W")], command: .openWorkflow, scope: "tasks, detail, workflow",
+            help: "workflow: the task's workflow as a live tree (chain, group, chord)"),
         Binding(keys: [.escape, .backspace], command: .back, scope: "everywhere", help: "back / cancel"),
         Binding(keys: [.char("?"), .function(1)], command: .help, scope: "everywhere", help: "this help"),
         Binding(keys: [.char("p")], command: .togglePause, scope: "everywhere",

@@ -9,6 +9,8 @@ public enum MonitorCommand: Sendable, Hashable {
     case show(ScreenKind)
     /// Open the selected item (task detail, the tasks of a worker or name, a failure's latest task).
     case open
+    /// Open the workflow view of the selected task (task list) or of the task shown (detail, workflow).
+    case openWorkflow
     /// Leave the current screen, dialog or search.
     case back
     case help, togglePause, quit

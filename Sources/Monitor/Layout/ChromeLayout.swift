@@ -28,6 +28,9 @@ enum ChromeLayout {
         if case .taskDetail(let id) = view.screen {
             spans.append(Frame.Span(" › task \(id)", .accent))
         }
+        if case .workflow(let id) = view.screen {
+            spans.append(Frame.Span(" › workflow of \(id)", .accent))
+        }
         return Frame.Row(spans)
     }
 
@@ -58,7 +61,7 @@ enum ChromeLayout {
         .toggleMark: "mark", .markAllMatching: "mark all", .revoke: "revoke", .terminate: "terminate",
         .retry: "retry", .rateLimit: "rate limit", .poolGrow: "pool+", .poolShrink: "pool-",
         .shutdownWorker: "shutdown", .purgeQueue: "purge", .help: "help", .togglePause: "pause", .quit: "quit",
-        .filterByName: "name", .filterByWorker: "worker",
+        .filterByName: "name", .filterByWorker: "worker", .openWorkflow: "workflow",
     ]
 
     static func hintCommands(for screen: Screen, readOnly: Bool) -> [MonitorCommand] {
@@ -67,8 +70,9 @@ enum ChromeLayout {
         case .overview: commands = [.open, .rateLimit]
         case .workers: commands = [.open, .poolGrow, .poolShrink, .shutdownWorker]
         case .tasks:
-            commands = [.open, .beginSearch, .cycleStateFilter, .cycleSort, .filterByName, .toggleMark, .revoke, .terminate, .retry]
-        case .taskDetail: commands = [.back, .open, .revoke, .terminate, .retry, .rateLimit]
+            commands = [.open, .openWorkflow, .beginSearch, .cycleStateFilter, .cycleSort, .filterByName, .toggleMark, .revoke, .terminate, .retry]
+        case .taskDetail: commands = [.back, .open, .openWorkflow, .revoke, .terminate, .retry]
+        case .workflow: commands = [.back, .open, .revoke, .terminate, .retry]
         case .failures: commands = [.open, .retry, .rateLimit]
         case .queues: commands = [.purgeQueue]
         case .help: commands = [.back]

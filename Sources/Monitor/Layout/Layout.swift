@@ -26,6 +26,7 @@ public enum Layout {
         case .workers: body = WorkersLayout.body(model: model, view: view, size: size, now: now)
         case .tasks: body = TasksLayout.body(model: model, view: view, size: size, now: now)
         case .taskDetail(let id): body = TaskDetailLayout.body(id: id, model: model, view: view, size: size)
+        case .workflow: body = WorkflowLayout.body(model: model, view: view, size: size, now: now)
         case .failures: body = FailuresLayout.body(model: model, view: view, size: size, now: now)
         case .queues: body = QueuesLayout.body(model: model, view: view, size: size, now: now)
         case .help: body = HelpLayout.body(view: view, size: size)

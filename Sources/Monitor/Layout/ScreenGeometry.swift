@@ -27,6 +27,7 @@ public enum ScreenGeometry {
         case .tasks: h = body - 2
         case .failures: h = body - 1 - failurePreviewHeight(size)
         case .queues: h = body - 2
+        case .workflow: h = body - 2
         case .detail, .help: h = body
         }
         return max(1, h)

@@ -9,6 +9,16 @@ enum TaskDetailLayout {
 
     /// All lines of the detail at `width` columns (the screen shows a window of them).
     static func lines(for r: TaskRecord, model: ClusterState, width: Int) -> [Frame.Row] {
+        content(for: r, model: model, width: width, selectedLink: nil).rows
+    }
+
+    /// The detail's lines, and the line of each of its ``TaskLinks`` (in link order), with the
+    /// selected link highlighted.
+    static func content(
+        for r: TaskRecord, model: ClusterState, width: Int, selectedLink: Int?
+    ) -> (rows: [Frame.Row], linkRows: [Int]) {
+        let links = TaskLinks(of: r, in: model)
+        var linkRows: [Int] = []
         let offset = model.configuration.localUTCOffset
         var out: [Frame.Row] = []
         let valueWidth = max(10, width - labelWidth)
@@ -41,13 +51,26 @@ enum TaskDetailLayout {
         if let k = r.routingKey { route += "  routing key '\(k)'" }
         field("Queue", route.isEmpty ? nil : route)
         field("Retries", r.retries.map(String.init))
-        field("Root", r.rootID == r.uuid ? "(itself)" : r.rootID)
-        field("Parent", r.parentID)
-        field("Retry of", r.retryOf.map { "\($0)  (Enter opens)" }, .accent)
-        field("Retried as", r.retriedAs.map { "\($0)  (Enter opens)" }, .accent)
+        if r.rootID == r.uuid { field("Root", "(itself)") }
+        field("Group", links.groupID)
         field("ETA", r.eta)
         field("Expires", r.expires)
         field("Runtime", r.runtime.map { Format.duration($0) })
+
+        if !links.links.isEmpty {
+            section("Workflow (j/k select, Enter opens, W shows the tree)")
+            for (k, link) in links.links.enumerated() {
+                linkRows.append(out.count)
+                let target = model.tasks[link.id]
+                let text = "\(link.id)  \(target?.name ?? "")  \(target?.state.rawValue ?? "(not held)")"
+                let selected = k == selectedLink
+                out.append(Frame.Row([
+                    Frame.Span(DisplayWidth.fit(link.role.rawValue, to: labelWidth), selected ? .selected : .bold),
+                    Frame.Span(DisplayWidth.fit(DisplayWidth.sanitize(text), to: valueWidth), selected ? .selected : .accent),
+                ]))
+            }
+            if links.more > 0 { field("", "… \(links.more) more not listed", .dim) }
+        }
 
         section("Times")
         let first = [r.sentAt, r.receivedAt, r.startedAt].compactMap { $0 }.min()
@@ -99,7 +122,7 @@ enum TaskDetailLayout {
                 Frame.Span(" " + DisplayWidth.sanitize(e.hostname ?? ""), .dim),
             ]))
         }
-        return out
+        return (out, linkRows)
     }
 
     /// What the detail says under a text the model holds only the start of: how much is shown
@@ -130,7 +153,7 @@ enum TaskDetailLayout {
         guard let r = model.tasks[id] else {
             return [Frame.Row([Frame.Span("task \(id) is no longer held (the oldest tasks are dropped beyond --max-tasks or --max-task-memory)", .warning)])]
         }
-        let all = lines(for: r, model: model, width: size.columns)
+        let all = content(for: r, model: model, width: size.columns, selectedLink: view.position(.detail).selected).rows
         let height = ScreenGeometry.listHeight(.detail, size)
         let top = min(max(0, view.position(.detail).top), max(0, all.count - height))
         return Array(all[top..<min(all.count, top + height)])

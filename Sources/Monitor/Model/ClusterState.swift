@@ -82,7 +82,7 @@ public struct ClusterState: Sendable {
     /// Workers by node name, online or not.
     public private(set) var workers: [String: WorkerState] = [:]
     /// The bounded task store.
-    public private(set) var tasks: TaskStore
+    public internal(set) var tasks: TaskStore
     /// Statistics per task name.
     public private(set) var taskTypes: [String: TaskTypeStats] = [:]
     /// Failures by task name and exception type.

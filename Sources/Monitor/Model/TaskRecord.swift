@@ -217,6 +217,36 @@ public struct TaskRecord: Sendable, Equatable {
             extrasStorage[0].requeue = newValue
         }
     }
+    /// Id of the group (or chord header) this task is a member of, from its stored result
+    /// (`group_id` in `celery-task-meta-<id>`; task events do not carry it). A chord body has its
+    /// header's group id too.
+    public internal(set) var groupID: String? {
+        get { extrasStorage.first?.groupID }
+        set {
+            if newValue == nil, extrasStorage.isEmpty { return }
+            if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+            extrasStorage[0].groupID = newValue
+        }
+    }
+    /// Ids of the tasks this one started, from its stored result's `children` (group members
+    /// included), in the order stored; at most ``maxChildIDs`` of them (``childCount`` says how
+    /// many there were).
+    public var childIDs: [String] { extrasStorage.first?.childIDs ?? [] }
+    /// How many children the stored result listed (may exceed ``childIDs``'s count).
+    public var childCount: Int { extrasStorage.first?.childCount ?? 0 }
+    /// Most child ids a record keeps: a group of thousands lists every member under its parent,
+    /// and the monitor's memory is bounded per record.
+    public static let maxChildIDs = 32
+
+    /// Sets ``childIDs`` (cut to ``maxChildIDs``, each id to `nameBytes`) and ``childCount``
+    /// (`total`, the number listed, at least the ids given).
+    mutating func setChildren(_ ids: [String], total: Int, nameBytes: Int) {
+        if ids.isEmpty, extrasStorage.isEmpty { return }
+        if extrasStorage.isEmpty { extrasStorage = [Extras()] }
+        extrasStorage[0].childIDs = ids.prefix(Self.maxChildIDs).map { StoredText.prefix($0, bytes: nameBytes) }
+        extrasStorage[0].childCount = max(total, ids.count)
+    }
+
     /// Id of the task this one re-sends (set by the monitor's "retry failed task" action).
     public var retryOf: String? {
         get { extrasStorage.first?.retryOf }
@@ -420,7 +450,11 @@ public struct TaskRecord: Sendable, Equatable {
             n += Self.mallocSize(32 + MemoryLayout<Extras>.stride)
             n += Self.heapBytes(x.exception) + Self.heapBytes(x.traceback) + Self.heapBytes(x.eta)
             n += Self.heapBytes(x.expires) + Self.heapBytes(x.parentID) + Self.heapBytes(x.retryOf)
-            n += Self.heapBytes(x.retriedAs)
+            n += Self.heapBytes(x.retriedAs) + Self.heapBytes(x.groupID)
+            if !x.childIDs.isEmpty {
+                n += Self.mallocSize(32 + x.childIDs.capacity * MemoryLayout<String>.stride)
+                for id in x.childIDs { n += Self.heapBytes(id) }
+            }
             if !x.originalSizes.isEmpty { n += Self.mallocSize(64 + x.originalSizes.capacity * 32) }
         }
         return n
@@ -449,6 +483,10 @@ extension TaskRecord {
         var requeue: Bool?
         var retryOf: String?
         var retriedAs: String?
+        var groupID: String?
+        /// At most ``TaskRecord/maxChildIDs``.
+        var childIDs: [String] = []
+        var childCount = 0
         /// UTF-8 sizes of the texts held truncated, as sent.
         var originalSizes: [TextField: Int] = [:]
     }
@@ -471,6 +509,9 @@ extension TaskRecord {
         static let runtime = Accounted(rawValue: 1 << 4)
         static let failure = Accounted(rawValue: 1 << 5)
         static let failureNamed = Accounted(rawValue: 1 << 6)
+        /// The stored result was read (``ClusterState/noteResults(_:requested:)``) since the
+        /// task last became ready.
+        static let resultRead = Accounted(rawValue: 1 << 7)
     }
 
     /// The eight state timestamps in one block (NaN = absent) instead of eight optionals.

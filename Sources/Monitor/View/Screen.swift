@@ -4,6 +4,9 @@ public enum Screen: Sendable, Hashable {
     case overview, workers, tasks
     /// One task, by id: every field, tracebacks, timeline.
     case taskDetail(String)
+    /// The workflow of a task, by the id it was opened from: a live tree of its linked tasks
+    /// (``WorkflowTree``).
+    case workflow(String)
     case failures, queues, help
 
     /// The tab this screen is, or belongs to (detail → tasks, help → none).
@@ -11,7 +14,7 @@ public enum Screen: Sendable, Hashable {
         switch self {
         case .overview: .overview
         case .workers: .workers
-        case .tasks, .taskDetail: .tasks
+        case .tasks, .taskDetail, .workflow: .tasks
         case .failures: .failures
         case .queues: .queues
         case .help: nil
@@ -25,6 +28,7 @@ public enum Screen: Sendable, Hashable {
         case .workers: .workers
         case .tasks: .tasks
         case .taskDetail: .detail
+        case .workflow: .workflow
         case .failures: .failures
         case .queues: .queues
         case .help: .help
@@ -59,9 +63,10 @@ public enum ScreenKind: Int, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// Where a selection and scroll offset are kept: one per screen, one shared by all task details.
+/// Where a selection and scroll offset are kept: one per screen, one shared by all task details
+/// (its selection is the selected link), one shared by all workflow views.
 public enum Pane: Sendable, Hashable, CaseIterable {
-    case overview, workers, tasks, detail, failures, queues, help
+    case overview, workers, tasks, detail, workflow, failures, queues, help
 }
 
 /// Selection and scroll of one list: the selected row and the first visible row.

@@ -43,6 +43,23 @@ extension ViewState {
         case .back: return back()
         case .togglePause: isPaused.toggle()
         case .open: return open(model: model)
+        case .openWorkflow:
+            let id: String?
+            switch screen {
+            case .tasks: id = selectedTask(model: model)?.uuid
+            case .taskDetail(let shown): id = shown
+            case .workflow: id = selectedWorkflowTask(model: model)
+            default: return hint("W shows a task's workflow (3 Tasks, task detail)")
+            }
+            guard let id else { return hint("select a task first") }
+            if case .workflow(let shown) = screen, shown == id { return .none }
+            push(.workflow(id))
+            positions[.workflow] = ListPosition()
+            // Select the task it was opened from.
+            if let i = currentWorkflow(model: model)?.rows.firstIndex(where: { $0.node == .task(id) }) {
+                positions[.workflow] = ListPosition(selected: i).normalized(
+                    count: rowCount(.workflow, model: model), height: ScreenGeometry.listHeight(.workflow, size))
+            }
         case .beginSearch:
             if screen != .tasks { go(to: .tasks) }
             isSearching = true
@@ -126,6 +143,7 @@ extension ViewState {
         let height = ScreenGeometry.listHeight(pane, size)
         let count = rowCount(pane, model: model)
         var p = position(pane)
+        if pane == .detail, moveLinkSelection(by: delta, model: model) { return }
         if pane == .detail || pane == .help {
             // Text: scroll the view, there is no selection.
             let maxTop = max(0, count - height)
@@ -139,6 +157,31 @@ extension ViewState {
         if pane == .tasks {
             selectedTaskID = currentListing(model: model).id(at: p.selected, in: model)
         }
+    }
+
+    /// In a task detail with links, a single step moves the link selection (scrolling to keep
+    /// it in view) instead of the text; past the last link it scrolls on, and back up it
+    /// scrolls to the top before the selection moves up again. Pages always scroll.
+    /// - Returns: Whether the step was taken here.
+    private mutating func moveLinkSelection(by delta: Int, model: ClusterState) -> Bool {
+        guard abs(delta) == 1, case .taskDetail(let id) = screen, let r = model.tasks[id] else { return false }
+        let rows = TaskDetailLayout.content(for: r, model: model, width: size.columns, selectedLink: nil).linkRows
+        guard !rows.isEmpty else { return false }
+        let height = ScreenGeometry.listHeight(.detail, size)
+        var p = position(.detail)
+        p.selected = min(max(0, p.selected), rows.count - 1)
+        let visible = p.top..<(p.top + height)
+        if delta > 0, p.selected < rows.count - 1, visible.contains(rows[p.selected]) || rows[p.selected] >= p.top {
+            p.selected += 1
+            if rows[p.selected] >= p.top + height { p.top = rows[p.selected] - height + 1 }
+        } else if delta < 0, p.selected > 0, p.top <= rows[p.selected] {
+            p.selected -= 1
+            if rows[p.selected] < p.top { p.top = rows[p.selected] }
+        } else {
+            return false
+        }
+        positions[.detail] = p
+        return true
     }
 
     private mutating func open(model: ClusterState) -> Effect {
@@ -162,12 +205,16 @@ extension ViewState {
             let id = groups[i].latestTaskID
             guard model.tasks.contains(id) else { return hint("task \(id) is no longer held (--max-tasks)") }
             openDetail(id)
-        case .taskDetail(let id):
-            guard let r = model.tasks[id], let next = r.retriedAs ?? r.retryOf else {
-                return hint("no retry link to follow")
-            }
+        case .taskDetail:
+            let links = detailLinks(model: model)
+            guard !links.isEmpty else { return hint("no linked task to open") }
+            let next = links[min(max(0, position(.detail).selected), links.count - 1)].id
             guard model.tasks.contains(next) else { return hint("task \(next) is not held") }
             openDetail(next)
+        case .workflow:
+            guard let id = selectedWorkflowTask(model: model) else { return hint("a group row has no detail: select a task") }
+            guard model.tasks.contains(id) else { return hint("task \(id) is not held") }
+            openDetail(id)
         case .queues, .help:
             return .none
         }
@@ -262,6 +309,7 @@ extension ViewState {
         switch screen {
         case .taskDetail(let id): return model.tasks[id]
         case .tasks: return selectedTask(model: model)
+        case .workflow: return selectedWorkflowTask(model: model).flatMap { model.tasks[$0] }
         default: return nil
         }
     }

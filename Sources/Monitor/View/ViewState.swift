@@ -42,6 +42,9 @@ public struct ViewState: Sendable {
     public var modelVersion = 0
     /// The cached task list for ``query`` (see ``refreshListing(model:)``).
     public private(set) var listing: TaskListing?
+    /// The cached workflow tree of the workflow screen, with the ``modelVersion`` it was built
+    /// at (see ``refreshWorkflow(model:)``).
+    public private(set) var workflow: (tree: WorkflowTree, version: Int)?
 
     /// Creates the initial view (overview screen).
     ///
@@ -88,6 +91,39 @@ public struct ViewState: Sendable {
         return l.record(at: position(.tasks).normalized(count: l.count(in: model), height: 1).selected, in: model)
     }
 
+    // MARK: Workflow
+
+    /// Rebuilds ``workflow`` when the workflow screen is shown and the model or the task
+    /// changed; cheap when nothing did.
+    public mutating func refreshWorkflow(model: ClusterState) {
+        guard case .workflow(let id) = screen else { return }
+        if let w = workflow, w.version == modelVersion, w.tree.startID == id { return }
+        workflow = (WorkflowTree(around: id, in: model), modelVersion)
+    }
+
+    /// The workflow screen's tree, from the cache when it is current.
+    public func currentWorkflow(model: ClusterState) -> WorkflowTree? {
+        guard case .workflow(let id) = screen else { return nil }
+        if let w = workflow, w.version == modelVersion, w.tree.startID == id { return w.tree }
+        return WorkflowTree(around: id, in: model)
+    }
+
+    /// The id of the task the workflow screen's selection is on (a task or a missing node).
+    public func selectedWorkflowTask(model: ClusterState) -> String? {
+        guard let tree = currentWorkflow(model: model), !tree.rows.isEmpty else { return nil }
+        let i = min(max(0, position(.workflow).selected), tree.rows.count - 1)
+        switch tree.rows[i].node {
+        case .task(let id), .missing(let id): return id
+        case .group: return nil
+        }
+    }
+
+    /// The links of the task detail shown.
+    func detailLinks(model: ClusterState) -> [TaskLinks.Link] {
+        guard case .taskDetail(let id) = screen, let r = model.tasks[id] else { return [] }
+        return TaskLinks(of: r, in: model).links
+    }
+
     // MARK: Other lists
 
     /// The overview's per-name rows, in display order.
@@ -110,6 +146,7 @@ public struct ViewState: Sendable {
         case .detail:
             guard case .taskDetail(let id) = screen, let r = model.tasks[id] else { return 0 }
             return TaskDetailLayout.lines(for: r, model: model, width: size.columns).count
+        case .workflow: return currentWorkflow(model: model)?.rows.count ?? 0
         case .help: return HelpLayout.lines(width: size.columns, readOnly: isReadOnly).count
         }
     }
