@@ -38,9 +38,6 @@ finish() {
 trap finish EXIT INT TERM
 
 cluster_start "$bin"
-# The workflow screenshot's worker: Python Celery on a queue of its own.
-(cd "$root/interop" && exec "$root/.venv/bin/python" -m celery -A demoapp worker -E -Q flows -n flows1@%h -c 2 \
-    --loglevel INFO >"$CLUSTER_DIR/flows1.log" 2>&1) & cluster_pids+=($!)
 cluster_load "$bin"
 Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
@@ -102,8 +99,8 @@ shot() {
 }
 
 # What each screen prints (Sources/Monitor/Layout): its column headers or section titles, plus
-# live data: the four workers (three on the default queue, one on flows), tasks, failures.
-shot overview "1" "TASK NAME" "RATE/S" "LAST ERROR" "Workers 4 online" "succeeded" "demo."
+# live data: the three workers, tasks, failures.
+shot overview "1" "TASK NAME" "RATE/S" "LAST ERROR" "Workers 3 online" "succeeded" "demo."
 shot workers "2" "WORKER" "STATUS" "POOL" "CONC" "PROCESSED" "swift1@" "swift2@" "py1@" "online" "async" "prefork"
 shot tasks "3" "STATE" "ARGS" "INFO" "RUNTIME" "SUCCESS" " tasks"
 # A finished task: f cycles the state filter all → FAILURE → STARTED → RECEIVED → SUCCESS
@@ -112,23 +109,21 @@ shot task-detail "f f f f Enter" "› task " "Task " "SUCCESS" "Result" "Timelin
 shot failures "Escape 4" "COUNT" "EXCEPTION" "LAST SEEN" "LATEST" "latest: task " "(Enter opens, R retries)"
 shot failure-detail "Enter" "› task " "State " "FAILURE" "Exception" "Traceback" "Timeline (events, oldest first)"
 shot queues "Escape 5" "QUEUE" "TOTAL" "OLDEST WAIT" "sampled " "celery"
-# A workflow from a Python client on a Python worker of its own queue (Swift workers do not run
-# canvas steps yet): a chain whose last step is a chord. The workflow view, opened from the
-# chord body, shows the chain as a path, the header members as siblings under the step that
-# started them and the body under the member that completed the header.
+# A workflow from a Python client, run by the cluster's Swift and Python workers together: a
+# chain whose last step is a chord. The workflow view, opened from the chord body, shows the
+# chain as a path, the header members as siblings under the step that started them and the body
+# under the member that completed the header, each with the worker that ran it.
 flow_body="$(cd interop && CELERY_BROKER_URL="$CLUSTER_URL" "$root/.venv/bin/python" - 2>"$CLUSTER_DIR/flow-client.log" <<'PY'
 from celery import chain, chord
 from demoapp import add, mul, echo
-q = dict(queue="flows")
-wf = chain(add.s(2, 2).set(**q), mul.s(10).set(**q),
-           chord([mul.s(2).set(**q), mul.s(3).set(**q), add.s(1).set(**q)], echo.s().set(**q)))
+wf = chain(add.s(2, 2), mul.s(10), chord([mul.s(2), mul.s(3), add.s(1)], echo.s()))
 r = wf()
 assert r.get(timeout=60) == [80, 120, 41]
 print(r.id)
 PY
 )"
 shot workflow "Escape 3 c / ${flow_body:0:13} Enter W" "› workflow of $flow_body" "6 tasks, 6 finished" \
-    "demo.add (2, 2)" "└─ demo.mul (4, 10)" "demo.mul (40, 3)" "└─ demo.echo ([80, 120, 41],)" "chord body → [80" "group " "flows1@"
+    "demo.add (2, 2)" "└─ demo.mul (4, 10)" "demo.mul (40, 3)" "└─ demo.echo ([80, 120, 41],)" "chord body → [80" "group "
 shot workflow-detail "Enter" "› task $flow_body" "Workflow (j/k select, Enter opens, W shows the tree)" "Parent" \
     "Root" "Chord header" "demo.echo" "SUCCESS"
 shot help "?" "this help (everywhere)" "next screen (everywhere)" "Actions ask for confirmation"
