@@ -2,7 +2,8 @@ public import Celeriac
 import Foundation
 
 /// A varied load of demo tasks sent from Swift: successes, failures, a flaky task, slow tasks,
-/// priorities and a countdown. The demo script runs it beside a Python client.
+/// priorities, a countdown, and workflows (a chain and a chord every fifth round, for qmon's
+/// workflow view). The demo script runs it beside a Python client.
 public enum DemoLoad {
     /// One line of what happened to a task.
     public struct Outcome: Sendable {
@@ -26,6 +27,14 @@ public enum DemoLoad {
                 options.priority = 9
                 options.countdown = 1
                 sent.append(("demo.add(100, \(round)) countdown=1 priority=9", try await client.send(DemoTasks.Add.self, .init(x: 100, y: n), options: options).untyped))
+            }
+            if round % 5 == 2 {
+                let chain = try DemoTasks.Add.s(.init(x: n, y: 1)).then(DemoTasks.Mul.partial(2))
+                if case .task(let r) = try await client.apply(chain).untyped { sent.append(("chain(demo.add(\(round), 1), demo.mul(2))", r)) }
+                let header = try (0..<4).map { try DemoTasks.Add.s(.init(x: .int($0), y: n)) }
+                if case .task(let r) = try await client.apply(chord(header, DemoTasks.TSum.partial())).untyped {
+                    sent.append(("chord([demo.add(i, \(round)) for i in 0..<4], demo.tsum())", r))
+                }
             }
         }
         var outcomes: [Outcome] = []

@@ -53,9 +53,10 @@ enum TaskSettlement {
 
     /// One thing to do, in the order given.
     ///
-    /// The two cases that carry a whole message are `indirect`: a ``TaskMessage`` is 504 bytes
-    /// inline, and every action of every task (a success is a report and a store) would be that
-    /// big, in its array and in each copy, for the sake of a retry or a requeue.
+    /// The cases that carry a whole message, a plan, a chord part or an errback call are
+    /// `indirect`: a ``TaskMessage`` is 504 bytes inline, and every action of every task (a
+    /// success is a report and a store) would be that big, in its array and in each copy, for the
+    /// sake of a retry, a requeue or a workflow.
     enum Action: Sendable {
         /// Publish the retry's message (same id, `retries + 1`, an ETA) before RETRY is stored.
         indirect case publishRetry(TaskMessage)
@@ -77,9 +78,9 @@ enum TaskSettlement {
         indirect case publish(CanvasPlan)
         /// Return a chord member's part after its result is stored, and join the chord if this
         /// part completes it.
-        case chordPart(ChordPartReturn)
+        indirect case chordPart(ChordPartReturn)
         /// Call a new-style errback (a Swift task taking `(request, exc, traceback)`) in-process.
-        case callErrback(ErrbackCall)
+        indirect case callErrback(ErrbackCall)
 
         /// Whether it is done without waiting for anything (queued writes, a log line, an
         /// event): most tasks' actions are only these.
