@@ -8,7 +8,7 @@ import Logging
 struct QLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qload",
-        abstract: "Send a mix of demo tasks (successes, failures, slow, delayed, prioritised) and print their outcomes."
+        abstract: "Send a mix of demo tasks (successes, failures, slow, delayed, prioritised, a chain and a chord) and print their outcomes."
     )
 
     @Option(name: [.short, .long], help: ArgumentHelp("Broker URL (default: CELERY_BROKER_URL, config file, then redis://localhost:6379/0).", valueName: "url"))

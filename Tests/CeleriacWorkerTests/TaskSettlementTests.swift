@@ -56,6 +56,14 @@ import Testing
         #expect(meta?.result == .int(7) && meta?.taskID == "t-1" && meta?.parentID == "parent" && meta?.dateDone == now)
     }
 
+    /// Every task's actions are an array of these, copied on the plain drain's path: the cases
+    /// carrying a message, a plan, a chord part or an errback call stay out of line, so the
+    /// workflows add nothing to it (inline, a chord part made it 298 bytes). 256 is a store's
+    /// ``ResultMeta``, the largest case every task has.
+    @Test func workflowsAddNothingToAnActionsSize() {
+        #expect(MemoryLayout<TaskSettlement.Action>.size <= 256, "\(MemoryLayout<TaskSettlement.Action>.size) bytes")
+    }
+
     /// What most tasks end with needs no waiting, so the worker carries it out without an async
     /// frame per task (``Worker/carryOutAtOnce(_:for:context:_:)``); a late ack or a retry waits.
     @Test func anEarlyAckedSuccessOrFailureNeedsNoWaiting() {
