@@ -183,15 +183,18 @@ enum WorkflowSettlement {
         while !elements.isEmpty {
             let element = elements.removeFirst()
             let id = element.taskID
-            if let id {
-                actions.append(.store(.failure(taskID: id, exception: exception, traceback: traceback, now: now,
-                                               parentID: element.options["parent_id"]?.stringValue, groupID: element.groupID)))
-            }
+            // A step that is a chord member returns its part, unless it already failed (and so
+            // returned it). Celery reads the state before storing the FAILURE below; returning
+            // the part first reads it before too (the part carries the exception itself).
             if let id, let groupID = element.groupID, let chordJSON = element.options["chord"], let callback = try? Signature(json: chordJSON) {
                 let part = ChordPart(groupID: groupID, taskID: id, groupIndex: element.options["group_index"]?.intValue,
                                      entry: ChordJoin.entry(taskID: id, state: .failure, result: exception.jsonValue), settings: facts.chord,
                                      claimToken: facts.newID().replacingOccurrences(of: "-", with: ""))
                 actions.append(.chordPart(ChordPartReturn(part: part, callback: callback, context: context, unlessAlreadyFailed: true)))
+            }
+            if let id {
+                actions.append(.store(.failure(taskID: id, exception: exception, traceback: traceback, now: now,
+                                               parentID: element.options["parent_id"]?.stringValue, groupID: element.groupID)))
             }
             if element.subtaskType == "chord", let body = element.kwargs["body"], let bodySig = try? Signature(json: body) {
                 elements.append(bodySig)

@@ -117,4 +117,27 @@ import Testing
         let meta = try #require(broker.snapshot.results[bodyID])
         #expect(meta.exception?.message == [.string("Dependency \(expired.id) raised TaskRevokedError('expired')")])
     }
+
+    /// A chain in a chord's header: its last step is the member. When an earlier step fails, the
+    /// rest of the chain is failed (`_fail_chain`) and the last step returns its part FAILURE, so
+    /// the chord fails instead of waiting for a part that never comes.
+    @Test func aFailingStepOfAChainInTheHeaderFailsTheChord() async throws {
+        let broker = InMemoryBroker()
+        let chain = Signature.chain([Signature(task: "t.add", args: [1, 1]), Signature(task: "t.fail", args: ["mid"], immutable: true),
+                                     Signature(task: "t.add", args: [5])])
+        // The chain last: the size is set before it goes out (a chain member carries no chord of
+        // its own; its last step does), and counts it once.
+        let plan = try chordPlan([Signature(task: "t.add", args: [3, 3]), chain], body: Signature(task: "t.sum"))
+        #expect(plan.steps.count == 3)
+        if plan.steps.count == 3 { #expect(plan.steps[1] == .setChordSize(groupID: try #require(plan.messages.first?.group), size: 2)) }
+        let lastStepJSON = try #require(plan.messages.last?.chain.arrayValue?.first)
+        let lastStep = try Signature(json: lastStepJSON)
+        let bodyID = try #require(lastStep.options["chord"]?["options"]?["task_id"]?.stringValue)
+        broker.apply(plan)
+        let workers = [try await start(broker, node: "a@chordchain")]
+        #expect(await broker.until { $0.results[bodyID] != nil })
+        try await stop(workers)
+        let meta = try #require(broker.snapshot.results[bodyID])
+        #expect(meta.exception?.message == [.string("Dependency \(try #require(lastStep.taskID)) raised ValueError('mid')")])
+    }
 }

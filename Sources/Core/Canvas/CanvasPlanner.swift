@@ -113,9 +113,16 @@ public struct CanvasPlanner {
             if let parentID { sig.options["parent_id"] = .string(parentID) }
             return (sig, .task(id: taskID, parent: nil))
         case .group(let members):
-            // `_freeze_group_tasks`: the group's id is its task_id (or a new one).
+            // `_freeze_group_tasks`: the group's id is its task_id (or a new one); the chord it
+            // heads is kept in its options, so applying it gives every member the chord (a
+            // chain member's last step too) and sets the chord's size before the last one.
             let gid = sig.options["task_id"]?.stringValue ?? id ?? context.newID()
             sig.options["task_id"] = .string(gid)
+            if let groupID { sig.options["group_id"] = .string(groupID) }
+            if let chord { sig.options["chord"] = chord.jsonValue }
+            if let groupIndex { sig.options["group_index"] = .int(groupIndex) }
+            if sig.options["root_id"] == nil { sig.options["root_id"] = rootID.map { .string($0) } ?? .null }
+            if sig.options["parent_id"] == nil { sig.options["parent_id"] = parentID.map { .string($0) } ?? .null }
             var frozen: [Signature] = []
             var results: [ResultTuple] = []
             for (index, member) in members.enumerated() {
