@@ -6,7 +6,7 @@ import CeleriacTestTags
 import Testing
 
 /// Workflows in qmon's model: trees from events and stored results, live, bounded.
-@Suite struct WorkflowTreeTests {
+@Suite(.tags(.unit)) struct WorkflowTreeTests {
     typealias E = EventScript
 
     /// A `task-received` as a Celery worker sends it for a workflow step.
@@ -134,7 +134,21 @@ import Testing
         #expect(s.unreadResultIDs(near: ["body", "m2"]).isEmpty, "asked once, found or not")
     }
 
-    @Test(.tags(.memoryBounds)) func childListsAreBoundedAndCountedInTheByteBudget() {
+    @Test func theTreeIsBoundedInNodes() {
+        var s = ClusterState()
+        s.apply(Self.step("r", root: "r", parent: nil, at: 0), receivedAt: 0)
+        for i in 0..<50 { s.apply(Self.step("k\(i)", root: "r", parent: "r", at: 1), receivedAt: 1) }
+        let tree = WorkflowTree(around: "r", in: s, maxNodes: 10)
+        #expect(tree.rows.count == 10 && tree.isTruncated)
+        #expect(!WorkflowTree(around: "r", in: s).isTruncated)
+    }
+}
+
+/// The bytes workflows add to qmon's held tasks: bounded and counted in the budget.
+@Suite(.tags(.memoryBounds)) struct WorkflowMemoryTests {
+    typealias E = EventScript
+
+    @Test func childListsAreBoundedAndCountedInTheByteBudget() {
         var s = ClusterState()
         s.apply(E.received("p", at: 1), receivedAt: 1)
         let before = s.tasks.approximateBytes
@@ -154,14 +168,5 @@ import Testing
             #expect(small.tasks.approximateBytes <= 2_000 || small.tasks.count == 1)
         }
         #expect(small.tasks.evictedCount > 0)
-    }
-
-    @Test func theTreeIsBoundedInNodes() {
-        var s = ClusterState()
-        s.apply(Self.step("r", root: "r", parent: nil, at: 0), receivedAt: 0)
-        for i in 0..<50 { s.apply(Self.step("k\(i)", root: "r", parent: "r", at: 1), receivedAt: 1) }
-        let tree = WorkflowTree(around: "r", in: s, maxNodes: 10)
-        #expect(tree.rows.count == 10 && tree.isTruncated)
-        #expect(!WorkflowTree(around: "r", in: s).isTruncated)
     }
 }

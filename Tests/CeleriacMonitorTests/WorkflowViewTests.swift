@@ -17,7 +17,7 @@ final class TableResultReader: ResultMetaReader {
 }
 
 /// The workflow screen and the task detail's links, driven by keys as an operator would.
-@Suite(.timeLimit(.minutes(1))) struct WorkflowViewTests {
+@Suite(.tags(.unit), .timeLimit(.minutes(1))) struct WorkflowViewTests {
     typealias E = EventScript
     typealias W = WorkflowTreeTests
     let size = TerminalSize(rows: 24, columns: 100)
