@@ -108,6 +108,11 @@ public struct WorkerCommand: ParsableCommand {
     /// Resolves flags over the loaded config into worker settings.
     /// - Throws: ``ConfigError`` or ``RedisError`` (an unparsable URL), each one line for the user.
     public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> WorkerSettings {
+        try resolved(environment: environment).settings
+    }
+
+    /// The configuration as loaded (for what it warns about) and the settings it and the flags give.
+    func resolved(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (config: CeleriacConfig, settings: WorkerSettings) {
         var config = try CeleriacConfig.load(file: config, environment: environment)
         if let broker { config.brokerURL = broker }
         if let resultBackend {
@@ -146,7 +151,7 @@ public struct WorkerCommand: ParsableCommand {
             settings.etaTaskLimit = config.workerEtaTaskLimit
         }
         if let seconds = visibilityTimeout ?? config.visibilityTimeout { settings.liveness = LivenessWindow(seconds: seconds) }
-        return settings
+        return (config, settings)
     }
 
     /// Parses `arguments` (the process's by default), runs a worker with `tasks` until SIGTERM or
@@ -167,7 +172,8 @@ public struct WorkerCommand: ParsableCommand {
         LoggingSystem.bootstrap { label in CeleryLogHandler(label: label, level: level) }
         let logger = Logger(label: "qworker")
         do {
-            let settings = try command.settings()
+            let (config, settings) = try command.resolved()
+            if let warning = config.ignoredSettingsWarning { logger.warning("\(warning)") }
             let worker = Worker(settings: settings, tasks: tasks, logger: logger, middleware: middleware)
             let group = ServiceGroup(configuration: .init(
                 services: [.init(service: worker)],

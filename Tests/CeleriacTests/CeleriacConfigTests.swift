@@ -20,6 +20,21 @@ import Testing
         #expect(c.workerPrefetchMultiplier == 4)
     }
 
+    /// A tutorial's `config.py` names Celery settings Celeriac does not use: they are ignored and
+    /// named in one warning line; a name Celery does not know either is still an error.
+    @Test func celerySettingsCeleriacDoesNotUseAreIgnoredWithOneWarning() throws {
+        try withFile("broker_url: redis://127.0.0.1:7000/15\ntimezone: Asia/Shanghai\nenable_utc: false\n") { path in
+            let c = try CeleriacConfig.load(file: path, environment: [:])
+            #expect(c.brokerURL == "redis://127.0.0.1:7000/15")
+            #expect(c.ignoredCelerySettings == ["enable_utc", "timezone"])
+            #expect(c.ignoredSettingsWarning == "config: ignoring Celery settings Celeriac does not use: enable_utc, timezone")
+        }
+        try withFile("brokr_url: redis://127.0.0.1:7000/15\n") { path in
+            #expect(throws: ConfigError.self) { try CeleriacConfig.load(file: path, environment: [:]) }
+        }
+        #expect(try CeleriacConfig.load(environment: [:], workingDirectory: "/nonexistent").ignoredSettingsWarning == nil)
+    }
+
     @Test func workflowSettingsAreReadByTheirCeleryNames() throws {
         try withFile("task_inherit_parent_priority: true\nresult_chord_join_timeout: 10\n") { path in
             let c = try CeleriacConfig.load(file: path, environment: [:])

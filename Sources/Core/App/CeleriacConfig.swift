@@ -52,6 +52,17 @@ public struct CeleriacConfig: Sendable, Equatable {
 
     public init() {}
 
+    /// Celery settings the config file names that Celeriac does not use (yet), such as
+    /// `timezone` from a tutorial's config: ignored, for the programs to warn about once
+    /// (``ignoredSettingsWarning``). A name Celery does not know either is an error.
+    public private(set) var ignoredCelerySettings: [String] = []
+
+    /// The one line to log about ``ignoredCelerySettings``, or `nil` when there are none.
+    public var ignoredSettingsWarning: String? {
+        guard !ignoredCelerySettings.isEmpty else { return nil }
+        return "config: ignoring Celery settings Celeriac does not use: \(ignoredCelerySettings.joined(separator: ", "))"
+    }
+
     /// The result backend URL in effect: `nil` when results are disabled.
     public var effectiveResultBackend: String? {
         resultsDisabled ? nil : (resultBackend ?? brokerURL)
@@ -100,7 +111,7 @@ public struct CeleriacConfig: Sendable, Equatable {
             }
             let settings: [String: String]
             do {
-                settings = try Self.flatten(yaml: text)
+                (settings, config.ignoredCelerySettings) = try Self.flatten(yaml: text)
             } catch let e as ConfigError {
                 throw ConfigError("\(path): \(e.message)")
             } catch {
@@ -118,14 +129,20 @@ public struct CeleriacConfig: Sendable, Equatable {
         return config
     }
 
-    /// Reads a YAML mapping of scalars into strings, rejecting nesting and unknown names.
-    private static func flatten(yaml: String) throws -> [String: String] {
-        guard let node = try Yams.compose(yaml: yaml) else { return [:] }
+    /// Reads a YAML mapping of scalars into strings, rejecting nesting and unknown names; returns
+    /// the settings and, sorted, the Celery settings Celeriac does not use.
+    private static func flatten(yaml: String) throws -> (settings: [String: String], ignored: [String]) {
+        guard let node = try Yams.compose(yaml: yaml) else { return ([:], []) }
         guard let mapping = node.mapping else { throw ConfigError("the top level must be a mapping of settings") }
         var out: [String: String] = [:]
+        var ignored: [String] = []
         for (key, value) in mapping {
             guard let name = key.string else { throw ConfigError("setting names must be strings") }
             guard settingNames.contains(name) else {
+                if CelerySettingNames.all.contains(name) {
+                    ignored.append(name)
+                    continue
+                }
                 throw ConfigError("unknown setting '\(name)' (known: \(settingNames.joined(separator: ", ")))")
             }
             if name == "broker_transport_options" {
@@ -139,7 +156,7 @@ public struct CeleriacConfig: Sendable, Equatable {
             guard let scalar = value.scalar else { throw ConfigError("setting '\(name)' must be a single value") }
             out[name] = scalar.string
         }
-        return out
+        return (out, ignored.sorted())
     }
 
     /// Yams' own description of a parse error quotes the offending line, which in a config file

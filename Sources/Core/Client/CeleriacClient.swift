@@ -48,6 +48,7 @@ public final class CeleriacClient: Sendable {
     /// - Throws: ``RedisError`` when a URL is invalid or Redis refuses the connection or password.
     public static func connect(config: CeleriacConfig, options: RedisOptions = .init(), logger: Logger,
                                middleware: [any TaskMiddleware] = []) async throws(RedisError) -> CeleriacClient {
+        if let warning = config.ignoredSettingsWarning { logger.warning("\(warning)") }
         let brokerURL = try RedisURL(parsing: config.brokerURL)
         var brokerOptions = options
         brokerOptions.name = "broker"
