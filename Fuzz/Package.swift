@@ -11,7 +11,7 @@ import PackageDescription
 
 let targets = [
     "FuzzJSON", "FuzzKombuEnvelope", "FuzzTaskMessage", "FuzzEvent", "FuzzControl",
-    "FuzzResultMeta", "FuzzStoredRecords", "FuzzConfig", "FuzzRedisURL",
+    "FuzzResultMeta", "FuzzStoredRecords", "FuzzConfig", "FuzzRedisURL", "FuzzCanvas",
 ]
 
 let package = Package(

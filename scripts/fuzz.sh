@@ -19,7 +19,7 @@ cd "$root/Fuzz"
 
 seconds="${1:-60}"
 shift || true
-all=(FuzzJSON FuzzKombuEnvelope FuzzTaskMessage FuzzEvent FuzzControl FuzzResultMeta FuzzStoredRecords FuzzConfig FuzzRedisURL)
+all=(FuzzJSON FuzzKombuEnvelope FuzzTaskMessage FuzzEvent FuzzControl FuzzResultMeta FuzzStoredRecords FuzzConfig FuzzRedisURL FuzzCanvas)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
