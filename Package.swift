@@ -179,7 +179,7 @@ let package = Package(
         // Against real Python Celery 5.7 (CELERIAC_PYTHON) and the built qworker (CELERIAC_BIN_DIR).
         .testTarget(
             name: "CeleriacInteropTests",
-            dependencies: ["CeleriacTestTags", "Celeriac", "CeleriacMonitor", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CeleriacTestTags", "Celeriac", "CeleriacMonitor", "CeleriacDemoTasks", "CeleriacTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/CeleriacInteropTests",
             swiftSettings: strict
         ),
