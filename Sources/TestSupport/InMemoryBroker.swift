@@ -192,6 +192,13 @@ public final class InMemoryBroker: Sendable {
             log.append(.recorded(tag: tag))
         }
 
+        /// `set_chord_size`: the size set and any claim (or `done`) of an earlier chord dropped.
+        mutating func setChordSize(_ groupID: String, _ size: Int) {
+            chords[groupID, default: Chord()].size = size
+            chords[groupID]?.claim = nil
+            log.append(.chordSizeSet(groupID: groupID, size: size))
+        }
+
         mutating func publish(_ message: TaskMessage) {
             pushHead(message.encoded(), to: message.listKey)
             published.append(message)
@@ -234,8 +241,7 @@ public final class InMemoryBroker: Sendable {
                 switch step {
                 case .publish(let message): s.publish(message)
                 case .setChordSize(let groupID, let size):
-                    s.chords[groupID, default: Chord()].size = size
-                    s.log.append(.chordSizeSet(groupID: groupID, size: size))
+                    s.setChordSize(groupID, size)
                 }
             }
         }

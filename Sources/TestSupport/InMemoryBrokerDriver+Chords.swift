@@ -5,11 +5,7 @@ import Celeriac
 extension InMemoryBrokerDriver {
     func setChordSize(groupID: String, size: Int, expires: Int) async {
         await flushed()
-        store.mutate { s in
-            s.chords[groupID, default: InMemoryBroker.Chord()].size = size
-            if s.chords[groupID]?.claim != nil { s.chords[groupID]?.claim = nil }
-            s.log.append(.chordSizeSet(groupID: groupID, size: size))
-        }
+        store.mutate { $0.setChordSize(groupID, size) }
     }
 
     func recordChordPart(_ part: ChordPart) async -> ChordPartCount? {

@@ -15,7 +15,7 @@ extension Worker {
         for action in actions {
             switch action {
             case .publishRetry(let next):
-                await publishRetry(next, for: d, live)
+                await publish(next, live)
             case .requeue(let message):
                 await requeue(message, for: d, live)
             case .deadLetter(let reason):
@@ -62,13 +62,14 @@ extension Worker {
         return nil
     }
 
-    /// Publishes a retry's message, through the middleware's publish hooks.
+    /// Publishes a message this worker sends (a retry, a workflow's next message) through the
+    /// middleware's publish hooks.
     ///
     /// This and ``requeue(_:for:_:)`` are functions of their own, not arms of
     /// ``carryOut(_:for:context:_:)``: that function's async frame is allocated for every task
     /// (as a heap slab, malloc'd and freed), and these rare arms' messages and temporaries made
     /// it 10 KB instead of 5.8 KB. Their own frames are allocated only when they run.
-    private func publishRetry(_ message: TaskMessage, for d: Delivery, _ live: Live) async {
+    func publish(_ message: TaskMessage, _ live: Live) async {
         var next = message
         for hook in middleware { hook.beforePublish(&next) }
         let message = next

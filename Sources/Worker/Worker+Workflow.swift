@@ -22,11 +22,7 @@ extension Worker {
             case .setChordSize(let groupID, let size):
                 await live.driver.setChordSize(groupID: groupID, size: size, expires: settings.chordJoin.expires)
             case .publish(let message):
-                var next = message
-                for hook in middleware { hook.beforePublish(&next) }
-                let sent = next
-                await live.driver.publish(sent)
-                for hook in middleware { hook.afterPublish(sent) }
+                await publish(message, live)
             }
         }
     }

@@ -152,12 +152,24 @@ enum WorkflowSettlement {
 
     /// The member's part of its chord (`on_chord_part_return`), when it is a chord member.
     static func chordPart(of m: TaskMessage, state: TaskState, result: JSONValue, _ facts: Facts, origin: String, now: Date) -> TaskSettlement.Action? {
+        chordPart(of: m, state: state, result: result, facts, context: context(of: m, facts, origin: origin, now: now))
+    }
+
+    private static func chordPart(of m: TaskMessage, state: TaskState, result: JSONValue, _ facts: Facts, context: CanvasContext)
+        -> TaskSettlement.Action?
+    {
         guard let groupID = m.group, !m.chord.isNull, let callback = try? Signature(json: m.chord) else { return nil }
-        let part = ChordPart(groupID: groupID, taskID: m.id, groupIndex: m.groupIndex,
-                             entry: ChordJoin.entry(taskID: m.id, state: state, result: result), settings: facts.chord,
+        return part(of: m.id, in: groupID, at: m.groupIndex, state: state, result: result, callback: callback, facts, context: context,
+                    unlessAlreadyFailed: false)
+    }
+
+    /// Returning `taskID`'s part of group `groupID`'s chord, with a fresh claim token (uuid4 hex).
+    private static func part(of taskID: String, in groupID: String, at groupIndex: Int?, state: TaskState, result: JSONValue,
+                             callback: Signature, _ facts: Facts, context: CanvasContext, unlessAlreadyFailed: Bool) -> TaskSettlement.Action {
+        let part = ChordPart(groupID: groupID, taskID: taskID, groupIndex: groupIndex,
+                             entry: ChordJoin.entry(taskID: taskID, state: state, result: result), settings: facts.chord,
                              claimToken: facts.newID().replacingOccurrences(of: "-", with: ""))
-        return .chordPart(ChordPartReturn(part: part, callback: callback, context: context(of: m, facts, origin: origin, now: now),
-                                          unlessAlreadyFailed: false))
+        return .chordPart(ChordPartReturn(part: part, callback: callback, context: context, unlessAlreadyFailed: unlessAlreadyFailed))
     }
 
     // MARK: Failure
@@ -167,10 +179,11 @@ enum WorkflowSettlement {
         -> [TaskSettlement.Action]
     {
         var actions: [TaskSettlement.Action] = []
-        if let part = chordPart(of: m, state: .failure, result: exception.jsonValue, facts, origin: origin, now: now) { actions.append(part) }
-        actions += failChain((try? Signature.list(m.chain)) ?? [], exception, traceback: traceback, facts, context: context(of: m, facts, origin: origin, now: now), now: now)
+        let context = context(of: m, facts, origin: origin, now: now)
+        if let part = chordPart(of: m, state: .failure, result: exception.jsonValue, facts, context: context) { actions.append(part) }
+        actions += failChain((try? Signature.list(m.chain)) ?? [], exception, traceback: traceback, facts, context: context, now: now)
         actions += errbacks((try? Signature.list(m.errbacks)) ?? [], failedID: m.id, rootID: m.rootID ?? m.id,
-                            request: requestJSON(m), exception, traceback: traceback, facts, context: context(of: m, facts, origin: origin, now: now))
+                            request: requestJSON(m), exception, traceback: traceback, facts, context: context)
         return actions
     }
 
@@ -187,10 +200,8 @@ enum WorkflowSettlement {
             // returned it). Celery reads the state before storing the FAILURE below; returning
             // the part first reads it before too (the part carries the exception itself).
             if let id, let groupID = element.groupID, let chordJSON = element.options["chord"], let callback = try? Signature(json: chordJSON) {
-                let part = ChordPart(groupID: groupID, taskID: id, groupIndex: element.options["group_index"]?.intValue,
-                                     entry: ChordJoin.entry(taskID: id, state: .failure, result: exception.jsonValue), settings: facts.chord,
-                                     claimToken: facts.newID().replacingOccurrences(of: "-", with: ""))
-                actions.append(.chordPart(ChordPartReturn(part: part, callback: callback, context: context, unlessAlreadyFailed: true)))
+                actions.append(part(of: id, in: groupID, at: element.options["group_index"]?.intValue, state: .failure,
+                                    result: exception.jsonValue, callback: callback, facts, context: context, unlessAlreadyFailed: true))
             }
             if let id {
                 actions.append(.store(.failure(taskID: id, exception: exception, traceback: traceback, now: now,

@@ -1,8 +1,8 @@
 """The Celery app the canvas fixtures were captured with (Celery 5.7.0, kombu 5.7.0).
 
-Started from ../shared/celery-wire/capture/wireapp.py (same settings, so the messages look like the
-samples'), plus the canvas tasks of issue #14. The Redis port comes from CAPTURE_REDIS_PORT, so the
-capture never touches a system Redis on 6379.
+Started from the capture app the samples in Tests/Fixtures/celery-wire/samples were made with
+(same settings, so the messages look like those samples), plus the canvas tasks of issue #14. The
+Redis port comes from CAPTURE_REDIS_PORT, so the capture never touches a system Redis on 6379.
 """
 import os
 import time

@@ -90,4 +90,13 @@ enum ChordScripts {
     end
     return 0
     """ + "\n"
+
+    /// `set_chord_size`, as a client sends it before a header's last member: `DEL .c` (a claim or
+    /// `done` left by an earlier chord of the same id), then `SET .s size`, with `EX expires`
+    /// unless expiry is off (0).
+    static func setSize(of keys: ChordJoin.Keys, to size: Int, expires: Int) -> [RedisCommand] {
+        var set: [any RedisArgument] = [keys.size, size]
+        if expires > 0 { set += ["EX", expires] }
+        return [RedisCommand("DEL", keys.claim), RedisCommand("SET", arguments: set)]
+    }
 }

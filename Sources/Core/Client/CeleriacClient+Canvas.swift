@@ -24,12 +24,8 @@ extension CeleriacClient {
             case .setChordSize(let groupID, let size):
                 guard let backend else { throw ResultsDisabledError() }
                 try await backend.setChordSize(groupID: groupID, size: size)
-            case .publish(var message):
-                for hook in middleware { hook.beforePublish(&message) }
-                if let waiter, message.ignoreResult != true { waiter.requestSubscriptions([message.id]) }
-                try await broker.publish(message)
-                for hook in middleware { hook.afterPublish(message) }
-                if let events { await events.publish(taskSentEvent(message, publisher: events)) }
+            case .publish(let message):
+                _ = try await publish(message, subscribing: true)
             }
         }
         switch result {

@@ -104,16 +104,24 @@ public final class CeleriacClient: Sendable {
     public func send(_ name: String, args: [JSONValue] = [], kwargs: JSONObject = [:], options: TaskSendOptions = .init()) async throws -> AsyncResult {
         var options = options
         if options.queue == nil { options.queue = config.taskDefaultQueue }
-        var message = TaskMessage.make(name: name, args: args, kwargs: kwargs, options: options, origin: origin,
+        let message = TaskMessage.make(name: name, args: args, kwargs: kwargs, options: options, origin: origin,
                                        now: Date(), newID: RandomUUID.string)
+        return AsyncResult(id: try await publish(message, subscribing: !options.ignoreResult), client: self)
+    }
+
+    /// Publishes one message as every send does: the middleware's `beforePublish`, the result
+    /// channel's subscription requested (unless results are ignored), the publish,
+    /// `afterPublish`, and `task-sent` when it is on. Returns the id the message went out with.
+    func publish(_ message: TaskMessage, subscribing: Bool) async throws -> String {
+        var message = message
         for hook in middleware { hook.beforePublish(&message) }
-        if let waiter, !options.ignoreResult, message.ignoreResult != true {
+        if let waiter, subscribing, message.ignoreResult != true {
             waiter.requestSubscriptions([message.id])
         }
         try await broker.publish(message)
         for hook in middleware { hook.afterPublish(message) }
         if let events { await events.publish(taskSentEvent(message, publisher: events)) }
-        return AsyncResult(id: message.id, client: self)
+        return message.id
     }
 
     /// One task of a ``sendMany(_:)`` batch.

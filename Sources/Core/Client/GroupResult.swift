@@ -65,9 +65,8 @@ extension RedisResultBackend {
         return ResultTuple(json: result)
     }
 
-    /// `set_chord_size`: `DEL .c`, then `SET .s size EX expires`.
+    /// `set_chord_size` (``ChordScripts/setSize(of:to:expires:)``), with the results' expiry.
     func setChordSize(groupID: String, size: Int) async throws(RedisError) {
-        let keys = ChordJoin.Keys(groupID: groupID)
-        _ = try await client.pipeline([RedisCommand("DEL", keys.claim), RedisCommand("SET", keys.size, size, "EX", max(1, expires))])
+        _ = try await client.pipeline(ChordScripts.setSize(of: ChordJoin.Keys(groupID: groupID), to: size, expires: expires))
     }
 }

@@ -3,10 +3,8 @@
 /// one join and its body is published once.
 extension RedisBrokerDriver {
     public func setChordSize(groupID: String, size: Int, expires: Int) async {
-        let keys = ChordJoin.Keys(groupID: groupID)
-        var set = [keys.size, String(size)]
-        if expires > 0 { set += ["EX", String(expires)] }
-        _ = await onResultStore("set the size of chord \(groupID)", RedisCommand("DEL", keys.claim), RedisCommand("SET", arguments: set))
+        let commands = ChordScripts.setSize(of: ChordJoin.Keys(groupID: groupID), to: size, expires: expires)
+        _ = await onResultStore("set the size of chord \(groupID)", commands)
     }
 
     public func recordChordPart(_ part: ChordPart) async -> ChordPartCount? {
@@ -17,8 +15,8 @@ extension RedisBrokerDriver {
         let s = part.settings
         let reply = await onResultStore(
             "record a part of chord \(part.groupID)",
-            RedisCommand("EVAL", ChordScripts.partReturn, 6, keys.parts, keys.added, keys.size, keys.seen, keys.group, keys.claim,
-                         part.taskID, part.entry, s.ordered ? "1" : "0", part.score, s.expires, s.groupExpires, s.claimExpires, part.claimToken))
+            [RedisCommand("EVAL", ChordScripts.partReturn, 6, keys.parts, keys.added, keys.size, keys.seen, keys.group, keys.claim,
+                          part.taskID, part.entry, s.ordered ? "1" : "0", part.score, s.expires, s.groupExpires, s.claimExpires, part.claimToken)])
         guard let values = reply?.array, values.count == 4 else { return nil }
         return ChordPartCount(ready: values[0].int ?? 0, added: values[1].int ?? 0, size: values[2].int, claimed: values[3].int == 1)
     }
@@ -26,33 +24,33 @@ extension RedisBrokerDriver {
     public func chordParts(groupID: String, ordered: Bool) async -> [[UInt8]]? {
         let key = ChordJoin.Keys(groupID: groupID).parts
         let reply = await onResultStore("read the parts of chord \(groupID)",
-                                        ordered ? RedisCommand("ZRANGE", key, 0, -1) : RedisCommand("LRANGE", key, 0, -1))
+                                        [ordered ? RedisCommand("ZRANGE", key, 0, -1) : RedisCommand("LRANGE", key, 0, -1)])
         return reply?.array?.compactMap(\.bytes)
     }
 
     public func extendChordClaim(groupID: String, token: String, seconds: Int) async -> Bool {
         let keys = ChordJoin.Keys(groupID: groupID)
         let reply = await onResultStore("extend the claim on chord \(groupID)",
-                                        RedisCommand("EVAL", ChordScripts.claimExtend, 2, keys.claim, keys.size, token, seconds))
+                                        [RedisCommand("EVAL", ChordScripts.claimExtend, 2, keys.claim, keys.size, token, seconds)])
         return (reply?.int ?? 0) != 0
     }
 
     public func finishChord(groupID: String, token: String, doneExpires: Int) async -> Bool {
         let keys = ChordJoin.Keys(groupID: groupID)
         let reply = await onResultStore("clean up chord \(groupID)",
-                                        RedisCommand("EVAL", ChordScripts.cleanup, 5, keys.claim, keys.parts, keys.added, keys.size, keys.seen,
-                                                     token, doneExpires))
+                                        [RedisCommand("EVAL", ChordScripts.cleanup, 5, keys.claim, keys.parts, keys.added, keys.size, keys.seen,
+                                                      token, doneExpires)])
         return reply?.int == 1
     }
 
     public func abandonChord(groupID: String) async {
-        _ = await onResultStore("drop the size of failed chord \(groupID)", RedisCommand("DEL", ChordJoin.Keys(groupID: groupID).size))
+        _ = await onResultStore("drop the size of failed chord \(groupID)", [RedisCommand("DEL", ChordJoin.Keys(groupID: groupID).size)])
     }
 
     /// Sends `commands` (pipelined) to the result store, retried through outages and refused
     /// writes as every write that must not be lost; the last reply, or `nil` without a result
     /// store or after an error other than those (logged).
-    private func onResultStore(_ what: String, _ commands: RedisCommand...) async -> RedisReply? {
+    private func onResultStore(_ what: String, _ commands: [RedisCommand]) async -> RedisReply? {
         guard let client = backend?.client else { return nil }
         var last: RedisReply?
         await retrying(what) {
